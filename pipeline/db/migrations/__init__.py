@@ -1,0 +1,1 @@
+"""Schema migrations: ``vNNNN_name.py`` modules, each with ``migrate(conn)``, applied in order."""

@@ -1,0 +1,65 @@
+"""Appearance embedders, chosen by name.
+
+    >>> from pipeline.embedders import get_embedder
+    >>> emb = get_embedder("hist")
+    >>> emb.embed(frame, detections.xyxy).shape   # (N, emb.dim)
+
+New embedders register a factory in ``_FACTORIES``; factories import lazily so that choosing ``hist``
+never loads torch models or ONNX runtimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.embedders.base import Embedder, l2_normalise
+
+__all__ = ["Embedder", "available_embedders", "embed_detections", "get_embedder", "l2_normalise"]
+
+
+def _hist(**_: object) -> Embedder:
+    from pipeline.embedders.hist import HistEmbedder
+
+    return HistEmbedder()
+
+
+def _mobilenet(device: str = "cpu", **_: object) -> Embedder:
+    from pipeline.embedders.mobilenet import MobileNetEmbedder
+
+    return MobileNetEmbedder(device=device)
+
+
+_FACTORIES: dict[str, Callable[..., Embedder]] = {
+    "hist": _hist,
+    "mobilenet": _mobilenet,
+}
+
+
+def register_embedder(name: str, factory: Callable[..., Embedder]) -> None:
+    """Add an embedder factory under ``name`` (used by plug-in modules)."""
+    _FACTORIES[name] = factory
+
+
+def available_embedders() -> list[str]:
+    """Names accepted by :func:`get_embedder`."""
+    return sorted(_FACTORIES)
+
+
+def get_embedder(name: str, model_path: str | Path | None = None, device: str = "cpu") -> Embedder:
+    """Build the embedder registered as ``name``.
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones).
+    """
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise ValueError(f"unknown embedder {name!r}; valid names: {', '.join(available_embedders())}")
+    return factory(model_path=model_path, device=device)
+
+
+def embed_detections(embedder: Embedder, image: np.ndarray, detections):  # noqa: ANN001, ANN201
+    """Return ``detections`` with an ``embedding`` of every box (a new object)."""
+    return detections.with_embedding(embedder.embed(image, detections.xyxy))

@@ -88,6 +88,11 @@ STATEMENTS = [
         y DOUBLE NOT NULL,
         space VARCHAR NOT NULL               -- 'floor' | 'image'
     )""",
+    """CREATE TABLE store_config (
+        id INTEGER PRIMARY KEY CHECK (id = 1),   -- one row: the store this database describes
+        yaml VARCHAR NOT NULL,                   -- the validated store config (YAML text)
+        updated_at TIMESTAMP NOT NULL DEFAULT now()
+    )""",
     """CREATE INDEX track_points_video ON track_points (video_id, frame)""",
     """CREATE INDEX trajectory_shopper ON trajectory (shopper_id, ts)""",
 ]

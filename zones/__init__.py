@@ -1,0 +1,1 @@
+"""Zones: polygons on the floor plan and the store analytics built on them."""

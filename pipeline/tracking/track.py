@@ -1,0 +1,140 @@
+"""One tracked person: Kalman state, life-cycle counters and an appearance gallery."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.tracking.kalman import FloatArray, KalmanFilter, xyah_to_xyxy
+
+
+class TrackState(IntEnum):
+    """Life cycle: a track is *tentative* until ``n_init`` hits, then *confirmed*, finally *deleted*."""
+
+    TENTATIVE = 1
+    CONFIRMED = 2
+    DELETED = 3
+
+
+class Track:
+    """A single target, as in deep_sort: owns its state, the filter maths is passed in.
+
+    Attributes:
+        mean: (8,) Kalman state ``(u, v, a, h, vu, vv, va, vh)``, velocities per second.
+        covariance: (8, 8) state covariance.
+        track_id: unique id (>= 1).
+        hits: number of measurement updates.
+        age: number of tracker steps since birth.
+        time_since_update: tracker steps since the last update (1 right after a predict of a track
+            that was updated on the previous step; used for the matching cascade).
+        seconds_since_update: seconds since the last update (used for deletion).
+        state: :class:`TrackState`.
+        features: (K, D) appearance gallery, newest last, ``K <= nn_budget``; ``None`` without embeddings.
+        last_detection_index: row of the detection that last updated the track in its frame, or -1.
+        keypoints: (17, 3) keypoints of that detection, or ``None``.
+        pending: ``(step, detection_index)`` of the hits made while tentative, for backfilling.
+    """
+
+    def __init__(
+        self,
+        mean: FloatArray,
+        covariance: FloatArray,
+        track_id: int,
+        n_init: int,
+        nn_budget: int | None,
+        feature: npt.NDArray[np.float32] | None = None,
+        detection_index: int = -1,
+        step: int = 0,
+        keypoints: npt.NDArray[np.float32] | None = None,
+    ) -> None:
+        self.mean = mean
+        self.covariance = covariance
+        self.track_id = track_id
+        self.hits = 1
+        self.age = 1
+        self.time_since_update = 0
+        self.seconds_since_update = 0.0
+        self.state = TrackState.CONFIRMED if n_init <= 1 else TrackState.TENTATIVE
+        self._n_init = n_init
+        self._nn_budget = nn_budget
+        self.features = None if feature is None else np.asarray(feature, np.float32)[None, :]
+        self.last_detection_index = detection_index
+        self.keypoints = keypoints
+        self.pending: list[tuple[int, int]] = [] if n_init <= 1 else [(step, detection_index)]
+
+    @property
+    def xyxy(self) -> FloatArray:
+        """(4,) current state as a box ``(x1, y1, x2, y2)``."""
+        return xyah_to_xyxy(self.mean[:4])
+
+    def is_tentative(self) -> bool:
+        return self.state == TrackState.TENTATIVE
+
+    def is_confirmed(self) -> bool:
+        return self.state == TrackState.CONFIRMED
+
+    def is_deleted(self) -> bool:
+        return self.state == TrackState.DELETED
+
+    def mark_predicted(self, dt: float) -> None:
+        """Bookkeeping after the tracker has propagated ``mean``/``covariance`` by ``dt`` seconds."""
+        self.age += 1
+        self.time_since_update += 1
+        self.seconds_since_update += dt
+
+    def update(
+        self,
+        kf: KalmanFilter,
+        measurement: FloatArray,
+        detection_index: int,
+        step: int,
+        feature: npt.NDArray[np.float32] | None = None,
+        keypoints: npt.NDArray[np.float32] | None = None,
+        confidence: float | None = None,
+    ) -> bool:
+        """Correct the state with a matched detection.
+
+        Args:
+            kf: the shared filter.
+            measurement: (4,) box in xyah.
+            detection_index: row of the detection in this step's ``Detections``.
+            step: tracker step number (for backfilling).
+            feature: (D,) appearance feature to add to the gallery, or ``None`` (e.g. for low-confidence
+                detections whose crops are unreliable).
+            keypoints: (17, 3) keypoints of the detection.
+            confidence: detector score, forwarded to :meth:`KalmanFilter.update`.
+
+        Returns:
+            ``True`` when this update confirmed a tentative track.
+        """
+        self.mean, self.covariance = kf.update(self.mean, self.covariance, measurement, confidence)
+        if feature is not None:
+            feature = np.asarray(feature, np.float32)[None, :]
+            self.features = feature if self.features is None else np.concatenate([self.features, feature])
+            if self._nn_budget is not None and len(self.features) > self._nn_budget:
+                self.features = self.features[-self._nn_budget :]
+        self.hits += 1
+        self.time_since_update = 0
+        self.seconds_since_update = 0.0
+        self.last_detection_index = detection_index
+        self.keypoints = keypoints
+        if self.state == TrackState.TENTATIVE:
+            self.pending.append((step, detection_index))
+            if self.hits >= self._n_init:
+                self.state = TrackState.CONFIRMED
+                return True
+        return False
+
+    def mark_missed(self, max_age: float) -> None:
+        """No detection this step: a tentative track dies, a confirmed one after ``max_age`` seconds."""
+        self.last_detection_index = -1
+        if self.state == TrackState.TENTATIVE or self.seconds_since_update > max_age:
+            self.state = TrackState.DELETED
+
+    def __repr__(self) -> str:
+        return (
+            f"Track(id={self.track_id}, state={self.state.name}, hits={self.hits}, "
+            f"time_since_update={self.time_since_update})"
+        )

@@ -106,7 +106,7 @@ class YoloDetector:
         ultralytics = ultralytics_module()
         try:
             self.model = ultralytics.YOLO(str(self.weights))
-        except Exception as exc:  # noqa: BLE001 - Ultralytics raises many types for bad files
+        except Exception as exc:
             raise WeightsError(f"cannot load detector weights {self.weights}: {exc}") from exc
         names = getattr(self.model, "names", None) or {}
         persons = [i for i, n in dict(names).items() if str(n).lower() == "person"]

@@ -32,7 +32,7 @@ def validate_polygon(points: Sequence[Sequence[float]], where: str = "polygon") 
         raise ConfigError(f"{where}: polygon has NaN or infinite coordinates")
     if not polygon.is_valid or polygon.area <= 0:
         reason = explain_validity(polygon)
-        if polygon.area <= 0 and len(set(map(tuple, points))) < 3 or _collinear(polygon):
+        if (polygon.area <= 0 and len(set(map(tuple, points))) < 3) or _collinear(polygon):
             raise ConfigError(f"{where}: polygon has zero area (points are collinear or repeated)")
         raise ConfigError(f"{where}: polygon edges cross each other (self-intersection: {reason})")
     return polygon

@@ -78,7 +78,7 @@ def find_video(conn: duckdb.DuckDBPyConnection, camera: str, path: str) -> dict[
 def delete_video_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
     """Remove everything derived from one video (call inside a transaction)."""
     for table in ("track_points", "tracklets", "trajectory"):
-        conn.execute(f"DELETE FROM {table} WHERE video_id = ?", [video_id])  # noqa: S608 - fixed names
+        conn.execute(f"DELETE FROM {table} WHERE video_id = ?", [video_id])
     conn.execute(
         "DELETE FROM shoppers WHERE shopper_id NOT IN (SELECT DISTINCT shopper_id FROM tracklets "
         "WHERE shopper_id IS NOT NULL)"

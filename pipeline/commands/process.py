@@ -7,7 +7,7 @@ import argparse
 from pipeline.commands.track import add_tracking_arguments, settings_from_args
 from pipeline.config import load_config
 from pipeline.db import connect
-from pipeline.process import process_store
+from pipeline.process import BATCH_FRAMES, check_videos, process_store
 from pipeline.track_video import load_components
 
 NAME = "process"
@@ -19,15 +19,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="store config YAML")
     parser.add_argument("--db", required=True, help="DuckDB file to create or update")
     parser.add_argument("--force", action="store_true", help="reprocess videos that are already done")
+    parser.add_argument(
+        "--batch-frames", type=int, default=BATCH_FRAMES,
+        help=f"processed frames committed per transaction (default {BATCH_FRAMES})",
+    )
     add_tracking_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     settings = settings_from_args(args)
+    check_videos(config)  # fail on a bad file before creating or touching the database
     conn = connect(args.db)
     try:
-        outcomes = process_store(config, conn, settings, lambda: load_components(settings), force=args.force)
+        outcomes = process_store(
+            config, conn, settings, lambda: load_components(settings), force=args.force,
+            batch_frames=args.batch_frames,
+        )
     finally:
         conn.close()
     for o in outcomes:

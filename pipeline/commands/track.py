@@ -10,6 +10,7 @@ import pandas as pd
 from pipeline.detector import DEFAULT_CONF, DEFAULT_IMGSZ
 from pipeline.mot_io import write_mot
 from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings, load_components, track_video
+from pipeline.video import probe
 
 NAME = "track"
 HELP = "Track the people in one video and write MOT rows (frame,id,x,y,w,h,score,-1,-1,-1)."
@@ -46,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    probe(args.video)  # fail on a bad file before loading any model
     components = load_components(settings)
     rows = []
     for f in track_video(args.video, settings, components):

@@ -9,10 +9,15 @@ from pathlib import Path
 import duckdb
 
 from pipeline.db import migrations
+from pipeline.errors import UserError
 
 
-class SchemaError(RuntimeError):
+class SchemaError(UserError):
     """The database's schema cannot be used by this version of Shopper ReID."""
+
+
+class DatabaseNotFoundError(UserError, FileNotFoundError):
+    """A database opened read-only does not exist."""
 
 
 def _migration_modules() -> list[tuple[int, object]]:
@@ -76,7 +81,7 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     """
     path = Path(path)
     if read_only and not path.exists():
-        raise FileNotFoundError(f"database not found: {path}")
+        raise DatabaseNotFoundError(f"database not found: {path}")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:

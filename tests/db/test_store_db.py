@@ -1,0 +1,180 @@
+"""DuckDB store on real files: migrations, processing real footage, interrupted runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from pipeline.config import load_config
+from pipeline.db import SCHEMA_VERSION, SchemaError, connect
+from pipeline.process import process_store
+from pipeline.track_video import TrackSettings, load_components
+from tests.conftest import REPO, require_shared
+
+SETTINGS = TrackSettings(imgsz=320, conf=0.1, embedder="hist", stride=3)
+H = [[0.01, 0, 0], [0, 0.02, 0], [0, 0, 1]]
+
+
+def test_new_database_is_migrated_once(tmp_path):
+    path = tmp_path / "s.duckdb"
+    conn = connect(path)
+    assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+    conn = connect(path)
+    assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+    ro = connect(path, read_only=True)
+    assert ro.execute("SELECT count(*) FROM videos").fetchone()[0] == 0
+    ro.close()
+
+
+def test_refuses_newer_schema(tmp_path):
+    path = tmp_path / "future.duckdb"
+    connect(path).close()
+    raw = duckdb.connect(str(path))
+    raw.execute("INSERT INTO schema_version VALUES (?, now())", [SCHEMA_VERSION + 7])
+    raw.close()
+    with pytest.raises(SchemaError, match=f"version {SCHEMA_VERSION + 7} is newer"):
+        connect(path)
+
+
+@pytest.mark.parametrize(("content", "error"), [(b"not a database" * 100, SchemaError), (None, FileNotFoundError)])
+def test_bad_database_files(tmp_path, content, error):
+    path = tmp_path / "x.duckdb"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error):
+        connect(path, read_only=True)
+
+
+@pytest.fixture(scope="module")
+def components():
+    return load_components(SETTINGS)
+
+
+@pytest.fixture
+def store(tmp_path, mot15):
+    video = mot15 / "TUD-Campus" / "TUD-Campus.mp4"
+    path = tmp_path / "store.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            name: Test
+            cameras:
+              - name: campus
+                video: {video}
+                start_time: 2026-11-20T09:00:00
+                homography: {H}
+            """
+        )
+    )
+    return path
+
+
+def table_rows(conn, table: str) -> list[tuple]:
+    return conn.execute(f"SELECT * EXCLUDE (video_id) FROM {table} ORDER BY ALL").fetchall()
+
+
+def check_consistent(conn) -> None:
+    """Only whole batches: every stored frame is below frames_done, finished videos are complete."""
+    for video_id, status, frames_done in conn.execute("SELECT video_id, status, frames_done FROM videos").fetchall():
+        max_frame = conn.execute("SELECT max(frame) FROM track_points WHERE video_id = ?", [video_id]).fetchone()[0]
+        assert max_frame is None or max_frame < frames_done
+        n_tracklets = conn.execute("SELECT count(*) FROM tracklets WHERE video_id = ?", [video_id]).fetchone()[0]
+        assert (n_tracklets > 0) == (status == "done")
+    dupes = conn.execute(
+        "SELECT count(*) FROM (SELECT video_id, frame, track_id FROM track_points GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchone()[0]
+    assert dupes == 0
+
+
+def test_process_writes_consistent_tables(tmp_path, store, components):
+    conn = connect(tmp_path / "s.duckdb")
+    outcome = process_store(load_config(store), conn, SETTINGS, components, progress=False, batch_frames=5)
+    assert outcome[0].status == "processed" and outcome[0].tracks > 0
+    check_consistent(conn)
+    assert conn.execute("SELECT status FROM videos").fetchone()[0] == "done"
+    n_points = conn.execute("SELECT count(*) FROM track_points").fetchone()[0]
+    assert n_points > 50
+    # Foot point through the homography.
+    u, v, fx, fy = conn.execute("SELECT foot_u, foot_v, floor_x, floor_y FROM track_points LIMIT 1").fetchone()
+    assert (fx, fy) == pytest.approx((0.01 * u, 0.02 * v), rel=1e-4)
+    # One tracklet (and shopper) per local track, one trajectory row per point, all in floor space.
+    n_tracks = conn.execute("SELECT count(DISTINCT track_id) FROM track_points").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM tracklets").fetchone()[0] == n_tracks
+    assert conn.execute("SELECT count(*) FROM shoppers").fetchone()[0] == n_tracks
+    assert conn.execute("SELECT count(*), min(space), max(space) FROM trajectory").fetchone() == (n_points, "floor", "floor")
+    emb = conn.execute("SELECT embedding FROM tracklets LIMIT 1").fetchone()[0]
+    assert np.linalg.norm(emb) == pytest.approx(1.0, abs=1e-3)
+    assert conn.execute("SELECT yaml FROM store_config").fetchone()[0].startswith("name: Test")
+    # Same file, same settings: skipped, nothing duplicated.
+    again = process_store(load_config(store), conn, SETTINGS, components, progress=False)
+    assert again[0].status == "skipped"
+    assert conn.execute("SELECT count(*) FROM track_points").fetchone()[0] == n_points
+    conn.close()
+
+
+def test_ctrl_c_keeps_whole_batches_and_rerun_restarts_cleanly(tmp_path, store, components):
+    clean = connect(tmp_path / "clean.duckdb")
+    process_store(load_config(store), clean, SETTINGS, components, progress=False, batch_frames=5)
+
+    def interrupt(camera, done, total):
+        if done >= 20:
+            raise KeyboardInterrupt
+
+    conn = connect(tmp_path / "s.duckdb")
+    with pytest.raises(KeyboardInterrupt):
+        process_store(load_config(store), conn, SETTINGS, components, progress=False, on_progress=interrupt, batch_frames=5)
+    status, frames_done = conn.execute("SELECT status, frames_done FROM videos").fetchone()
+    assert status == "processing" and 0 < frames_done < 71
+    check_consistent(conn)
+    assert conn.execute("SELECT count(*) FROM track_points").fetchone()[0] > 0
+
+    process_store(load_config(store), conn, SETTINGS, components, progress=False, batch_frames=5)
+    check_consistent(conn)
+    assert conn.execute("SELECT status FROM videos").fetchone()[0] == "done"
+    for table in ("track_points", "tracklets"):
+        assert table_rows(conn, table) == table_rows(clean, table)
+    conn.close()
+    clean.close()
+
+
+@pytest.mark.slow
+def test_killed_process_leaves_no_half_batch(tmp_path, store):
+    require_shared("data", "mot15")
+    db_path = tmp_path / "s.duckdb"
+    cmd = [
+        sys.executable, "-m", "pipeline", "process", str(store), "--db", str(db_path), "--imgsz", "320",
+        "--embedder", "hist", "--batch-frames", "3",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Kill once the video row exists and some batches are committed (the WAL grows), or after 25 s.
+    deadline = time.time() + 25
+    wal = Path(str(db_path) + ".wal")
+    while time.time() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 40_000:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "process finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    conn = connect(db_path)
+    check_consistent(conn)
+    assert conn.execute("SELECT status FROM videos").fetchone()[0] == "processing"
+    conn.close()
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    conn = connect(db_path)
+    check_consistent(conn)
+    assert conn.execute("SELECT status FROM videos").fetchone()[0] == "done"
+    conn.close()

@@ -7,8 +7,12 @@ offline: no auto-install of packages, no settings sync, no weight downloads.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import shutil
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,8 @@ DEFAULT_WEIGHTS_NAME = "yolo11n-pose.pt"
 DEFAULT_IMGSZ = 960
 DEFAULT_CONF = 0.1
 WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript", ".engine", ".xml")
+BACKENDS = ("torch", "onnx", "openvino")
+DEFAULT_BACKEND = "openvino"
 
 
 def quiet_ultralytics() -> None:
@@ -78,6 +84,64 @@ def resolve_weights(weights: str | Path | None) -> Path:
     return path
 
 
+def _weights_key(weights: Path) -> str:
+    digest = hashlib.sha256()
+    with weights.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def export_cache_dir(weights: Path) -> Path:
+    """Where exported models live: beside the weights when that folder is writable, else the user cache."""
+    beside = weights.parent / ".shopper-reid-exports"
+    if os.access(weights.parent, os.W_OK):
+        return beside
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return root / "shopper-reid" / "exports"
+
+
+def exported_model(weights: Path, backend: str, imgsz: int) -> Path:
+    """The ``backend`` export of ``weights`` (made once with Ultralytics' exporter, then cached).
+
+    The cache key is the weights' hash, the backend and ``imgsz``; exports use dynamic input shapes so
+    they letterbox exactly like the PyTorch model (same detections within float tolerance).
+
+    Raises:
+        ValueError: unknown backend.
+        WeightsError: the export failed (e.g. weights that are not a PyTorch ``.pt`` file).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown detector backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if backend == "torch" or weights.suffix != ".pt":
+        return weights
+    cache = export_cache_dir(weights)
+    fmt_suffix = {"onnx": ".onnx", "openvino": "_openvino_model"}[backend]
+    target = cache / f"{weights.stem}-{_weights_key(weights)}-{imgsz}{fmt_suffix}"
+    if target.exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    ultralytics = ultralytics_module()
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        local = Path(tmp) / weights.name
+        shutil.copy2(weights, local)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch.jit deprecation noise from the exporter
+                out = ultralytics.YOLO(str(local)).export(
+                    format=backend, imgsz=imgsz, dynamic=True, half=False, verbose=False
+                )
+        except Exception as exc:  # noqa: BLE001 - exporter failures come in many types
+            raise WeightsError(f"cannot export {weights} to {backend}: {exc}") from exc
+        # Atomic publish: a concurrent process either sees the whole export or none.
+        try:
+            Path(out).rename(target)
+        except OSError:
+            if not target.exists():
+                raise
+    return target
+
+
 class YoloDetector:
     """Ultralytics YOLO restricted to people.
 
@@ -86,6 +150,8 @@ class YoloDetector:
         imgsz: inference size (longest side, pixels).
         conf: minimum detection confidence.
         device: ``"cpu"``, ``"cuda:0"``, or ``None`` for the first GPU if present else CPU.
+        backend: ``"torch"``, ``"onnx"`` (ONNX Runtime) or ``"openvino"``; ``None`` = OpenVINO on a
+            CPU, PyTorch on a GPU. Exports are made once and cached (see :func:`exported_model`).
     """
 
     def __init__(
@@ -94,6 +160,7 @@ class YoloDetector:
         imgsz: int = DEFAULT_IMGSZ,
         conf: float = DEFAULT_CONF,
         device: str | None = None,
+        backend: str | None = None,
     ) -> None:
         if not 32 <= imgsz <= 4096:
             raise ValueError(f"imgsz must be in [32, 4096], but got {imgsz}")
@@ -103,11 +170,18 @@ class YoloDetector:
         self.imgsz = imgsz
         self.conf = conf
         self.device = device or default_device()
+        if backend is None:
+            backend = DEFAULT_BACKEND if self.device == "cpu" else "torch"
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown detector backend {backend!r}; valid: {', '.join(BACKENDS)}")
+        self.backend = backend
         ultralytics = ultralytics_module()
         try:
-            self.model = ultralytics.YOLO(str(self.weights))
+            source = ultralytics.YOLO(str(self.weights))  # fail on a bad weights file before exporting
         except Exception as exc:
             raise WeightsError(f"cannot load detector weights {self.weights}: {exc}") from exc
+        self.model_path = exported_model(self.weights, backend, imgsz)
+        self.model = source if self.model_path == self.weights else ultralytics.YOLO(str(self.model_path), task=source.task)
         names = getattr(self.model, "names", None) or {}
         persons = [i for i, n in dict(names).items() if str(n).lower() == "person"]
         if not persons:

@@ -15,7 +15,7 @@ from pipeline.embedders import Embedder, get_embedder
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
-from pipeline.video import probe, read_frames, sample_step
+from pipeline.video import prefetch, probe, read_frames, sample_step
 
 DEFAULT_EMBEDDER = "mobilenet"
 
@@ -32,6 +32,7 @@ class TrackSettings:
     stride: int = 1
     sample_fps: float | None = None
     device: str | None = None
+    backend: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -67,7 +68,7 @@ def load_components(settings: TrackSettings) -> Components:
         WeightsError: a weights/model file is missing or invalid.
         ValueError: unknown embedder name.
     """
-    detector = YoloDetector(settings.weights, settings.imgsz, settings.conf, settings.device)
+    detector = YoloDetector(settings.weights, settings.imgsz, settings.conf, settings.device, settings.backend)
     embedder = None
     if settings.embedder != "none":
         embedder = get_embedder(settings.embedder, model_path=settings.reid_model, device=detector.device)
@@ -111,7 +112,7 @@ def track_video(
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
     )
     try:
-        for frame in read_frames(info.path, step, fps_override, start_frame):
+        for frame in prefetch(read_frames(info.path, step, fps_override, start_frame)):
             dets = components.detector(frame.image)
             if components.embedder is not None:
                 dets = dets.with_embedding(components.embedder.embed(frame.image, dets.xyxy))

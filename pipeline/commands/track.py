@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.detector import DEFAULT_CONF, DEFAULT_IMGSZ
+from pipeline.detector import BACKENDS, DEFAULT_CONF, DEFAULT_IMGSZ
 from pipeline.mot_io import write_mot
 from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings, load_components, track_video
 from pipeline.video import probe
@@ -30,12 +30,17 @@ def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stride", type=int, default=1, help="process every K-th frame (default 1)")
     parser.add_argument("--sample-fps", type=float, help="process about this many frames per second (overrides --stride)")
     parser.add_argument("--device", help="cpu, cuda:0, ... (default: GPU if present, else CPU)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS,
+        help="detector runtime (default: openvino on CPU, torch on GPU); exports are cached beside the weights",
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> TrackSettings:
     return TrackSettings(
         weights=args.weights, imgsz=args.imgsz, conf=args.conf, embedder=args.embedder,
         reid_model=args.reid_model, stride=args.stride, sample_fps=args.sample_fps, device=args.device,
+        backend=args.backend,
     )
 
 

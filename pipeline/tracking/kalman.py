@@ -50,9 +50,7 @@ def xyah_to_xyxy(xyah: npt.ArrayLike) -> FloatArray:
     s = np.asarray(xyah, np.float64)
     w = s[..., 2] * s[..., 3]
     h = s[..., 3]
-    return np.stack(
-        [s[..., 0] - w / 2, s[..., 1] - h / 2, s[..., 0] + w / 2, s[..., 1] + h / 2], axis=-1
-    )
+    return np.stack([s[..., 0] - w / 2, s[..., 1] - h / 2, s[..., 0] + w / 2, s[..., 1] + h / 2], axis=-1)
 
 
 class KalmanFilter:
@@ -103,7 +101,7 @@ class KalmanFilter:
     def motion_matrix(dt: float | npt.ArrayLike) -> FloatArray:
         """State transition ``F(dt)``: (8, 8), or (T, 8, 8) for a (T,) array of ``dt``."""
         dt = np.asarray(dt, np.float64)
-        f = np.broadcast_to(np.eye(2 * _NDIM), dt.shape + (2 * _NDIM, 2 * _NDIM)).copy()
+        f = np.broadcast_to(np.eye(2 * _NDIM), (*dt.shape, 2 * _NDIM, 2 * _NDIM)).copy()
         idx = np.arange(_NDIM)
         f[..., idx, idx + _NDIM] = dt[..., None]
         return f
@@ -151,9 +149,10 @@ class KalmanFilter:
         pos = self.std_weight_process_position * h
         vel = self.std_weight_process_velocity * h
         # Random walk: variance grows linearly with elapsed time (deep_sort's per-frame values x 25 fps).
-        var = np.stack(
-            [pos**2, pos**2, 2.5e-3 * one, pos**2, vel**2, vel**2, 1.6e-6 * one, vel**2], axis=-1
-        ) * dt_b[..., None]
+        var = (
+            np.stack([pos**2, pos**2, 2.5e-3 * one, pos**2, vel**2, vel**2, 1.6e-6 * one, vel**2], axis=-1)
+            * dt_b[..., None]
+        )
         f = self.motion_matrix(dt_b)
         new_mean = np.einsum("...ij,...j->...i", f, mean)
         new_cov = f @ covariance @ np.swapaxes(f, -1, -2) + _diag(var)
@@ -246,7 +245,7 @@ class KalmanFilter:
 def _diag(values: FloatArray) -> FloatArray:
     """(..., n) -> (..., n, n) diagonal matrices."""
     n = values.shape[-1]
-    out = np.zeros(values.shape + (n,), np.float64)
+    out = np.zeros((*values.shape, n), np.float64)
     idx = np.arange(n)
     out[..., idx, idx] = values
     return out

@@ -22,6 +22,7 @@ from pipeline.tracking.track import Track
 from pipeline.types import Detections
 
 INFTY_COST = 1e5
+_GEMM_SINGLE_THREAD_SIZE = 200_000
 
 DistanceMetric = Callable[[Sequence[Track], Detections, list[int], list[int]], npt.NDArray[np.float64]]
 MatchResult = tuple[list[tuple[int, int]], list[int], list[int]]
@@ -76,10 +77,13 @@ def cosine_distance_matrix(
     features = np.asarray(features, np.float32)
     if len(galleries) == 0 or len(features) == 0:
         return np.zeros((len(galleries), len(features)), np.float64)
-    stacked = np.concatenate(galleries)  # (sum K_t, D): one matmul for all tracks.
+    stacked = np.concatenate(galleries)  # (sum K_t, D): every track's gallery at once.
     starts = np.cumsum([0] + [len(g) for g in galleries[:-1]])
-    dist = 1.0 - stacked @ features.T
-    return np.minimum.reduceat(dist, starts, axis=0).astype(np.float64)
+    # Row blocks keep each GEMM under OpenBLAS's multithreading threshold (M*N*K ~ 2.6e5): for these
+    # small products waking BLAS threads costs far more than the arithmetic, up to 50x on a busy CPU.
+    step = max(1, _GEMM_SINGLE_THREAD_SIZE // (features.shape[0] * features.shape[1]))
+    sims = np.concatenate([stacked[i : i + step] @ features.T for i in range(0, len(stacked), step)])
+    return np.minimum.reduceat(1.0 - sims, starts, axis=0).astype(np.float64)
 
 
 def cosine_distance(

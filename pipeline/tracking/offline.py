@@ -58,10 +58,7 @@ class OfflineTrackRunner:
         """Track one frame; return the frames that can no longer change (oldest first)."""
         tracked = self.tracker.update(detections, timestamp)
         ids = np.full(len(detections), -1, np.int64)
-        if len(tracked):
-            # The tracker returns input rows in order; map them back by position.
-            rows = np.flatnonzero(_row_mask(self.tracker, detections))
-            ids[rows] = tracked.track_id
+        ids[self.tracker.output_rows] = tracked.track_id
         self._buffer.append((self.tracker.step, float(timestamp), detections, ids))
         first_step = self._buffer[0][0]
         for step, det_idx, track_id in self.tracker.backfill:
@@ -82,12 +79,3 @@ class OfflineTrackRunner:
         step, timestamp, detections, ids = self._buffer.popleft()
         keep = np.flatnonzero(ids >= 0)
         return TrackedFrame(step, timestamp, detections[keep].with_track_id(ids[keep]))
-
-
-def _row_mask(tracker: DeepSortTracker, detections: Detections) -> np.ndarray:
-    """Input rows matched to a confirmed track in the tracker's last step."""
-    mask = np.zeros(len(detections), bool)
-    for track in tracker.tracks:
-        if track.is_confirmed() and track.time_since_update == 0:
-            mask[track.last_detection_index] = True
-    return mask

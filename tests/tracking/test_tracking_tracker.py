@@ -1,0 +1,231 @@
+"""DeepSortTracker and OfflineTrackRunner on synthetic moving boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.tracking import DeepSortTracker, OfflineTrackRunner
+from pipeline.types import Detections
+from tests.tracking.tracking_builders import make_detections, person_box, unit
+
+FPS = 25.0
+
+
+def run(tracker, frames, fps=FPS):
+    """Feed ``frames`` (list of Detections) at ``fps``; return the outputs."""
+    return [tracker.update(dets, k / fps) for k, dets in enumerate(frames)]
+
+
+def walker_frames(n, speed=2.0, start=100.0, embedding=True, confidence=0.9):
+    """One person walking right at ``speed`` px per frame."""
+    emb = [unit(4, 0)] if embedding else None
+    return [make_detections([person_box(start + speed * k)], confidence, emb) for k in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({}, None),
+        ({"max_cosine_distance": -0.1}, ValueError),
+        ({"max_iou_distance": 1.5}, ValueError),
+        ({"max_age": -1.0}, ValueError),
+        ({"n_init": 0}, ValueError),
+        ({"nn_budget": 0}, ValueError),
+        ({"nn_budget": None}, None),
+        ({"low_conf_threshold": 0.5, "high_conf_threshold": 0.3}, ValueError),  # low above high
+        ({"high_conf_threshold": 0.5, "low_conf_threshold": 0.5}, None),  # low pass disabled
+        ({"motion_weight": 2.0}, ValueError),
+        ({"iou_stage_max_misses": 0}, ValueError),
+        ({"iou_stage_max_misses": None}, None),
+        ({"new_track_threshold": 0.3, "high_conf_threshold": 0.5}, ValueError),  # below high
+    ],
+)
+def test_constructor_validates_arguments(kwargs, error):
+    if error is None:
+        DeepSortTracker(**kwargs)
+    else:
+        with pytest.raises(error, match=next(iter(kwargs))):
+            DeepSortTracker(**kwargs)
+
+
+@pytest.mark.parametrize("embedding_dim", [None, 8])
+def test_empty_frames_give_empty_output(embedding_dim):
+    tracker = DeepSortTracker()
+    for k in range(3):
+        out = tracker.update(Detections.empty(embedding_dim), k / FPS)
+        assert len(out) == 0 and out.track_id is not None
+    assert tracker.tracks == []
+
+
+@pytest.mark.parametrize(("n_init", "first_output_frame"), [(1, 0), (2, 1), (3, 2), (5, 4)])
+def test_track_is_reported_after_n_init_hits(n_init, first_output_frame):
+    outs = run(DeepSortTracker(n_init=n_init), walker_frames(8))
+    lengths = [len(o) for o in outs]
+    assert lengths == [0] * first_output_frame + [1] * (8 - first_output_frame)
+    assert all(o.track_id.tolist() == [1] for o in outs[first_output_frame:])
+
+
+def test_tentative_track_dies_on_first_miss():
+    tracker = DeepSortTracker(n_init=3)
+    frames = [*walker_frames(2), Detections.empty(4), *walker_frames(2, start=106.0)]
+    outs = run(tracker, frames)
+    assert all(len(o) == 0 for o in outs)  # never reached three consecutive hits
+    assert [t.track_id for t in tracker.tracks] == [2]
+
+
+@pytest.mark.parametrize(
+    ("fps", "max_age", "gap_frames", "same_id"),
+    [
+        (25.0, 1.0, 10, True),  # 0.4 s gap < max_age
+        (25.0, 1.0, 40, False),  # 1.6 s gap > max_age: deleted, new id
+        (5.0, 1.0, 10, False),  # same frame gap, but 2 s at 5 fps: max_age is in seconds
+        (5.0, 3.0, 10, True),
+    ],
+)
+def test_track_deleted_after_max_age_seconds_and_ids_never_reused(fps, max_age, gap_frames, same_id):
+    speed = 50.0 / fps  # 50 px/s whatever the frame rate
+    tracker = DeepSortTracker(max_age=max_age, n_init=2)
+    frames = walker_frames(5, speed)
+    frames += [Detections.empty(4)] * gap_frames
+    frames += walker_frames(5, speed, start=100.0 + speed * (5 + gap_frames))
+    outs = run(tracker, frames, fps)
+    ids = sorted({int(i) for o in outs for i in o.track_id})
+    assert ids == ([1] if same_id else [1, 2])
+
+
+def test_track_is_deleted_once_max_age_passes():
+    tracker = DeepSortTracker(max_age=0.5, n_init=1)
+    run(tracker, walker_frames(3))
+    last_seen = 2 / FPS
+    for k in range(3, 15):  # up to 0.48 s without a detection: kept
+        tracker.update(Detections.empty(4), k / FPS)
+        assert len(tracker.tracks) == 1
+    tracker.update(Detections.empty(4), last_seen + 0.52)
+    assert tracker.tracks == []
+
+
+@pytest.mark.parametrize("with_embedding", [True, False])
+def test_single_walker_keeps_one_id(with_embedding):
+    tracker = DeepSortTracker()
+    outs = run(tracker, walker_frames(50, speed=4.0, embedding=with_embedding))
+    ids = {int(i) for o in outs for i in o.track_id}
+    assert ids == {1}
+    assert sum(len(o) for o in outs) == 50 - (tracker.n_init - 1)  # all but the tentative frames
+
+
+@pytest.mark.parametrize("stride", [1, 3, 5])
+def test_frame_stride_keeps_identity(stride):
+    # 100 px/s walker sampled every `stride` frames: the real dt keeps the prediction on the person.
+    frames = walker_frames(60, speed=4.0, embedding=False)[::stride]
+    tracker = DeepSortTracker(n_init=2)
+    outs = [tracker.update(dets, k * stride / FPS) for k, dets in enumerate(frames)]
+    assert {int(i) for o in outs for i in o.track_id} == {1}
+
+
+def meet_and_turn_back_frames(with_embedding: bool, n_each: int = 12, hold: int = 3, speed: float = 8.0):
+    """Two people walk towards each other, stand on the same spot, then both turn back."""
+    offsets = [speed * k for k in range(n_each)]
+    offsets = offsets + [offsets[-1]] * hold + offsets[::-1]
+    far = 100 + 2 * speed * (n_each - 1)
+    emb = [unit(4, 0), unit(4, 1)] if with_embedding else None
+    return [make_detections([person_box(100 + x), person_box(far - x)], 0.9, emb) for x in offsets]
+
+
+@pytest.mark.parametrize(
+    ("with_embedding", "ids_left_right_at_end"),
+    [
+        (True, (1, 2)),  # appearance restores the right ids after the full overlap
+        # Motion alone extrapolates the approach and swaps: this is why the scenario needs appearance.
+        (False, (2, 1)),
+    ],
+)
+def test_people_meeting_and_turning_back(with_embedding, ids_left_right_at_end):
+    outs = run(DeepSortTracker(n_init=2), meet_and_turn_back_frames(with_embedding))
+    start, end = outs[2], outs[-1]
+    assert tuple(start.track_id[np.argsort(start.xyxy[:, 0])].tolist()) == (1, 2)
+    assert tuple(end.track_id[np.argsort(end.xyxy[:, 0])].tolist()) == ids_left_right_at_end
+
+
+def test_crossing_people_keep_ids():
+    n = 40
+    frames = []
+    for k in range(n):
+        boxes = [person_box(100 + 6.0 * k), person_box(100 + 6.0 * (n - 1 - k), cy=205)]
+        frames.append(make_detections(boxes, 0.9, [unit(4, 0), unit(4, 1)]))
+    outs = run(DeepSortTracker(n_init=2), frames)
+    for o in outs[1:]:
+        emb_axis = np.argmax(o.embedding, axis=1)
+        assert dict(zip(emb_axis.tolist(), o.track_id.tolist())) == {0: 1, 1: 2}
+
+
+def test_low_confidence_detections_extend_but_never_start_tracks():
+    tracker = DeepSortTracker(high_conf_threshold=0.5, low_conf_threshold=0.1, n_init=2)
+    frames = walker_frames(5)
+    # The walker's score drops (occlusion) while a low-score false positive appears elsewhere.
+    for k in range(5, 10):
+        frames.append(make_detections([person_box(100 + 2.0 * k), person_box(500)], [0.3, 0.3]))
+    outs = run(tracker, frames)
+    assert [len(o) for o in outs[5:]] == [1] * 5
+    assert all(o.track_id.tolist() == [1] for o in outs[1:])
+    assert len(tracker.tracks) == 1
+
+
+def test_low_confidence_pass_can_be_disabled():
+    tracker = DeepSortTracker(high_conf_threshold=0.5, low_conf_threshold=0.5, n_init=2)
+    frames = [*walker_frames(5), make_detections([person_box(110)], 0.3)]
+    outs = run(tracker, frames)
+    assert len(outs[-1]) == 0
+
+
+def test_output_is_a_new_subset_of_the_input():
+    tracker = DeepSortTracker(n_init=1, new_track_threshold=0.5)
+    dets = make_detections([person_box(100), person_box(300), person_box(500)], [0.9, 0.05, 0.8])
+    out = tracker.update(dets, 0.0)
+    assert dets.track_id is None  # input untouched
+    np.testing.assert_array_equal(out.xyxy, dets.xyxy[[0, 2]])
+    assert out.track_id.tolist() == [1, 2]
+    np.testing.assert_array_equal(tracker.output_rows, [0, 2])
+
+
+def test_timestamp_must_not_go_back():
+    tracker = DeepSortTracker()
+    tracker.update(Detections.empty(), 1.0)
+    with pytest.raises(ValueError, match="timestamp"):
+        tracker.update(Detections.empty(), 0.5)
+
+
+def test_gallery_is_bounded_by_nn_budget():
+    tracker = DeepSortTracker(nn_budget=3)
+    run(tracker, walker_frames(10))
+    assert tracker.tracks[0].features.shape == (3, 4)
+
+
+def test_offline_runner_backfills_tentative_frames():
+    frames = walker_frames(6) + [Detections.empty(4)] * 3
+    # A two-frame false positive that never gets confirmed is not emitted.
+    frames[7] = make_detections([person_box(400)], 0.9, [unit(4, 2)])
+    frames[8] = make_detections([person_box(400)], 0.9, [unit(4, 2)])
+    runner = OfflineTrackRunner(DeepSortTracker(n_init=3))
+    released = []
+    for k, dets in enumerate(frames):
+        got = runner.update(dets, k / FPS)
+        assert len(got) == (0 if k < 2 else 1)  # held back n_init - 1 = 2 frames
+        released += got
+    released += runner.finish()
+    assert [f.step for f in released] == list(range(9))
+    assert [len(f.detections) for f in released] == [1] * 6 + [0] * 3
+    assert all(f.detections.track_id.tolist() == [1] for f in released[:6])
+    assert released[1].timestamp == pytest.approx(1 / FPS)
+
+
+def test_offline_runner_needs_a_fresh_tracker():
+    tracker = DeepSortTracker()
+    tracker.update(Detections.empty(), 0.0)
+    with pytest.raises(ValueError, match="fresh"):
+        OfflineTrackRunner(tracker)
+
+
+def test_offline_runner_on_empty_stream():
+    runner = OfflineTrackRunner(DeepSortTracker())
+    assert runner.finish() == []

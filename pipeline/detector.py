@@ -152,6 +152,8 @@ class YoloDetector:
         device: ``"cpu"``, ``"cuda:0"``, or ``None`` for the first GPU if present else CPU.
         backend: ``"torch"``, ``"onnx"`` (ONNX Runtime) or ``"openvino"``; ``None`` = OpenVINO on a
             CPU, PyTorch on a GPU. Exports are made once and cached (see :func:`exported_model`).
+        tiles: 1 = whole frame; N > 1 also runs an N x N grid of overlapping tiles (small, distant
+            people get more pixels) and merges everything with NMS (see :func:`merge_overlapping`).
     """
 
     def __init__(
@@ -161,7 +163,11 @@ class YoloDetector:
         conf: float = DEFAULT_CONF,
         device: str | None = None,
         backend: str | None = None,
+        tiles: int = 1,
     ) -> None:
+        if not 1 <= tiles <= 4:
+            raise ValueError(f"tiles must be in [1, 4] (a tiles x tiles grid), but got {tiles}")
+        self.tiles = tiles
         if not 32 <= imgsz <= 4096:
             raise ValueError(f"imgsz must be in [32, 4096], but got {imgsz}")
         if not 0.0 <= conf <= 1.0:
@@ -193,18 +199,92 @@ class YoloDetector:
         return self.detect_batch([image])[0]
 
     def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
-        """Detect people in several frames with one model call."""
+        """Detect people in several frames with one model call (tiles included)."""
         if not images:
             return []
+        inputs, origins = [], []
+        for k, image in enumerate(images):
+            for x0, y0, x1, y1 in tile_grid(image.shape[0], image.shape[1], self.tiles):
+                inputs.append(image[y0:y1, x0:x1])
+                origins.append((k, x0, y0))
         results = self.model.predict(
-            images,
-            imgsz=self.imgsz,
-            conf=self.conf,
-            classes=[self.person_class],
-            device=self.device,
-            verbose=False,
+            inputs, imgsz=self.imgsz, conf=self.conf, classes=[self.person_class], device=self.device, verbose=False
         )
-        return [Detections.from_ultralytics(r, self.person_class) for r in results]
+        parts: list[list[Detections]] = [[] for _ in images]
+        for (k, x0, y0), result in zip(origins, results):
+            parts[k].append(shift(Detections.from_ultralytics(result, self.person_class), x0, y0))
+        if self.tiles == 1:
+            return [p[0] for p in parts]
+        return [merge_overlapping(concat(p)) for p in parts]
+
+
+def tile_grid(height: int, width: int, tiles: int, overlap: float = 0.2) -> list[tuple[int, int, int, int]]:
+    """The whole frame, then a ``tiles`` x ``tiles`` grid of windows overlapping by ``overlap``.
+
+    Returns:
+        ``(x0, y0, x1, y1)`` pixel windows; just the whole frame when ``tiles == 1``.
+    """
+    windows = [(0, 0, width, height)]
+    if tiles <= 1:
+        return windows
+    tile_w = width / (tiles - (tiles - 1) * overlap)
+    tile_h = height / (tiles - (tiles - 1) * overlap)
+    for row in range(tiles):
+        for col in range(tiles):
+            x0 = round(col * tile_w * (1 - overlap))
+            y0 = round(row * tile_h * (1 - overlap))
+            windows.append((x0, y0, min(width, round(x0 + tile_w)), min(height, round(y0 + tile_h))))
+    return windows
+
+
+def shift(dets: Detections, dx: float, dy: float) -> Detections:
+    """Move boxes (and keypoint coordinates) by (dx, dy) pixels."""
+    if dx == 0 and dy == 0:
+        return dets
+    xyxy = dets.xyxy + np.array([dx, dy, dx, dy], np.float32)
+    kp = None
+    if dets.keypoints is not None:
+        kp = dets.keypoints.copy()
+        kp[..., 0] += dx
+        kp[..., 1] += dy
+    return Detections(xyxy, dets.confidence, keypoints=kp)
+
+
+def concat(parts: list[Detections]) -> Detections:
+    """Stack detections of one frame (keypoints kept only when every part has them)."""
+    if not parts:
+        return Detections.empty()
+    kps = [p.keypoints for p in parts]
+    keypoints = None if any(k is None for k in kps) else np.concatenate(kps)
+    return Detections(
+        np.concatenate([p.xyxy for p in parts]), np.concatenate([p.confidence for p in parts]), keypoints=keypoints
+    )
+
+
+def merge_overlapping(dets: Detections, iou: float = 0.6, containment: float = 0.8) -> Detections:
+    """Greedy NMS over whole-frame and tile detections.
+
+    A box is dropped when a higher-scoring box overlaps it with IoU >= ``iou``, or covers at least
+    ``containment`` of its area (a person cut in half by a tile border).
+    """
+    n = len(dets)
+    if n <= 1:
+        return dets
+    order = np.argsort(-dets.confidence, kind="stable")
+    boxes = dets.xyxy[order].astype(np.float64)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    lt = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+    rb = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    iou_m = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
+    cover = inter / np.maximum(area[None, :], 1e-9)  # share of box j inside box i
+    suppress = (iou_m >= iou) | (cover >= containment)
+    keep = np.ones(n, bool)
+    for i in range(n):
+        if keep[i]:
+            later = np.arange(n) > i
+            keep[later & suppress[i]] = False
+    return dets[np.sort(order[keep])]
 
 
 def default_device() -> str:

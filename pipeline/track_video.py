@@ -17,7 +17,7 @@ from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
 from pipeline.video import prefetch, probe, read_frames, sample_step
 
-DEFAULT_EMBEDDER = "mobilenet"
+DEFAULT_EMBEDDER = "hist"
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class TrackSettings:
     sample_fps: float | None = None
     device: str | None = None
     backend: str | None = None
+    tiles: int = 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +69,9 @@ def load_components(settings: TrackSettings) -> Components:
         WeightsError: a weights/model file is missing or invalid.
         ValueError: unknown embedder name.
     """
-    detector = YoloDetector(settings.weights, settings.imgsz, settings.conf, settings.device, settings.backend)
+    detector = YoloDetector(
+        settings.weights, settings.imgsz, settings.conf, settings.device, settings.backend, settings.tiles
+    )
     embedder = None
     if settings.embedder != "none":
         embedder = get_embedder(settings.embedder, model_path=settings.reid_model, device=detector.device)

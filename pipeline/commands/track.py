@@ -31,6 +31,10 @@ def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample-fps", type=float, help="process about this many frames per second (overrides --stride)")
     parser.add_argument("--device", help="cpu, cuda:0, ... (default: GPU if present, else CPU)")
     parser.add_argument(
+        "--tiles", type=int, default=1,
+        help="also detect on an N x N grid of overlapping tiles, merged by NMS (for small, distant people; default 1 = off)",
+    )
+    parser.add_argument(
         "--backend", choices=BACKENDS,
         help="detector runtime (default: openvino on CPU, torch on GPU); exports are cached beside the weights",
     )
@@ -40,7 +44,7 @@ def settings_from_args(args: argparse.Namespace) -> TrackSettings:
     return TrackSettings(
         weights=args.weights, imgsz=args.imgsz, conf=args.conf, embedder=args.embedder,
         reid_model=args.reid_model, stride=args.stride, sample_fps=args.sample_fps, device=args.device,
-        backend=args.backend,
+        backend=args.backend, tiles=args.tiles,
     )
 
 

@@ -1,0 +1,66 @@
+"""Timed end-to-end runs shared by the benchmarks: ours and Ultralytics' ``model.track``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import pandas as pd
+import yaml
+
+from pipeline.detector import ultralytics_module
+from pipeline.track_video import TrackSettings, load_components, track_video
+
+MOT_COLUMNS = ["frame", "id", "x", "y", "w", "h", "score"]
+
+
+def tracker_yaml(name: str, overrides: dict, tmp: Path) -> str:
+    if not overrides:
+        return name
+    ultralytics = ultralytics_module()
+    base = Path(ultralytics.__file__).parent / "cfg" / "trackers" / name
+    cfg = yaml.safe_load(base.read_text())
+    cfg.update(overrides)
+    out = tmp / f"{base.stem}_{'_'.join(overrides)}.yaml"
+    out.write_text(yaml.safe_dump(cfg))
+    return str(out)
+
+
+def run_ultralytics(video: Path, tracker: str, weights: Path, imgsz: int, conf: float) -> tuple[pd.DataFrame, float]:
+    """Ultralytics ``model.track`` end to end; returns MOT rows and frames/s (model load excluded)."""
+    model = ultralytics_module().YOLO(str(weights))
+    model.predict(str(video), imgsz=imgsz, conf=conf, classes=[0], verbose=False, max_det=1, vid_stride=1000)
+    rows, frames = [], 0
+    start = time.perf_counter()
+    for i, result in enumerate(
+        model.track(str(video), imgsz=imgsz, conf=conf, classes=[0], tracker=tracker, stream=True, verbose=False)
+    ):
+        frames += 1
+        boxes = result.boxes
+        if boxes is None or boxes.id is None:
+            continue
+        for (x1, y1, x2, y2), tid, score in zip(
+            boxes.xyxy.tolist(), boxes.id.int().tolist(), boxes.conf.tolist()
+        ):
+            rows.append((i + 1, tid, x1, y1, x2 - x1, y2 - y1, score))
+    fps = frames / (time.perf_counter() - start)
+    return pd.DataFrame(rows, columns=MOT_COLUMNS), fps
+
+
+def run_ours(video: Path, settings: TrackSettings) -> tuple[pd.DataFrame, float]:
+    """Our ``track`` pipeline end to end; returns MOT rows and frames/s (model load excluded)."""
+    components = load_components(settings)
+    warm = cv2.VideoCapture(str(video)).read()[1]
+    components.detector(warm)
+    rows, frames = [], 0
+    start = time.perf_counter()
+    last = -1
+    for f in track_video(video, settings, components, progress=False):
+        frames += f.frame - last
+        last = f.frame
+        d = f.detections
+        for tid, box, score in zip(d.track_id.tolist(), d.tlwh.tolist(), d.confidence.tolist()):
+            rows.append((f.frame + 1, tid, *box, score))
+    fps = frames / (time.perf_counter() - start)
+    return pd.DataFrame(rows, columns=MOT_COLUMNS), fps

@@ -9,10 +9,14 @@ skipped, so re-running ``process`` never duplicates rows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from queue import Empty
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -22,7 +26,16 @@ import yaml
 from pipeline.config import CameraConfig, StoreConfig, config_to_dict
 from pipeline.db import tracks as db
 from pipeline.errors import ConfigError
-from pipeline.track_video import Components, TrackedVideoFrame, TrackEmbeddings, TrackSettings, track_video
+from pipeline.reid.assign import run_reid
+from pipeline.reid.settings import REID_MODES
+from pipeline.track_video import (
+    Components,
+    TrackedVideoFrame,
+    TrackEmbeddings,
+    TrackSettings,
+    load_components,
+    track_video,
+)
 from pipeline.video import VideoInfo, probe
 
 BATCH_FRAMES = 100
@@ -113,25 +126,36 @@ def process_store(
     progress: bool = True,
     on_progress: Callable[[str, int, int], None] | None = None,
     batch_frames: int = BATCH_FRAMES,
+    workers: int = 1,
+    reid_mode: str = "full",
 ) -> list[VideoOutcome]:
     """Process every camera of ``config`` into ``conn``.
 
     Args:
-        components: loaded models, or a factory called only if some video needs processing.
+        components: loaded models, or a factory called only if some video needs processing
+            (in-process mode only; worker processes load their own).
         force: reprocess videos that are already done with the same file and settings.
         on_progress: called as ``(camera, frames_done, frames_total)`` after each committed batch.
         batch_frames: processed frames per committed transaction.
+        workers: camera videos tracked in parallel worker processes; all database writes stay in this
+            process (DuckDB has one writer), so batch atomicity is the same as with ``workers=1``.
+        reid_mode: cross-camera identity once every camera is done (``independent``, ``appearance`` or
+            ``full``), recomputed from all finished tracklets on each run (see ``pipeline.reid.assign``).
     """
     if batch_frames < 1:
         raise ValueError(f"batch_frames must be >= 1, but got {batch_frames}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, but got {workers}")
+    if reid_mode not in REID_MODES:
+        raise ValueError(f"unknown reid mode {reid_mode!r}; valid modes: {', '.join(REID_MODES)}")
     infos = check_videos(config)
     with db.transaction(conn):
         db.save_store_config(conn, yaml.safe_dump(config_to_dict(config), sort_keys=False))
         for cam in config.cameras:
             db.upsert_camera(conn, cam.name, cam.homography, infos[cam.name].width, infos[cam.name].height)
     run_id = db.start_run(conn, config.name, str(config.source) if config.source else None, settings.as_dict())
-    outcomes = []
-    loaded: Components | None = components if isinstance(components, Components) else None
+    outcomes: dict[str, VideoOutcome] = {}
+    tasks: list[VideoTask] = []
     for cam in config.cameras:
         info = infos[cam.name]
         sha = file_sha256(info.path)
@@ -140,50 +164,111 @@ def process_store(
             not force and existing is not None and existing["status"] == "done"
             and existing["sha256"] == sha and existing["settings"] == settings.as_dict()
         ):
-            outcomes.append(VideoOutcome(cam.name, existing["video_id"], "skipped", 0, 0))
+            outcomes[cam.name] = VideoOutcome(cam.name, existing["video_id"], "skipped", 0, 0)
             continue
-        if loaded is None:
-            loaded = components()  # type: ignore[operator]
-        outcomes.append(
-            _process_video(conn, cam, info, sha, run_id, settings, loaded, progress, on_progress, batch_frames)
+        video_id = db.begin_video(
+            conn, camera=cam.name, path=str(info.path), sha256=sha, fps=info.fps, n_frames=info.n_frames,
+            start_time=cam.start_time, run_id=run_id, settings=settings.as_dict(),
         )
+        tasks.append(VideoTask(video_id, cam, info, settings, batch_frames, progress))
+    if tasks:
+        if workers == 1 or len(tasks) == 1:
+            loaded = components if isinstance(components, Components) else components()
+            messages = (msg for task in tasks for msg in video_messages(task, loaded))
+        else:
+            messages = _parallel_messages(tasks, workers)
+        by_camera = {t.camera.name: t for t in tasks}
+        for msg in messages:
+            task = by_camera[msg.camera]
+            outcome = _write_message(conn, task, msg)
+            if outcome is not None:
+                outcomes[msg.camera] = outcome
+            if on_progress:
+                on_progress(msg.camera, msg.frames_done if outcome is None else task.info.n_frames, task.info.n_frames)
+    run_reid(conn, config.reid, mode=reid_mode)
     db.finish_run(conn, run_id)
-    return outcomes
+    return [outcomes[cam.name] for cam in config.cameras]
 
 
-def _process_video(
-    conn: duckdb.DuckDBPyConnection,
-    cam: CameraConfig,
-    info: VideoInfo,
-    sha: str,
-    run_id: int,
-    settings: TrackSettings,
-    components: Components,
-    progress: bool,
-    on_progress: Callable[[str, int, int], None] | None,
-    batch_frames: int,
-) -> VideoOutcome:
-    video_id = db.begin_video(
-        conn, camera=cam.name, path=str(info.path), sha256=sha, fps=info.fps, n_frames=info.n_frames,
-        start_time=cam.start_time, run_id=run_id, settings=settings.as_dict(),
-    )
+@dataclass(frozen=True)
+class VideoTask:
+    """One video to track (picklable: sent to worker processes)."""
+
+    video_id: int
+    camera: CameraConfig
+    info: VideoInfo
+    settings: TrackSettings
+    batch_frames: int
+    progress: bool
+
+
+@dataclass(frozen=True)
+class VideoMessage:
+    """A batch of track points ready to commit, or (``final``) the end of a video."""
+
+    camera: str
+    rows: pd.DataFrame
+    frames_done: int
+    final: bool = False
+    embeddings: dict[int, np.ndarray] | None = None
+    n_tracks: int = 0
+
+
+def video_messages(task: VideoTask, components: Components) -> Iterator[VideoMessage]:
+    """Track one video and cut the result into batches of ``task.batch_frames`` processed frames."""
+    cam = task.camera
     embeddings = TrackEmbeddings()
     batch: list[TrackedVideoFrame] = []
     last_frame = -1
     track_ids: set[int] = set()
-    label = f"{cam.name}" if progress else False
-    for tracked in track_video(info.path, settings, components, cam.fps, progress=label):
+    label = cam.name if task.progress else False
+    for tracked in track_video(task.info.path, task.settings, components, cam.fps, progress=label):
         batch.append(tracked)
         embeddings.add(tracked.detections)
         track_ids.update(tracked.detections.track_id.tolist())
         last_frame = tracked.frame
-        if len(batch) >= batch_frames:
-            db.write_batch(conn, video_id, frame_rows(video_id, cam, batch), last_frame + 1)
+        if len(batch) >= task.batch_frames:
+            yield VideoMessage(cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1)
             batch = []
-            if on_progress:
-                on_progress(cam.name, last_frame + 1, info.n_frames)
-    db.write_batch(conn, video_id, frame_rows(video_id, cam, batch), last_frame + 1)
-    db.finish_video(conn, video_id, settings.embedder, embeddings.means(), last_frame + 1)
-    if on_progress:
-        on_progress(cam.name, info.n_frames, info.n_frames)
-    return VideoOutcome(cam.name, video_id, "processed", last_frame + 1, len(track_ids))
+    yield VideoMessage(
+        cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, embeddings.means(), len(track_ids)
+    )
+
+
+def _write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoMessage) -> VideoOutcome | None:
+    db.write_batch(conn, task.video_id, msg.rows, msg.frames_done)
+    if not msg.final:
+        return None
+    db.finish_video(conn, task.video_id, task.settings.embedder, msg.embeddings or {}, msg.frames_done)
+    return VideoOutcome(task.camera.name, task.video_id, "processed", msg.frames_done, msg.n_tracks)
+
+
+def _worker(task: VideoTask, queue: Any, threads: int) -> None:
+    """Worker process: load models once, stream one video's batches to the writer."""
+    import torch
+
+    torch.set_num_threads(threads)
+    components = load_components(task.settings)
+    for msg in video_messages(task, components):
+        queue.put(msg)
+
+
+def _parallel_messages(tasks: list[VideoTask], workers: int) -> Iterator[VideoMessage]:
+    """Messages from ``workers`` processes tracking ``tasks`` concurrently, as they arrive."""
+    ctx = multiprocessing.get_context("spawn")  # fork + torch/OpenVINO thread pools is unsafe
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ctx.Manager() as manager, ctx.Pool(workers) as pool:
+        queue = manager.Queue()
+        pending = [pool.apply_async(_worker, (task, queue, threads)) for task in tasks]
+        remaining = len(tasks)
+        while remaining:
+            try:
+                msg = queue.get(timeout=1.0)
+            except Empty:
+                for result in pending:
+                    if result.ready() and not result.successful():
+                        result.get()  # re-raise the worker's exception here
+                continue
+            if msg.final:
+                remaining -= 1
+            yield msg

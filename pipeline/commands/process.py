@@ -8,6 +8,7 @@ from pipeline.commands.track import add_tracking_arguments, settings_from_args
 from pipeline.config import load_config
 from pipeline.db import connect
 from pipeline.process import BATCH_FRAMES, check_videos, process_store
+from pipeline.reid.settings import REID_MODES
 from pipeline.track_video import load_components
 
 NAME = "process"
@@ -23,6 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch-frames", type=int, default=BATCH_FRAMES,
         help=f"processed frames committed per transaction (default {BATCH_FRAMES})",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="camera videos tracked in parallel processes (default 1; try the number of CPU cores)",
+    )
+    parser.add_argument(
+        "--reid-mode", default="full", choices=REID_MODES,
+        help="cross-camera identity: independent (one shopper per track), appearance (gallery), "
+        "full (gallery + space/time constraints + offline refinement; default)",
+    )
     add_tracking_arguments(parser)
 
 
@@ -34,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcomes = process_store(
             config, conn, settings, lambda: load_components(settings), force=args.force,
-            batch_frames=args.batch_frames,
+            batch_frames=args.batch_frames, workers=args.workers, reid_mode=args.reid_mode,
         )
     finally:
         conn.close()

@@ -178,3 +178,29 @@ def test_killed_process_leaves_no_half_batch(tmp_path, store):
     check_consistent(conn)
     assert conn.execute("SELECT status FROM videos").fetchone()[0] == "done"
     conn.close()
+
+
+@pytest.mark.slow
+def test_parallel_workers_write_the_same_rows_as_one_process(tmp_path, mot15, components):
+    video = mot15 / "TUD-Campus" / "TUD-Campus.mp4"
+    path = tmp_path / "two.yaml"
+    cams = "".join(
+        f"  - {{name: cam{i}, video: {video}, start_time: '2026-11-20T09:0{i}:00', homography: {H}}}\n" for i in (1, 2)
+    )
+    path.write_text(f"name: Two\ncameras:\n{cams}")
+    config = load_config(path)
+    one = connect(tmp_path / "one.duckdb")
+    process_store(config, one, SETTINGS, components, progress=False, batch_frames=5)
+    two = connect(tmp_path / "two.duckdb")
+    seen = []
+    outcomes = process_store(
+        config, two, SETTINGS, components, progress=False, batch_frames=5, workers=2,
+        on_progress=lambda cam, done, total: seen.append(cam),
+    )
+    assert [o.status for o in outcomes] == ["processed", "processed"]
+    assert set(seen) == {"cam1", "cam2"}
+    check_consistent(two)
+    for table in ("track_points", "tracklets"):
+        assert table_rows(two, table) == table_rows(one, table)
+    one.close()
+    two.close()

@@ -118,7 +118,7 @@ def track_video(
         for frame in prefetch(read_frames(info.path, step, fps_override, start_frame)):
             dets = components.detector(frame.image)
             if components.embedder is not None:
-                dets = dets.with_embedding(components.embedder.embed(frame.image, dets.xyxy))
+                dets = embed_confident(components.embedder, frame.image, dets, runner.tracker.high_conf_threshold)
             frame_of_step[runner.tracker.step + 1] = frame.index
             for done in runner.update(dets, frame.timestamp):
                 yield TrackedVideoFrame(frame_of_step.pop(done.step), done.timestamp, done.detections)
@@ -127,6 +127,19 @@ def track_video(
             yield TrackedVideoFrame(frame_of_step.pop(done.step), done.timestamp, done.detections)
     finally:
         bar.close()
+
+
+def embed_confident(embedder: Embedder, image: np.ndarray, dets: Detections, min_conf: float) -> Detections:
+    """Embed only boxes scoring at least ``min_conf``; the others get zero rows.
+
+    The tracker uses appearance only for high-confidence boxes (low ones are matched by IoU and never
+    enter a track's gallery), so embedding them would be wasted work.
+    """
+    need = np.flatnonzero(dets.confidence >= min_conf)
+    features = np.zeros((len(dets), embedder.dim), np.float32)
+    if len(need):
+        features[need] = embedder.embed(image, dets.xyxy[need])
+    return dets.with_embedding(features)
 
 
 class TrackEmbeddings:

@@ -15,6 +15,8 @@ Example::
         kind: [section, high_value]              # one kind or a list
         polygon: [[2, 2], [8, 2], [8, 6], [2, 6]]  # floor metres, or image px when `camera` is set
         camera: entrance                         # optional
+    reid:                                        # optional; all keys in pipeline/reid/settings.py
+      max_walking_speed: 2.0                     # m/s a shopper can walk between cameras
 
 Every mistake raises :class:`~pipeline.errors.ConfigError` naming the file and the offending entry.
 """
@@ -31,9 +33,10 @@ import numpy as np
 import yaml
 
 from pipeline.errors import ConfigError
+from pipeline.reid.settings import ReidConfig, parse_reid, reid_to_dict
 
 ZONE_KINDS = ("section", "entrance", "exit", "checkout", "high_value", "restricted", "staff_only")
-_TOP_KEYS = {"name", "cameras", "zones", "floor_plan", "analytics", "flags"}
+_TOP_KEYS = {"name", "cameras", "zones", "floor_plan", "analytics", "flags", "reid"}
 _CAMERA_KEYS = {"name", "video", "start_time", "fps", "homography"}
 _ZONE_KEYS = {"name", "kind", "polygon", "camera"}
 
@@ -80,6 +83,7 @@ class StoreConfig:
     analytics: dict[str, Any] = field(default_factory=dict)
     flags: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
+    reid: ReidConfig = field(default_factory=ReidConfig)
 
     def camera(self, name: str) -> CameraConfig:
         for cam in self.cameras:
@@ -234,6 +238,7 @@ def parse_config(raw: Any, base: Path, source: Path | None = None, check_files: 
         for key in ("analytics", "flags"):
             if raw.get(key) is not None and not isinstance(raw[key], dict):
                 raise ConfigError(f"'{key}' must be a mapping")
+        reid = parse_reid(raw.get("reid"), set(names))
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     return StoreConfig(
@@ -244,6 +249,7 @@ def parse_config(raw: Any, base: Path, source: Path | None = None, check_files: 
         analytics=dict(raw.get("analytics") or {}),
         flags=dict(raw.get("flags") or {}),
         source=source,
+        reid=reid,
     )
 
 
@@ -294,4 +300,7 @@ def config_to_dict(config: StoreConfig) -> dict[str, Any]:
         out["analytics"] = config.analytics
     if config.flags:
         out["flags"] = config.flags
+    reid = reid_to_dict(config.reid)
+    if reid:
+        out["reid"] = reid
     return out

@@ -1,0 +1,395 @@
+"""Cross-camera re-identification on a virtual multi-camera store built from one real sequence.
+
+Each MOT15 sequence is cut into side-by-side vertical strips with a blind gap between them (default
+x in [0,200), [240,400), [440,640)); each strip becomes its own camera video (same start time) with a
+homography mapping its pixels back into one common floor frame (full-frame pixels x ``--m-per-px``
+metres). Ground truth is split the same way: a box goes to the camera holding at least half of its
+width (clipped to the strip, shifted into strip pixels), keeping its GT id; boxes mostly in a gap are
+dropped. The store is processed once per embedder (detections are cached on disk), then the
+cross-camera assignment is recomputed on the same database for every re-ID setting:
+
+- ``independent``: every tracklet its own shopper (no gallery);
+- ``appearance``: online gallery, appearance only;
+- ``full (online)``: gallery with space/time constraints, no refinement;
+- ``full``: gallery with space/time constraints + offline constrained clustering.
+
+Scores (all cameras jointly: camera k's frames are shifted by k x N so TrackEval sees distinct time
+steps):
+
+- multi-camera IDF1 / HOTA / IDSW of the exported ``export-mot`` rows (global shopper ids);
+- hand-offs: consecutive appearances of one GT id in two different cameras. A hand-off is *joined*
+  when the predicted id of the GT run before it equals the predicted id of the GT run after it (each
+  run's predicted id = the id matched most often by IoU >= 0.5 over the run's boxes);
+- wrong joins: predicted hand-offs (consecutive runs of one predicted id in two different cameras)
+  whose two runs are matched (majority by IoU) to two different GT people; ``wrong %`` = wrong /
+  predicted hand-offs whose both runs match some GT person (runs matching no GT box are not counted).
+
+    python benchmarks/multicam.py [--sequences TUD-Campus TUD-Stadtmitte] \\
+        [--embedders hist omz=../shared/models/person-reidentification-retail-0287 osnet=...onnx]
+
+Videos, databases and the detection cache go to ``--work`` (default: the system temp dir), never
+into the repository. The table is written to ``benchmarks/results/multicam.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import pickle
+import sys
+import tempfile
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.optimize import linear_sum_assignment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REPO, mot_sequences, print_table  # noqa: E402
+
+from pipeline.types import Detections  # noqa: E402
+
+DEFAULT_CROPS = ((0, 200), (240, 400), (440, 640))
+DEFAULT_M_PER_PX = 0.01  # ~1.7 m person / ~170 px box in the TUD sequences
+START_TIME = "2026-11-20T09:00:00"
+
+
+# ------------------------------------------------------------------------------------- building
+
+
+def crop_homography(x0: int, m_per_px: float) -> np.ndarray:
+    """Strip pixels -> floor metres: shift by the strip's left edge, then scale (planar, affine)."""
+    return np.array([[m_per_px, 0.0, m_per_px * x0], [0.0, m_per_px, 0.0], [0.0, 0.0, 1.0]])
+
+
+def split_video(video: Path, crops: tuple[tuple[int, int], ...], out_dir: Path) -> list[Path]:
+    """Write one MPEG-4 video per strip ``[x0, x1)`` of ``video`` (full height, same fps)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    paths = [out_dir / f"cam{k}.mp4" for k in range(len(crops))]
+    writers = [
+        cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), fps, (x1 - x0, height))
+        for p, (x0, x1) in zip(paths, crops)
+    ]
+    try:
+        while True:
+            ok, image = cap.read()
+            if not ok:
+                break
+            for writer, (x0, x1) in zip(writers, crops):
+                writer.write(np.ascontiguousarray(image[:, x0:x1]))
+    finally:
+        cap.release()
+        for writer in writers:
+            writer.release()
+    return paths
+
+
+def split_gt(gt: pd.DataFrame, crops: tuple[tuple[int, int], ...]) -> list[pd.DataFrame]:
+    """Ground truth per strip: boxes with >= half their width inside, clipped and in strip pixels."""
+    gt = gt[gt["score"] != 0]
+    out = []
+    for x0, x1 in crops:
+        inside = (np.minimum(gt["x"] + gt["w"], x1) - np.maximum(gt["x"], x0)).clip(lower=0)
+        part = gt[inside >= 0.5 * gt["w"]].copy()
+        left = np.maximum(part["x"], x0)
+        right = np.minimum(part["x"] + part["w"], x1)
+        part["x"] = left - x0
+        part["w"] = right - left
+        out.append(part.reset_index(drop=True))
+    return out
+
+
+def store_yaml(paths: list[Path], crops: tuple[tuple[int, int], ...], m_per_px: float, name: str) -> dict:
+    """The store config of the virtual cameras (floor plan = the full frame in metres)."""
+    return {
+        "name": name,
+        "floor_plan": {"width": round(crops[-1][1] * m_per_px, 6), "height": round(480 * m_per_px, 6)},
+        "cameras": [
+            {
+                "name": f"cam{k}",
+                "video": str(p),
+                "start_time": START_TIME,
+                "homography": crop_homography(x0, m_per_px).tolist(),
+            }
+            for k, (p, (x0, _)) in enumerate(zip(paths, crops))
+        ],
+    }
+
+
+# ------------------------------------------------------------------------------------- scoring
+
+
+def joint_rows(per_camera: list[pd.DataFrame], n_frames: int) -> pd.DataFrame:
+    """Concatenate cameras as one sequence: camera k's frames shifted by ``k * n_frames``."""
+    parts = [d.assign(frame=d["frame"] + k * n_frames, camera=k) for k, d in enumerate(per_camera)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = (np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0])).clip(0)
+    ih = (np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1])).clip(0)
+    inter = iw * ih
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def match_boxes(gt: pd.DataFrame, pred: pd.DataFrame, min_iou: float = 0.5) -> pd.DataFrame:
+    """Per camera and frame, Hungarian IoU matching: rows (gt_row, pred_row) of index labels."""
+    rows = []
+    pred_by = {key: g for key, g in pred.groupby(["camera", "frame"])}
+    for key, g in gt.groupby(["camera", "frame"]):
+        p = pred_by.get(key)
+        if p is None:
+            continue
+        iou = _iou_xywh(g[["x", "y", "w", "h"]].to_numpy(float), p[["x", "y", "w", "h"]].to_numpy(float))
+        r, c = linear_sum_assignment(-iou)
+        rows += [(g.index[i], p.index[j]) for i, j in zip(r, c) if iou[i, j] >= min_iou]
+    return pd.DataFrame(rows, columns=["gt_row", "pred_row"])
+
+
+def with_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``run``: per id, the index of its contiguous stretch in one camera (time order)."""
+    table = table.sort_values(["frame", "camera"], kind="stable")
+    run = table.groupby("id")["camera"].transform(lambda c: (c != c.shift()).cumsum() - 1)
+    return table.assign(run=run.astype(int))
+
+
+def _majority(keys: pd.DataFrame, values: pd.Series) -> dict[tuple, int]:
+    grouped = pd.concat([keys.reset_index(drop=True), values.reset_index(drop=True).rename("v")], axis=1)
+    return {
+        tuple(k): int(g["v"].value_counts().index[0])
+        for k, g in grouped.groupby(list(keys.columns))
+    }
+
+
+def handoff_stats(gt_split: list[pd.DataFrame], pred_split: list[pd.DataFrame]) -> dict[str, float]:
+    """True hand-offs, how many we join, and how many of our cross-camera joins are wrong.
+
+    Args:
+        gt_split: per camera, GT rows (frame, id, x, y, w, h) in that camera's pixels.
+        pred_split: per camera, predicted rows with ``id`` (global shopper id) and ``track_id``
+            (camera-local track id).
+
+    A true hand-off is two consecutive runs of one GT id in different cameras; it is joined when both
+    runs' majority predicted ids (IoU >= 0.5 matches) are equal. A predicted hand-off is two
+    consecutive tracklets (by start frame) of one shopper in different cameras; it is wrong when the
+    tracklets' majority GT ids differ (tracklets matching no GT box are not counted). Tracklets, not
+    runs of the global id, so a person straddling a blind gap (seen partly by both cameras at once)
+    is not counted as many hand-offs. Frames are the source video's: the cameras share one clock.
+    """
+    gt = with_runs(pd.concat([d.assign(camera=k) for k, d in enumerate(gt_split)], ignore_index=True))
+    pred = pd.concat([d.assign(camera=k) for k, d in enumerate(pred_split)], ignore_index=True)
+    m = match_boxes(gt, pred)
+    g, p = gt.loc[m["gt_row"]], pred.loc[m["pred_row"]]
+    gt_run_pred = _majority(g[["id", "run"]], p["id"])
+    tracklet_gt = _majority(p[["camera", "track_id"]], g["id"])
+
+    true_handoffs = joined = 0
+    for ident, d in gt.groupby("id"):
+        for r in range(int(d["run"].max())):
+            true_handoffs += 1
+            a, b = gt_run_pred.get((ident, r)), gt_run_pred.get((ident, r + 1))
+            joined += int(a is not None and a == b)
+    predicted = wrong = 0
+    starts = pred.groupby(["id", "camera", "track_id"])["frame"].min().reset_index().sort_values(["id", "frame"])
+    for _, d in starts.groupby("id"):
+        for (ca, ta), (cb, tb) in pairwise(zip(d["camera"], d["track_id"])):
+            a, b = tracklet_gt.get((ca, ta)), tracklet_gt.get((cb, tb))
+            if ca == cb or a is None or b is None:
+                continue
+            predicted += 1
+            wrong += int(a != b)
+    return {
+        "hand-offs": true_handoffs,
+        "joined": joined,
+        "joined %": 100.0 * joined / true_handoffs if true_handoffs else float("nan"),
+        "pred joins": predicted,
+        "wrong": wrong,
+        "wrong %": 100.0 * wrong / predicted if predicted else 0.0,
+    }
+
+
+def camera_rows(conn, camera: str) -> pd.DataFrame:
+    """``export-mot`` rows of one camera (global ids) with the camera-local ``track_id`` beside."""
+    from pipeline.db import tracks as db
+
+    local = db.camera_track_rows(conn, camera, use_shopper_id=False).rename(columns={"id": "track_id"})
+    ids = conn.execute(
+        "SELECT track_id, shopper_id FROM tracklets t JOIN videos v USING (video_id) "
+        "WHERE t.camera = ? AND v.status = 'done'",
+        [camera],
+    ).df()
+    out = local.merge(ids, on="track_id", how="left")
+    out["id"] = out["shopper_id"].fillna(out["track_id"]).astype(int)
+    return out.drop(columns="shopper_id")
+
+
+# ------------------------------------------------------------------------------------- running
+
+
+class CachedDetector:
+    """Wraps a detector; remembers its output per image (by content hash) in a pickle file.
+
+    Every embedder and every re-run of the benchmark then reuses the same detections: on a shared
+    CPU the detector is by far the slowest stage.
+    """
+
+    def __init__(self, detector, path: Path) -> None:
+        self.detector = detector
+        self.device = detector.device
+        self.path = path
+        self.cache: dict[str, tuple] = pickle.loads(path.read_bytes()) if path.is_file() else {}
+        self.misses = 0
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        key = hashlib.sha1(image.tobytes()).hexdigest() + str(image.shape)
+        hit = self.cache.get(key)
+        if hit is None:
+            d = self.detector(image)
+            hit = (d.xyxy, d.confidence, d.keypoints)
+            self.cache[key] = hit
+            self.misses += 1
+        return Detections(hit[0], hit[1], keypoints=hit[2])
+
+    def save(self) -> None:
+        if self.misses:
+            self.path.write_bytes(pickle.dumps(self.cache))
+
+
+def process_cached(store_path: Path, db_path: Path, settings, cache: Path) -> None:
+    """``process`` the store in-process (the product's code path) with detections cached."""
+    from pipeline.config import load_config
+    from pipeline.db import connect
+    from pipeline.process import process_store
+    from pipeline.track_video import Components, load_components
+
+    holder: dict = {}
+
+    def factory() -> Components:
+        comps = load_components(settings)
+        holder["det"] = CachedDetector(comps.detector, cache)
+        return Components(holder["det"], comps.embedder)
+
+    conn = connect(db_path)
+    try:
+        process_store(load_config(store_path), conn, settings, factory, progress=False, reid_mode="independent")
+    finally:
+        conn.close()
+        if "det" in holder:
+            holder["det"].save()
+
+
+SETTINGS_ROWS = (
+    ("independent", "independent", True),
+    ("appearance", "appearance", True),
+    ("full (online)", "full", False),
+    ("full", "full", True),
+)
+
+
+def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -> list[dict]:
+    """Recompute the assignment for every setting on one processed database and score it."""
+    from pipeline.db import connect
+    from pipeline.db import tracks as db
+    from pipeline.evaluate import score_frames
+    from pipeline.reid.assign import run_reid
+
+    gt_joint = joint_rows(gt_split, n_frames)
+    rows = []
+    for label, mode, refine in SETTINGS_ROWS:
+        conn = connect(db_path)
+        try:
+            started = time.perf_counter()
+            summary = run_reid(conn, mode=mode, refine=refine)
+            seconds = time.perf_counter() - started
+            exported = [db.camera_track_rows(conn, f"cam{k}") for k in range(len(gt_split))]
+            cams = [camera_rows(conn, f"cam{k}") for k in range(len(gt_split))]
+        finally:
+            conn.close()
+        s = score_frames(gt_joint, joint_rows(exported, n_frames))
+        stats = handoff_stats(gt_split, cams)
+        rows.append({
+            "setting": label, "IDF1": s.idf1, "HOTA": s.hota, "IDSW": s.idsw, "shoppers": summary.n_shoppers,
+            **stats, "reid s": seconds,
+        })
+    return rows
+
+
+def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cache: Path) -> float:
+    """IDF1 of the unsplit video processed as a one-camera store (tracker ids, no gallery)."""
+    from pipeline.db import connect
+    from pipeline.db import tracks as db
+    from pipeline.evaluate import score_frames
+
+    store = work / "single.yaml"
+    store.write_text(yaml.safe_dump({
+        "name": "single", "cameras": [{"name": "full", "video": str(video), "start_time": START_TIME}],
+    }))
+    db_path = work / f"single-{settings.embedder}.duckdb"
+    process_cached(store, db_path, settings, cache)
+    conn = connect(db_path, read_only=True)
+    try:
+        pred = db.camera_track_rows(conn, "full", use_shopper_id=False)
+    finally:
+        conn.close()
+    return score_frames(gt, pred).idf1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
+    parser.add_argument(
+        "--embedders", nargs="*", default=None, metavar="NAME[=MODEL]",
+        help="embedders, each with an optional model file/dir (default: the product's default embedder)",
+    )
+    parser.add_argument("--imgsz", type=int, default=None, help="detector input size (default: product default)")
+    parser.add_argument("--m-per-px", type=float, default=DEFAULT_M_PER_PX)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shopper_multicam")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "multicam.md")
+    args = parser.parse_args()
+
+    from pipeline.detector import DEFAULT_CONF, DEFAULT_IMGSZ
+    from pipeline.mot_io import read_mot
+    from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings
+
+    crops = DEFAULT_CROPS
+    embedders = args.embedders or [DEFAULT_EMBEDDER]
+    imgsz = args.imgsz or DEFAULT_IMGSZ
+    rows = []
+    for seq in mot_sequences(args.sequences):
+        work = args.work / seq.name
+        video = seq / f"{seq.name}.mp4"
+        gt = read_mot(seq / "gt" / "gt.txt")
+        n_frames = int(gt["frame"].max())
+        paths = [work / f"cam{k}.mp4" for k in range(len(crops))]
+        if not all(p.is_file() for p in paths):
+            split_video(video, crops, work)
+        store = work / "store.yaml"
+        store.write_text(yaml.safe_dump(store_yaml(paths, crops, args.m_per_px, seq.name), sort_keys=False))
+        gt_split = split_gt(gt, crops)
+        cache = work / f"detections-{imgsz}.pkl"
+        for spec in embedders:
+            emb, _, model = spec.partition("=")
+            settings = TrackSettings(imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None)
+            single = single_camera_idf1(video, gt, work, settings, cache)
+            db_path = work / f"store-{emb}.duckdb"
+            process_cached(store, db_path, settings, cache)
+            for row in evaluate_modes(db_path, gt_split, n_frames):
+                rows.append({"sequence": seq.name, "embedder": emb, **row, "single-cam IDF1": single})
+                print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
+    table = pd.DataFrame(rows)
+    print(f"\ncrops {crops}, imgsz {imgsz}, conf {DEFAULT_CONF}, {args.m_per_px} m/px\n")
+    print_table(table, args.out, floatfmt=".1f")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""SQL of cross-camera identity: read tracklets for assignment, write global shopper ids.
+
+:func:`write_assignment` rewrites ``tracklets.shopper_id``, ``shoppers``, ``shopper_embeddings``,
+``trajectory`` and ``reid_state`` in one transaction, so readers see either the old or the new
+identities, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.db.tracks import transaction
+
+
+def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Tracklets of finished videos, in a stable order.
+
+    Columns: video_id, track_id, camera, t_start, t_end (seconds since the epoch of the store clock),
+    n_points, embedder, embedding (list or None), shopper_id (current).
+    """
+    return conn.execute(
+        """
+        SELECT t.video_id, t.track_id, t.camera, epoch(t.first_ts) AS t_start, epoch(t.last_ts) AS t_end,
+               t.n_points, t.embedder, t.embedding, t.shopper_id
+        FROM tracklets t JOIN videos v USING (video_id)
+        WHERE v.status = 'done'
+        ORDER BY t.video_id, t.track_id
+        """
+    ).df()
+
+
+def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.DataFrame:
+    """Foot positions of every finished tracklet, smoothed by a centred moving average.
+
+    Floor metres where the point has them, else image pixels (``on_floor`` false).
+
+    Returns:
+        Columns video_id, track_id, t (seconds since the epoch), x, y, on_floor; in time order.
+    """
+    return conn.execute(
+        """
+        SELECT p.video_id, p.track_id, epoch(p.ts) AS t,
+               avg(coalesce(p.floor_x, p.foot_u)) OVER w AS x,
+               avg(coalesce(p.floor_y, p.foot_v)) OVER w AS y,
+               p.floor_x IS NOT NULL AS on_floor
+        FROM track_points p JOIN videos v USING (video_id)
+        WHERE v.status = 'done'
+        WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
+                     ROWS BETWEEN ? PRECEDING AND ? FOLLOWING)
+        ORDER BY p.video_id, p.track_id, p.frame
+        """,
+        [smooth, smooth],
+    ).df()
+
+
+def current_shoppers(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Columns shopper_id, is_staff, staff_source of the shoppers table."""
+    return conn.execute("SELECT shopper_id, is_staff, staff_source FROM shoppers ORDER BY shopper_id").df()
+
+
+def next_shopper_ids(conn: duckdb.DuckDBPyConnection, count: int) -> list[int]:
+    """``count`` fresh shopper ids from the shared sequence."""
+    if count <= 0:
+        return []
+    rows = conn.execute("SELECT nextval('shopper_id_seq') FROM range(?)", [count]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def write_assignment(
+    conn: duckdb.DuckDBPyConnection,
+    tracklets: pd.DataFrame,
+    shoppers: pd.DataFrame,
+    views: pd.DataFrame,
+    state: dict,
+) -> None:
+    """Replace every global identity with a new assignment, atomically.
+
+    Args:
+        tracklets: columns video_id, track_id, shopper_id (every finished tracklet).
+        shoppers: columns shopper_id, is_staff, staff_source (one row per shopper in ``tracklets``).
+        views: columns shopper_id, view, weight, embedding (list of floats); may be empty.
+        state: mode, refine, settings (dict), n_tracklets, n_shoppers.
+    """
+    assign_df = tracklets[["video_id", "track_id", "shopper_id"]].astype("int64")  # noqa: F841 - used in SQL
+    shopper_df = shoppers[["shopper_id", "is_staff", "staff_source"]].copy()
+    shopper_df["shopper_id"] = shopper_df["shopper_id"].astype("int64")
+    shopper_df["is_staff"] = shopper_df["is_staff"].astype(bool)
+    shopper_df["staff_source"] = shopper_df["staff_source"].astype(object).where(shopper_df["staff_source"].notna(), None)
+    view_df = views[["shopper_id", "view", "weight", "embedding"]] if len(views) else pd.DataFrame(  # noqa: F841
+        {"shopper_id": pd.Series(dtype="int64"), "view": pd.Series(dtype="int64"),
+         "weight": pd.Series(dtype="float64"), "embedding": pd.Series(dtype=object)}
+    )
+    with transaction(conn):
+        conn.execute(
+            """
+            UPDATE tracklets SET shopper_id = a.shopper_id
+            FROM assign_df a WHERE tracklets.video_id = a.video_id AND tracklets.track_id = a.track_id
+            """
+        )
+        conn.execute("DELETE FROM shoppers")
+        conn.execute(
+            """
+            INSERT INTO shoppers (shopper_id, first_ts, last_ts, is_staff, staff_source)
+            SELECT s.shopper_id, min(t.first_ts), max(t.last_ts), any_value(s.is_staff), any_value(s.staff_source)
+            FROM shopper_df s JOIN tracklets t ON t.shopper_id = s.shopper_id
+            GROUP BY s.shopper_id
+            """
+        )
+        conn.execute("DELETE FROM shopper_embeddings")
+        conn.execute(
+            "INSERT INTO shopper_embeddings SELECT shopper_id, view, weight, embedding::REAL[] FROM view_df"
+        )
+        rewrite_trajectories(conn)
+        conn.execute(
+            "INSERT OR REPLACE INTO reid_state (id, mode, refine, settings, n_tracklets, n_shoppers, updated_at) "
+            "VALUES (1, ?, ?, ?, ?, ?, now())",
+            [state["mode"], state["refine"], json.dumps(state["settings"]), state["n_tracklets"], state["n_shoppers"]],
+        )
+
+
+def rewrite_trajectories(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> None:
+    """Rebuild every trajectory row from track points and the tracklets' shopper ids.
+
+    Floor metres where the camera has a homography, else image pixels (``space = 'image'``);
+    positions smoothed by a centred moving average of ``2 * smooth + 1`` points per track.
+    """
+    conn.execute("DELETE FROM trajectory")
+    conn.execute(
+        """
+        INSERT INTO trajectory
+        SELECT t.shopper_id, p.camera, p.video_id, p.frame, p.ts,
+               avg(coalesce(p.floor_x, p.foot_u)) OVER w,
+               avg(coalesce(p.floor_y, p.foot_v)) OVER w,
+               CASE WHEN p.floor_x IS NULL THEN 'image' ELSE 'floor' END
+        FROM track_points p
+        JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
+        JOIN videos v ON v.video_id = p.video_id
+        WHERE v.status = 'done'
+        WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
+                     ROWS BETWEEN ? PRECEDING AND ? FOLLOWING)
+        """,
+        [smooth, smooth],
+    )
+
+
+def reid_state(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    """The last assignment's mode, settings and counts, or ``None`` if it never ran."""
+    row = conn.execute(
+        "SELECT mode, refine, settings, n_tracklets, n_shoppers, updated_at FROM reid_state WHERE id = 1"
+    ).fetchone()
+    if row is None:
+        return None
+    return {
+        "mode": row[0], "refine": row[1], "settings": json.loads(row[2] or "{}"),
+        "n_tracklets": row[3], "n_shoppers": row[4], "updated_at": row[5],
+    }
+
+
+def shopper_views(conn: duckdb.DuckDBPyConnection) -> dict[int, np.ndarray]:
+    """Shopper id -> (K, D) gallery views, as stored by the last assignment."""
+    out: dict[int, list] = {}
+    for sid, emb in conn.execute(
+        "SELECT shopper_id, embedding FROM shopper_embeddings ORDER BY shopper_id, view"
+    ).fetchall():
+        out.setdefault(int(sid), []).append(emb)
+    return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+
+def staff_shopper_ids(conn: duckdb.DuckDBPyConnection) -> Sequence[int]:
+    """Ids of shoppers flagged as staff (by zone rule or by hand)."""
+    return [int(r[0]) for r in conn.execute("SELECT shopper_id FROM shoppers WHERE is_staff ORDER BY 1").fetchall()]
+
+
+def set_manual_staff(conn: duckdb.DuckDBPyConnection, shopper_id: int, is_staff: bool) -> None:
+    """Flag (or un-flag) a shopper as staff by hand; the flag survives re-assignment."""
+    conn.execute(
+        "UPDATE shoppers SET is_staff = ?, staff_source = 'manual' WHERE shopper_id = ?", [is_staff, shopper_id]
+    )

@@ -1,0 +1,352 @@
+"""Assign every tracklet of a store a global shopper id (online gallery, then offline refinement).
+
+Online (:func:`assign_online`): tracklets are taken in the order they finished, in small batches of
+those finishing together. Each batch is matched to the known shoppers by one linear assignment
+(``min_cost_matching`` of the tracker, so a shopper takes at most one tracklet per batch) on the
+cosine distance to the shopper's nearest gallery view; in mode ``full`` a pair that is impossible in
+space or time (:mod:`pipeline.reid.constraints`) is gated out. A match above ``match_threshold``
+is refused; an unmatched tracklet becomes a new shopper, stored in the gallery for later comparison.
+
+Offline (:mod:`pipeline.reid.refine`, mode ``full`` with ``refine``): constrained agglomerative
+clustering of all tracklets replaces the online decisions.
+
+:func:`run_reid` does it on a database: read the finished tracklets, assign, and rewrite
+``tracklets.shopper_id``, ``shoppers``, ``shopper_embeddings`` and ``trajectory`` in one transaction.
+It is idempotent: shopper ids are kept where the new shoppers overlap the old ones, and staff flags
+set by hand survive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from pipeline.db import shoppers as db
+from pipeline.reid.constraints import feasibility_matrix, sequence_feasible
+from pipeline.reid.gallery import Shopper, gallery_distance, join, new_shopper
+from pipeline.reid.refine import constrained_agglomerative
+from pipeline.reid.settings import REID_MODES, ReidConfig
+from pipeline.reid.tracklet import Tracklet
+from pipeline.tracking.matching import INFTY_COST, min_cost_matching
+
+log = logging.getLogger(__name__)
+
+BATCH_SECONDS = 1.0  # tracklets finishing this close together are matched jointly
+SAMPLE_SECONDS = 0.25  # positions kept per tracklet for the space/time checks
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in REID_MODES:
+        raise ValueError(f"unknown reid mode {mode!r}; valid modes: {', '.join(REID_MODES)}")
+
+
+def _batches(tracklets: Sequence[Tracklet]) -> list[list[int]]:
+    """Tracklet indices in finishing order, grouped by finishing within ``BATCH_SECONDS`` of a batch's first."""
+    order = sorted(range(len(tracklets)), key=lambda i: (tracklets[i].t_end, tracklets[i].t_start, i))
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and tracklets[i].t_end - tracklets[batches[-1][0]].t_end <= BATCH_SECONDS:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def assign_online(
+    tracklets: Sequence[Tracklet], config: ReidConfig, mode: str = "full"
+) -> tuple[npt.NDArray[np.int64], list[Shopper]]:
+    """The online gallery's decisions.
+
+    Args:
+        tracklets: every tracklet of the run.
+        config: thresholds and constraints.
+        mode: ``independent`` (one shopper per tracklet), ``appearance`` or ``full`` (+ space/time).
+
+    Returns:
+        ``(labels, shoppers)``: (N,) shopper index per tracklet, and the gallery.
+    """
+    _check_mode(mode)
+    config = _with_thresholds(config)
+    n = len(tracklets)
+    if n == 0:
+        return np.zeros(0, np.int64), []  # Nothing to assign.
+    if mode == "independent":
+        shoppers = [new_shopper(i, t.embedding) for i, t in enumerate(tracklets)]
+        return np.arange(n, dtype=np.int64), shoppers
+    feasible = feasibility_matrix(tracklets, config) if mode == "full" else None
+    shoppers: list[Shopper] = []
+    merge_distance = config.match_threshold / 2
+
+    def distance(gallery: list[Shopper], batch: list[int], shopper_indices: list[int], batch_indices: list[int]):
+        """(S, B) gallery distance, ``INFTY_COST`` where space/time forbid the pair (mode full)."""
+        cost = gallery_distance([gallery[s] for s in shopper_indices], [tracklets[batch[b]].embedding for b in batch_indices])
+        if feasible is None:
+            return cost
+        for r, s in enumerate(shopper_indices):
+            members = list(gallery[s].members)
+            for c, b in enumerate(batch_indices):
+                i = batch[b]
+                if cost[r, c] < INFTY_COST and not (
+                    feasible[i, members].all() and sequence_feasible([tracklets[m] for m in (*members, i)], config)
+                ):
+                    cost[r, c] = INFTY_COST
+        return cost
+
+    for batch in _batches(tracklets):
+        matches, _, unmatched = min_cost_matching(distance, config.match_threshold, shoppers, batch)
+        for s, b in matches:
+            shoppers[s] = join(shoppers[s], batch[b], tracklets[batch[b]].embedding, config.max_views, merge_distance)
+        for b in unmatched:
+            shoppers.append(new_shopper(batch[b], tracklets[batch[b]].embedding))
+    labels = np.empty(n, np.int64)
+    for k, s in enumerate(shoppers):
+        labels[list(s.members)] = k
+    return labels, shoppers
+
+
+def gallery_of(labels: npt.NDArray[np.int64], tracklets: Sequence[Tracklet], config: ReidConfig) -> list[Shopper]:
+    """Rebuild the gallery (views per shopper) for given labels, members added in finishing order."""
+    config = _with_thresholds(config)
+    shoppers: dict[int, Shopper] = {}
+    for i in sorted(range(len(tracklets)), key=lambda i: (tracklets[i].t_end, i)):
+        label = int(labels[i])
+        emb = tracklets[i].embedding
+        if label not in shoppers:
+            shoppers[label] = new_shopper(i, emb)
+        else:
+            shoppers[label] = join(shoppers[label], i, emb, config.max_views, config.match_threshold / 2)
+    return [shoppers[k] for k in sorted(shoppers)]
+
+
+def _with_thresholds(config: ReidConfig) -> ReidConfig:
+    return config if config.match_threshold is not None and config.refine_threshold is not None else (
+        config.for_embedder(None)
+    )
+
+
+def refine(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt.NDArray[np.int64]:
+    """Offline constrained agglomerative clustering of all tracklets (see :mod:`pipeline.reid.refine`)."""
+    config = _with_thresholds(config)
+    feasible = feasibility_matrix(tracklets, config)
+
+    def group_ok(members: list[int]) -> bool:
+        return sequence_feasible([tracklets[m] for m in members], config)
+
+    return constrained_agglomerative(
+        [t.embedding for t in tracklets], feasible, config.refine_threshold, group_ok
+    )
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Shopper label (0..S-1) per tracklet, the gallery, and how refinement changed the online result."""
+
+    labels: npt.NDArray[np.int64]
+    shoppers: list[Shopper]
+    online_shoppers: int
+    refined: bool
+
+
+def assign(tracklets: Sequence[Tracklet], config: ReidConfig, mode: str = "full", refine_pass: bool | None = None) -> Assignment:
+    """Online gallery, then (mode ``full`` and ``refine_pass``, default ``config.refine``) refinement."""
+    _check_mode(mode)
+    labels, shoppers = assign_online(tracklets, config, mode)
+    do_refine = (config.refine if refine_pass is None else refine_pass) and mode == "full"
+    if not do_refine or len(tracklets) == 0:
+        return Assignment(labels, shoppers, len(shoppers), False)
+    refined = refine(tracklets, config)
+    return Assignment(refined, gallery_of(refined, tracklets, config), len(shoppers), True)
+
+
+# ------------------------------------------------------------------------------ database
+
+
+def load_tracklets(conn: duckdb.DuckDBPyConnection) -> tuple[list[Tracklet], pd.DataFrame]:
+    """Finished tracklets as :class:`Tracklet` (and their table rows, same order; ``rows.attrs['embedder']``
+    is the embedder whose features are used).
+
+    Tracklets embedded by an embedder other than the most common one get no embedding (features of
+    different models are not comparable); they still take part through space and time.
+    """
+    rows = db.done_tracklets(conn)
+    if rows.empty:
+        return [], rows
+    embedders = rows["embedder"].dropna()
+    main = embedders.mode().iloc[0] if len(embedders) else None
+    mixed = rows["embedder"].notna() & (rows["embedder"] != main)
+    if mixed.any():
+        log.warning("%d tracklets embedded by another embedder than %r are matched by space/time only", mixed.sum(), main)
+    rows.attrs["embedder"] = main
+    points = db.tracklet_positions(conn)
+    # Thin to one sample per SAMPLE_SECONDS, always keeping each tracklet's first and last point.
+    bucket = np.floor(points["t"] / SAMPLE_SECONDS)
+    keys = [points["video_id"], points["track_id"]]
+    first = ~(points[["video_id", "track_id"]].duplicated())
+    last = ~(points[["video_id", "track_id"]].duplicated(keep="last"))
+    keep = first | last | ~pd.concat([*keys, bucket], axis=1).duplicated()
+    points = points[keep.to_numpy()]
+    by_key = {k: g for k, g in points.groupby(["video_id", "track_id"], sort=False)}
+    tracklets = []
+    for r in rows.itertuples(index=False):
+        g = by_key.get((r.video_id, r.track_id))
+        if g is None:
+            samples = np.array([[r.t_start, 0.0, 0.0]])
+            space = "image"
+        else:
+            samples = g[["t", "x", "y"]].to_numpy(np.float64)
+            space = "floor" if bool(g["on_floor"].all()) else "image"
+        emb = None
+        if r.embedding is not None and r.embedder == main and len(r.embedding):
+            emb = np.asarray(r.embedding, np.float32)
+        tracklets.append(
+            Tracklet(
+                key=(int(r.video_id), int(r.track_id)), camera=str(r.camera), t_start=float(r.t_start),
+                t_end=max(float(r.t_end), float(r.t_start)), embedding=emb, samples=samples, space=space,
+                n_points=int(r.n_points),
+            )
+        )
+    return tracklets, rows
+
+
+def stable_ids(
+    old_ids: Sequence[int | None], labels: npt.NDArray[np.int64], weights: Sequence[float]
+) -> dict[int, int | None]:
+    """Which old shopper id each new label keeps: max-overlap one-to-one matching (``None`` = new id).
+
+    Overlap is the summed ``weights`` (points) of the tracklets a label shares with an old id, so
+    re-running the same assignment keeps every id.
+    """
+    old = sorted({int(o) for o in old_ids if o is not None and not pd.isna(o)})
+    new = sorted({int(label) for label in labels})
+    out: dict[int, int | None] = dict.fromkeys(new)
+    if not old or not new:
+        return out
+    o_idx = {o: k for k, o in enumerate(old)}
+    n_idx = {n: k for k, n in enumerate(new)}
+    overlap = np.zeros((len(new), len(old)))
+    for o, label, w in zip(old_ids, labels, weights):
+        if o is not None and not pd.isna(o):
+            overlap[n_idx[int(label)], o_idx[int(o)]] += w
+    rows, cols = linear_sum_assignment(-overlap)
+    for r, c in zip(rows, cols):
+        if overlap[r, c] > 0:
+            out[new[r]] = old[c]
+    return out
+
+
+def staff_flags(
+    old_ids: Sequence[int | None],
+    labels: npt.NDArray[np.int64],
+    weights: Sequence[float],
+    kept: dict[int, int | None],
+    old_shoppers: pd.DataFrame,
+) -> dict[int, tuple[bool, str | None]]:
+    """``(is_staff, staff_source)`` per new label.
+
+    A flag set by hand (``staff_source = 'manual'``) follows the tracklets: a new shopper takes the
+    manual flag of the old shopper it shares the most points with among manually flagged ones. Other
+    flags (the zone rule) stay with the kept id; ``analyse`` recomputes them.
+    """
+    info = {int(r.shopper_id): (bool(r.is_staff), r.staff_source) for r in old_shoppers.itertuples(index=False)}
+    manual_points: dict[int, dict[int, float]] = {}
+    for o, label, w in zip(old_ids, labels, weights):
+        if o is None or pd.isna(o):
+            continue
+        flag = info.get(int(o))
+        if flag is not None and flag[1] == "manual":
+            by_old = manual_points.setdefault(int(label), {})
+            by_old[int(o)] = by_old.get(int(o), 0.0) + w
+    out: dict[int, tuple[bool, str | None]] = {}
+    for label, old in kept.items():
+        if label in manual_points:
+            best = max(manual_points[label].items(), key=lambda kv: (kv[1], -kv[0]))[0]
+            out[label] = (info[best][0], "manual")
+        elif old is not None and old in info and info[old][1] is not None:
+            out[label] = (info[old][0], info[old][1])
+        else:
+            out[label] = (False, None)
+    return out
+
+
+@dataclass(frozen=True)
+class ReidSummary:
+    mode: str
+    refined: bool
+    n_tracklets: int
+    n_shoppers: int
+    online_shoppers: int
+    cameras: int
+
+
+def run_reid(
+    conn: duckdb.DuckDBPyConnection,
+    config: ReidConfig | None = None,
+    mode: str = "full",
+    refine: bool | None = None,
+) -> ReidSummary:
+    """Recompute every global shopper id of a processed store and write them (one transaction).
+
+    Args:
+        conn: an open store database.
+        config: re-ID parameters (default: the ``reid:`` of the store config saved in the database).
+        mode: ``independent``, ``appearance`` or ``full``.
+        refine: run the offline refinement in mode ``full`` (default: ``config.refine``).
+    """
+    _check_mode(mode)
+    if config is None:
+        config = stored_reid_config(conn)
+    tracklets, rows = load_tracklets(conn)
+    config = config.for_embedder(rows.attrs.get("embedder"))
+    result = assign(tracklets, config, mode, refine)
+    old_ids = rows["shopper_id"].tolist() if len(rows) else []
+    weights = [t.n_points for t in tracklets]
+    kept = stable_ids(old_ids, result.labels, weights)
+    fresh = iter(db.next_shopper_ids(conn, sum(v is None for v in kept.values())))
+    ids = {label: (old if old is not None else next(fresh)) for label, old in sorted(kept.items())}
+    flags = staff_flags(old_ids, result.labels, weights, kept, db.current_shoppers(conn))
+    table = pd.DataFrame({
+        "video_id": [t.key[0] for t in tracklets],
+        "track_id": [t.key[1] for t in tracklets],
+        "shopper_id": [ids[int(label)] for label in result.labels],
+    })
+    shoppers = pd.DataFrame(
+        [(ids[label], flags[label][0], flags[label][1]) for label in sorted(ids)],
+        columns=["shopper_id", "is_staff", "staff_source"],
+    )
+    views = [
+        (ids[int(result.labels[s.members[0]])], k, float(w), v.tolist())
+        for s in result.shoppers for k, (v, w) in enumerate(zip(s.views, s.weights))
+    ]
+    settings = {k: v for k, v in asdict(config).items() if k not in ("adjacency", "transit_time")}
+    settings["adjacency"] = {k: sorted(v) for k, v in config.adjacency.items()}
+    settings["transit_time"] = {f"{a}->{b}": list(w) for (a, b), w in config.transit_time.items()}
+    state = {
+        "mode": mode, "refine": result.refined, "settings": settings,
+        "n_tracklets": len(tracklets), "n_shoppers": len(ids),
+    }
+    db.write_assignment(conn, table, shoppers, pd.DataFrame(views, columns=["shopper_id", "view", "weight", "embedding"]), state)
+    return ReidSummary(
+        mode, result.refined, len(tracklets), len(ids), result.online_shoppers, len({t.camera for t in tracklets})
+    )
+
+
+def stored_reid_config(conn: duckdb.DuckDBPyConnection) -> ReidConfig:
+    """The ``reid:`` settings of the store config saved in the database (defaults if none)."""
+    import yaml
+
+    from pipeline.db.tracks import load_store_config
+    from pipeline.reid.settings import parse_reid
+
+    text = load_store_config(conn)
+    if not text:
+        return ReidConfig()
+    raw = yaml.safe_load(text) or {}
+    cameras = {str(c.get("name")) for c in raw.get("cameras") or [] if isinstance(c, dict)}
+    return parse_reid(raw.get("reid"), cameras)

@@ -1,0 +1,124 @@
+"""Space/time feasibility of two tracklets being one person (pure functions).
+
+Two rules decide whether two tracklets *can* be one shopper, whatever they look like:
+
+- **One place at a time.** Tracklets that overlap in time are one person only if they are in
+  different cameras that both have a homography and see the person at the same floor spot (median
+  distance over the overlap <= ``colocation_radius``): overlapping views. Two simultaneous tracks of
+  one camera are always two people.
+- **Walking speed.** Between the end of one tracklet and the start of a later one, the floor distance
+  must be coverable: ``distance <= max_walking_speed * gap + position_slack`` (the slack absorbs
+  foot-point noise and boxes cut by the image edge). Checked only when both positions are on the
+  floor; image pixels of different cameras cannot be compared.
+
+And for a *direct* hand-off (consecutive tracklets of one shopper in different cameras, in time order),
+the optional ``adjacency`` and ``transit_time`` of :class:`~pipeline.reid.settings.ReidConfig` apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.reid.settings import ReidConfig
+from pipeline.reid.tracklet import Tracklet
+
+TOUCH_S = 0.1  # overlaps this short are tracker hand-over jitter, not simultaneous presence
+
+
+def overlap_seconds(a: Tracklet, b: Tracklet) -> float:
+    """Length of the common time span of ``a`` and ``b`` (negative: the gap between them)."""
+    return min(a.t_end, b.t_end) - max(a.t_start, b.t_start)
+
+
+def colocated(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
+    """Whether two simultaneous tracklets of different cameras stand at one floor spot."""
+    if a.camera == b.camera or a.space != "floor" or b.space != "floor":
+        return False
+    lo, hi = max(a.t_start, b.t_start), min(a.t_end, b.t_end)
+    times = np.concatenate([a.samples[:, 0], b.samples[:, 0], [lo, hi]])
+    times = np.unique(times[(times >= lo) & (times <= hi)])
+    dist = np.linalg.norm(a.position_at(times) - b.position_at(times), axis=1)
+    return bool(np.median(dist) <= config.colocation_radius)
+
+
+def pair_feasible(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
+    """Whether ``a`` and ``b`` can be one person (simultaneity and walking speed; symmetric)."""
+    if overlap_seconds(a, b) > TOUCH_S:
+        return colocated(a, b, config)
+    first, second = (a, b) if a.t_start <= b.t_start else (b, a)
+    if first.space != "floor" or second.space != "floor":
+        return True  # Nothing to measure distance with.
+    gap = max(second.t_start - first.t_end, 0.0)
+    dist = float(np.linalg.norm(second.start_xy - first.end_xy))
+    return dist <= config.max_walking_speed * gap + config.position_slack
+
+
+def feasibility_matrix(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt.NDArray[np.bool_]:
+    """(N, N) :func:`pair_feasible` of every pair, vectorised (diagonal True).
+
+    Only the rare simultaneous pairs of different cameras with floor positions fall back to the
+    per-pair interpolation of :func:`colocated`.
+    """
+    n = len(tracklets)
+    if n == 0:
+        return np.zeros((0, 0), bool)
+    start = np.array([t.t_start for t in tracklets])
+    end = np.array([t.t_end for t in tracklets])
+    floor = np.array([t.space == "floor" for t in tracklets])
+    cams = np.array([t.camera for t in tracklets], dtype=object)
+    start_xy = np.array([t.start_xy for t in tracklets])
+    end_xy = np.array([t.end_xy for t in tracklets])
+
+    overlap = np.minimum(end[:, None], end[None]) - np.maximum(start[:, None], start[None])
+    simultaneous = overlap > TOUCH_S
+    # Sequential pairs: i before j when start_i <= start_j (ties broken by index for symmetry).
+    i_first = (start[:, None] < start[None]) | ((start[:, None] == start[None]) & np.triu(np.ones((n, n), bool)))
+    gap = np.where(i_first, start[None] - end[:, None], start[:, None] - end[None]).clip(min=0)
+    dist_ij = np.linalg.norm(start_xy[None] - end_xy[:, None], axis=2)  # end of i -> start of j
+    dist = np.where(i_first, dist_ij, dist_ij.T)
+    both_floor = floor[:, None] & floor[None]
+    fast_enough = dist <= config.max_walking_speed * gap + config.position_slack
+    feasible = np.where(simultaneous, False, ~both_floor | fast_enough)
+
+    candidates = simultaneous & both_floor & (cams[:, None] != cams[None])
+    for i, j in zip(*np.nonzero(np.triu(candidates, 1))):
+        feasible[i, j] = feasible[j, i] = colocated(tracklets[i], tracklets[j], config)
+    np.fill_diagonal(feasible, True)
+    return feasible
+
+
+def handoff_feasible(prev: Tracklet, nxt: Tracklet, config: ReidConfig) -> bool:
+    """Whether a shopper can walk directly from camera ``prev`` to camera ``nxt`` in the time between.
+
+    Applies the configured adjacency and transit-time windows; same-camera pairs always pass.
+    """
+    if prev.camera == nxt.camera:
+        return True
+    if not config.adjacent(prev.camera, nxt.camera):
+        return False
+    window = config.transit_time.get((prev.camera, nxt.camera))
+    if window is None:
+        return True
+    gap = nxt.t_start - prev.t_end
+    return window[0] <= gap <= window[1]
+
+
+def sequence_feasible(tracklets: Sequence[Tracklet], config: ReidConfig) -> bool:
+    """Whether every direct hand-off of one shopper's tracklets passes :func:`handoff_feasible`.
+
+    The tracklets are ordered by start time; consecutive ones that overlap (overlapping views) are not
+    hand-offs and are skipped.
+    """
+    if not config.adjacency and not config.transit_time:
+        return True  # Nothing configured.
+    ordered = sorted(tracklets, key=lambda t: (t.t_start, t.t_end))
+    for prev, nxt in pairwise(ordered):
+        if overlap_seconds(prev, nxt) > TOUCH_S:
+            continue
+        if not handoff_feasible(prev, nxt, config):
+            return False
+    return True

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.reid.constraints import feasibility_matrix, handoff_feasible, pair_feasible, sequence_feasible
+from pipeline.reid.settings import ReidConfig
+from tests.reid.reid_builders import make_tracklet as tk
+
+CFG = ReidConfig(max_walking_speed=2.0, position_slack=0.5, colocation_radius=1.0)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "feasible"),
+    [
+        # Hand-off: 3 m in 2 s at <= 2 m/s (+0.5 m slack) is possible...
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 7, 9, (8, 0), (9, 0)), True),
+        # ...10 m in 2 s is not (impossible transit).
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 7, 9, (15, 0), (16, 0)), False),
+        # Slack covers foot-point noise at a touching hand-off.
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("A", 5, 9, (5.4, 0), (8, 0)), True),
+        # Simultaneous in one camera: two people, wherever they are.
+        (tk("A", 0, 5, (0, 0)), tk("A", 2, 6, (0.1, 0)), False),
+        # Simultaneous in two cameras at different floor spots: two people.
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 2, 6, (9, 9), (9, 8)), False),
+        # Simultaneous in two cameras at the same floor spot: overlapping views of one person.
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 2, 6, (2.2, 0.3), (6.2, 0.3)), True),
+        # Overlapping views need floor positions: image pixels of two cameras cannot be compared.
+        (tk("A", 0, 5, (0, 0), (5, 0), space="image"), tk("B", 2, 6, (2, 0), (6, 0)), False),
+        # Sequential with image positions: nothing to measure, only time order matters.
+        (tk("A", 0, 5, (0, 0), space="image"), tk("B", 6, 9, (500, 400), space="image"), True),
+        # Overlap shorter than the tracker's hand-over jitter counts as touching.
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("A", 4.95, 9, (5, 0), (8, 0)), True),
+    ],
+)
+def test_pair_feasible(a, b, feasible):
+    assert pair_feasible(a, b, CFG) is feasible
+    assert pair_feasible(b, a, CFG) is feasible  # symmetric
+
+
+def test_feasibility_matrix_matches_pairwise():
+    rng = np.random.default_rng(3)
+    cams = ["A", "B", "C"]
+    tracklets = []
+    for _ in range(25):
+        t0 = float(rng.uniform(0, 30))
+        p0 = rng.uniform(0, 10, 2)
+        tracklets.append(tk(cams[rng.integers(3)], t0, t0 + float(rng.uniform(0.2, 6)), tuple(p0), tuple(p0 + rng.normal(0, 3, 2))))
+    matrix = feasibility_matrix(tracklets, CFG)
+    expected = np.array([[i == j or pair_feasible(a, b, CFG) for j, b in enumerate(tracklets)] for i, a in enumerate(tracklets)])
+    assert matrix.shape == (25, 25)
+    np.testing.assert_array_equal(matrix, expected)
+    assert 0 < matrix.sum() < 25 * 25  # the random walk exercises both outcomes
+
+
+def test_feasibility_matrix_empty():
+    assert feasibility_matrix([], CFG).shape == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("config", "gap", "feasible"),
+    [
+        (ReidConfig(), 5.0, True),  # nothing configured
+        (ReidConfig(adjacency={"A": frozenset({"B"}), "B": frozenset({"A"})}), 5.0, True),
+        (ReidConfig(adjacency={"A": frozenset({"C"}), "C": frozenset({"A"})}), 5.0, False),
+        (ReidConfig(transit_time={("A", "B"): (1.0, 10.0), ("B", "A"): (1.0, 10.0)}), 5.0, True),
+        (ReidConfig(transit_time={("A", "B"): (1.0, 10.0), ("B", "A"): (1.0, 10.0)}), 0.5, False),
+        (ReidConfig(transit_time={("A", "B"): (1.0, 10.0), ("B", "A"): (1.0, 10.0)}), 20.0, False),
+    ],
+)
+def test_handoff_adjacency_and_transit_windows(config, gap, feasible):
+    prev = tk("A", 0, 5, (0, 0), (1, 0), space="image")
+    nxt = tk("B", 5 + gap, 40, (0, 0), space="image")
+    assert handoff_feasible(prev, nxt, config) is feasible
+    assert sequence_feasible([nxt, prev], config) is feasible
+
+
+def test_sequence_checks_only_direct_handoffs():
+    # A -> B -> C with adjacency A-B, B-C: A and C are never a direct hand-off.
+    config = ReidConfig(adjacency={"A": frozenset({"B"}), "B": frozenset({"A", "C"}), "C": frozenset({"B"})})
+    a, b, c = tk("A", 0, 2), tk("B", 3, 5), tk("C", 6, 8)
+    assert sequence_feasible([a, b, c], config)
+    assert not sequence_feasible([a, c], config)
+    assert sequence_feasible([], config)

@@ -18,7 +18,7 @@ from pipeline.embedders.models import ModelNotFoundError, find_model, not_found_
 from pipeline.errors import WeightsError
 
 INPUT_HW = (256, 128)
-VARIANTS = ("0288", "0287")
+VARIANTS = ("0287", "0288")  # best measured first (benchmarks/reid.py)
 
 
 def resolve(model_path: str | Path | None, variants: tuple[str, ...] = VARIANTS) -> Path:
@@ -26,13 +26,17 @@ def resolve(model_path: str | Path | None, variants: tuple[str, ...] = VARIANTS)
     if model_path is not None and not Path(model_path).expanduser().is_dir():
         path = require_file(model_path, (".xml",), "OpenVINO IR (.xml)")
         if not path.with_suffix(".bin").is_file():
-            raise WeightsError(f"{path}: the IR weights file {path.with_suffix('.bin').name} is missing next to it")
+            raise WeightsError(
+                f"{path}: the IR weights file {path.with_suffix('.bin').name} is missing next to it"
+            )
         return path
     for variant in variants:
         found = find_model(f"omz-{variant}", model_path)
         if found is not None:
             return found
-    raise ModelNotFoundError(not_found_message("Open Model Zoo person-reidentification IR", "omz", model_path))
+    raise ModelNotFoundError(
+        not_found_message("Open Model Zoo person-reidentification IR", "omz", model_path)
+    )
 
 
 class OMZEmbedder:
@@ -45,17 +49,19 @@ class OMZEmbedder:
         core = ov.Core()
         try:
             model = core.read_model(str(self.model_path))
-        except Exception as exc:  # noqa: BLE001 - OpenVINO raises RuntimeError subclasses for bad files
+        except Exception as exc:
             raise WeightsError(f"{self.model_path} is not a readable OpenVINO IR model: {exc}") from exc
         if len(model.inputs) != 1 or len(model.outputs) < 1:
             raise WeightsError(f"{self.model_path}: expected one input and an embedding output")
         in_shape = model.inputs[0].get_partial_shape()
         if in_shape.rank.get_length() != 4 or [d.get_length() for d in list(in_shape)[1:]] != [3, *INPUT_HW]:
-            raise WeightsError(f"{self.model_path} is not a person re-ID model: input shape {in_shape}, expected Nx3x256x128")
+            raise WeightsError(
+                f"{self.model_path} is not a person re-ID model: input shape {in_shape}, expected Nx3x256x128"
+            )
         try:
             model.reshape({model.inputs[0]: ov.PartialShape([-1, 3, *INPUT_HW])})
             self.model = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": threads})
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise WeightsError(f"{self.model_path}: OpenVINO could not compile the model: {exc}") from exc
         self.output = self.model.outputs[0]
         self.dim = int(self.output.get_partial_shape()[1].get_length())
@@ -64,9 +70,7 @@ class OMZEmbedder:
         self.name = "omz"
         self.variant = stem.rsplit("-", 1)[-1] if stem.startswith("person-reidentification-retail-") else stem
 
-    def embed(
-        self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
+    def embed(self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         if len(xyxy) == 0:
             return np.zeros((0, self.dim), np.float32)
         crops = crop_batch(image, xyxy, INPUT_HW).numpy()  # BGR 0-255, as the IR expects

@@ -48,7 +48,7 @@ class OSNetEmbedder:
             self.session = ort.InferenceSession(
                 str(self.model_path), options, providers=["CPUExecutionProvider"]
             )
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several types for bad files
+        except Exception as exc:
             raise WeightsError(f"{self.model_path} is not a loadable ONNX model: {exc}") from exc
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         shape = list(inputs[0].shape) if inputs else []
@@ -65,9 +65,7 @@ class OSNetEmbedder:
         # A fixed batch dimension (an export without dynamic axes) forces batch 1 calls.
         self.batch_size = batch_size if not isinstance(shape[0], int) else shape[0]
 
-    def embed(
-        self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
+    def embed(self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         if len(xyxy) == 0:
             return np.zeros((0, self.dim), np.float32)
         crops = crop_batch(image, xyxy, INPUT_HW).flip(1)  # BGR -> RGB

@@ -212,6 +212,7 @@ class VideoMessage:
     final: bool = False
     embeddings: dict[int, np.ndarray] | None = None
     n_tracks: int = 0
+    embedder: str | None = None
 
 
 def video_messages(task: VideoTask, components: Components) -> Iterator[VideoMessage]:
@@ -231,7 +232,8 @@ def video_messages(task: VideoTask, components: Components) -> Iterator[VideoMes
             yield VideoMessage(cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1)
             batch = []
     yield VideoMessage(
-        cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, embeddings.means(), len(track_ids)
+        cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, embeddings.means(), len(track_ids),
+        components.embedder.name if components.embedder is not None else None,
     )
 
 
@@ -239,7 +241,7 @@ def _write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoM
     db.write_batch(conn, task.video_id, msg.rows, msg.frames_done)
     if not msg.final:
         return None
-    db.finish_video(conn, task.video_id, task.settings.embedder, msg.embeddings or {}, msg.frames_done)
+    db.finish_video(conn, task.video_id, msg.embedder, msg.embeddings or {}, msg.frames_done)
     return VideoOutcome(task.camera.name, task.video_id, "processed", msg.frames_done, msg.n_tracks)
 
 

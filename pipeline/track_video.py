@@ -17,7 +17,11 @@ from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
 from pipeline.video import prefetch, probe, read_frames, sample_step
 
-DEFAULT_EMBEDDER = "hist"
+DEFAULT_EMBEDDER = "auto"
+# Appearance gate of the tracker per embedder (cosine distance scales differ between models), measured on
+# MOT15 TUD-Campus / TUD-Stadtmitte with cached detections (see README "Measured results").
+TRACKER_MAX_COSINE = {"hist": 0.15, "mobilenet": 0.15, "omz": 0.35, "osnet": 0.25}
+DEFAULT_MAX_COSINE = 0.2
 
 
 @dataclass(frozen=True)
@@ -78,9 +82,11 @@ def load_components(settings: TrackSettings) -> Components:
     return Components(detector, embedder)
 
 
-def new_tracker() -> DeepSortTracker:
-    """The tracker with the product's tuned defaults."""
-    return DeepSortTracker()
+def new_tracker(embedder: Embedder | None = None) -> DeepSortTracker:
+    """The tracker with the product's tuned defaults for ``embedder``."""
+    if embedder is None:
+        return DeepSortTracker()
+    return DeepSortTracker(max_cosine_distance=TRACKER_MAX_COSINE.get(embedder.name, DEFAULT_MAX_COSINE))
 
 
 def track_video(
@@ -106,7 +112,7 @@ def track_video(
     """
     info = probe(path, fps_override)
     step = sample_step(info.fps, settings.stride, settings.sample_fps)
-    runner = OfflineTrackRunner(new_tracker())
+    runner = OfflineTrackRunner(new_tracker(components.embedder))
     frame_of_step: dict[int, int] = {}
     total = max(0, (info.n_frames - start_frame + step - 1) // step)
     label = progress if isinstance(progress, str) else Path(path).name

@@ -149,7 +149,7 @@ def test_auto_falls_back_and_warns_once(no_models_env: Path, caplog: pytest.LogC
         first = get_embedder("auto")
         get_embedder("auto")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert first.name == "mobilenet"
+    assert first.name == "hist"
     assert len(warnings) == 1 and "no person re-ID model file found" in warnings[0].message
 
 

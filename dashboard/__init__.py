@@ -1,0 +1,1 @@
+"""Streamlit dashboard: pages in ``pages/``, data access in ``data.py``."""

@@ -1,0 +1,746 @@
+"""The dashboard's one data-access module: connections, cached queries, the few writes pages make.
+
+* One read-write DuckDB connection per database file, held for the life of the server
+  (``st.cache_resource``); every query runs on its own ``cursor()`` so pages, flag reviews and the
+  background processing thread (``dashboard.jobs``) share it safely. See ``dashboard/jobs.py`` for why
+  processing runs in-process instead of in a second process.
+* Queries are ``st.cache_data(ttl=...)`` functions keyed by the database path and a per-database
+  *version* that every write through this module (and every finished processing job) bumps, so a
+  finished run or a saved review is visible on the next rerun while repeated renders hit the cache.
+* Numbers shown as KPIs come from the analytics tables that ``zones.analyse`` materialises
+  (``pipeline/db/migrations/v0002_analytics.py``); SQL here only filters them to the selected period and
+  sums counts across days. Pages do no maths.
+
+Periods are half-open ``[start, end)`` naive store-local timestamps.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import threading
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import streamlit as st
+import yaml
+
+import zones as zones_api
+from pipeline.config import StoreConfig, config_to_dict, parse_config
+from pipeline.db import analytics as analytics_db
+from pipeline.db import connect
+from pipeline.db import tracks as tracks_db
+from pipeline.errors import ConfigError, UserError
+from pipeline.reid.assign import run_reid
+
+TTL_S = 600
+ENV_DATA_DIR = "SHOPPER_DATA_DIR"
+ENV_DB = "SHOPPER_DB"
+DEMO_DB_NAME = "demo.duckdb"
+MAX_PATH_POINTS = 4000  # a shopper's path on the floor plan is thinned to this many points
+
+
+class DatabaseBusyError(UserError):
+    """Another program holds the database file open for writing."""
+
+
+# -- where the data lives --------------------------------------------------------------------------
+
+
+def data_dir() -> Path:
+    """The data folder: ``$SHOPPER_DATA_DIR`` or ``./data``. Uploads and databases live under it."""
+    return Path(os.environ.get(ENV_DATA_DIR) or "data").resolve()
+
+
+def default_db() -> str:
+    """``$SHOPPER_DB`` if set, else the demo database in the data folder."""
+    configured = os.environ.get(ENV_DB)
+    return str(Path(configured).resolve()) if configured else str(data_dir() / DEMO_DB_NAME)
+
+
+def databases() -> list[str]:
+    """Databases the sidebar offers: the default one and every ``*.duckdb`` in the data folder."""
+    found = {default_db()}
+    folder = data_dir()
+    if folder.is_dir():
+        found.update(str(p.resolve()) for p in folder.glob("*.duckdb"))
+    return sorted(found, key=lambda p: (p != default_db(), p))
+
+
+# -- connection and cache versions -----------------------------------------------------------------
+
+_versions: dict[str, int] = {}
+_versions_lock = threading.Lock()
+
+
+def version(db: str) -> int:
+    """The cache version of ``db``; queries are cached per (db, version)."""
+    return _versions.get(db, 0)
+
+
+def bump(db: str) -> None:
+    """Invalidate every cached query of ``db`` (after a write or a finished processing job)."""
+    with _versions_lock:
+        _versions[db] = _versions.get(db, 0) + 1
+
+
+@st.cache_resource(show_spinner=False)
+def connection(db: str) -> duckdb.DuckDBPyConnection:
+    """The server's one read-write connection to ``db`` (created and migrated if needed).
+
+    Raises:
+        DatabaseBusyError: another process has the file open (e.g. a running ``python -m pipeline``).
+        SchemaError: not a Shopper ReID database, or one from a newer version.
+    """
+    try:
+        return connect(db)
+    except UserError as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseBusyError(
+                f"{Path(db).name} is open in another program (for example a running `python -m pipeline` "
+                "command). Wait for it to finish, or pick another database in the sidebar."
+            ) from exc
+        raise
+
+
+def _df(db: str, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    cur = connection(db).cursor()
+    try:
+        return cur.execute(sql, params or []).df()
+    finally:
+        cur.close()
+
+
+def _one(db: str, sql: str, params: list[Any] | None = None) -> tuple | None:
+    cur = connection(db).cursor()
+    try:
+        return cur.execute(sql, params or []).fetchone()
+    finally:
+        cur.close()
+
+
+def _has_table(db: str, name: str) -> bool:
+    row = _one(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+    return bool(row and row[0])
+
+
+# -- store config and status -----------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _store_config_yaml(db: str, ver: int) -> str | None:
+    cur = connection(db).cursor()
+    try:
+        return tracks_db.load_store_config(cur)
+    finally:
+        cur.close()
+
+
+def store_config(db: str) -> StoreConfig | None:
+    """The store config saved in ``db`` (``None`` when none is saved yet)."""
+    text = _store_config_yaml(db, version(db))
+    if text is None:
+        return None
+    return parse_config(yaml.safe_load(text), Path(db).parent, check_files=False)
+
+
+def config_from_yaml(text: str) -> StoreConfig:
+    """Validate YAML text as a store config (video files need not exist here).
+
+    Raises:
+        ConfigError: YAML syntax error or any invalid entry.
+    """
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}") from exc
+    return parse_config(raw, data_dir(), check_files=False)
+
+
+def config_yaml(config: StoreConfig) -> str:
+    return yaml.safe_dump(config_to_dict(config), sort_keys=False)
+
+
+def save_store_config(db: str, config: StoreConfig) -> None:
+    """Store ``config`` (re-validated) and its cameras' calibration in one transaction."""
+    text = config_yaml(config)
+    config_from_yaml(text)  # the round trip must parse: never store what cannot be read back
+    cur = connection(db).cursor()
+    try:
+        with tracks_db.transaction(cur):
+            tracks_db.save_store_config(cur, text)
+            for cam in config.cameras:
+                size = cur.execute("SELECT width, height FROM cameras WHERE name = ?", [cam.name]).fetchone()
+                tracks_db.upsert_camera(cur, cam.name, cam.homography, *(size or (None, None)))
+    finally:
+        cur.close()
+    bump(db)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _summary(db: str, ver: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"analysed_at": None}
+    if _has_table(db, "analysis_summary"):
+        row = _df(db, "SELECT * FROM analysis_summary WHERE id = 1")
+        if len(row):
+            out = row.iloc[0].to_dict()
+    out["trajectory_points"] = int(_one(db, "SELECT count(*) FROM trajectory")[0])
+    out["videos_done"] = int(_one(db, "SELECT count(*) FROM videos WHERE status = 'done'")[0])
+    return out
+
+
+def summary(db: str) -> dict[str, Any]:
+    """``analysis_summary`` (``analysed_at`` None when never analysed) plus trajectory/video counts."""
+    return _summary(db, version(db))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _day_range(db: str, ver: int) -> tuple[date, date] | None:
+    row = (
+        _one(db, "SELECT min(hour)::DATE, max(hour)::DATE FROM store_hourly")
+        if _has_table(db, "store_hourly")
+        else None
+    )
+    if row is None or row[0] is None:
+        row = _one(db, "SELECT min(ts)::DATE, max(ts)::DATE FROM trajectory")
+    if row is None or row[0] is None:
+        return None
+    return row[0], row[1]
+
+
+def day_range(db: str) -> tuple[date, date] | None:
+    """First and last day with analysed traffic (or with trajectory points), ``None`` when empty."""
+    return _day_range(db, version(db))
+
+
+def period(start_day: date, end_day: date) -> tuple[datetime, datetime]:
+    """Half-open timestamps ``[start_day 00:00, end_day + 1 day 00:00)``."""
+    return datetime.combine(start_day, datetime.min.time()), datetime.combine(
+        end_day + timedelta(days=1), datetime.min.time()
+    )
+
+
+def previous_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The period of the same length just before ``[start, end)``."""
+    return start - (end - start), start
+
+
+# -- overview --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Headline numbers for a period (``None``: nothing to show, e.g. no sales imported).
+
+    Attributes:
+        visitors: sum of ``store_metrics.visitors`` over the period's days.
+        median_time_in_store_s: ``store_metrics.time_in_store_median_s`` for a one-day period; for
+            longer periods the median over ``shopper_paths`` of non-staff shoppers arriving in it.
+        checkout_share: share of the period's non-staff shoppers with a visit to a checkout zone.
+        conversion: sales transactions / visitors (``conversion_daily``), when sales are imported.
+        busiest_hour: the hour with most visitors (``store_hourly``).
+        open_flags: flags in the period not yet reviewed.
+    """
+
+    visitors: int
+    median_time_in_store_s: float | None
+    checkout_share: float | None
+    conversion: float | None
+    busiest_hour: datetime | None
+    busiest_hour_visitors: int | None
+    open_flags: int
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _kpis(db: str, ver: int, start: datetime, end: datetime) -> Kpis:
+    days = _df(
+        db,
+        "SELECT day, visitors, time_in_store_median_s FROM store_metrics WHERE day >= ?::DATE AND day < ?::DATE",
+        [start, end],
+    )
+    visitors = int(days["visitors"].sum()) if len(days) else 0
+    if len(days) == 1:
+        median = days["time_in_store_median_s"].iloc[0]
+    else:
+        median = _one(
+            db,
+            "SELECT median(time_in_store_s) FROM shopper_paths WHERE NOT is_staff AND first_ts >= ? AND first_ts < ?",
+            [start, end],
+        )[0]
+    share = _one(
+        db,
+        """
+        WITH shoppers AS (
+            SELECT shopper_id FROM shopper_paths WHERE NOT is_staff AND first_ts >= ? AND first_ts < ?),
+        tills AS (SELECT zone FROM zones WHERE is_till)
+        SELECT CASE WHEN count(*) = 0 THEN NULL ELSE
+               count(*) FILTER (WHERE shopper_id IN (
+                   SELECT shopper_id FROM zone_visits WHERE zone IN (SELECT zone FROM tills))) / count(*) END
+        FROM shoppers
+        """,
+        [start, end],
+    )[0]
+    sales = _one(
+        db,
+        "SELECT sum(transactions), sum(visitors) FROM conversion_daily WHERE day >= ?::DATE AND day < ?::DATE",
+        [start, end],
+    )
+    has_sales = bool(_one(db, "SELECT count(*) FROM sales WHERE ts >= ? AND ts < ?", [start, end])[0])
+    conversion = sales[0] / sales[1] if has_sales and sales[1] else None
+    busiest = _one(
+        db,
+        "SELECT hour, visitors FROM store_hourly WHERE hour >= ? AND hour < ? ORDER BY visitors DESC, hour LIMIT 1",
+        [start, end],
+    )
+    open_flags = _one(
+        db,
+        "SELECT count(*) FROM flags_reviewed WHERE review_state = 'new' AND start_ts >= ? AND start_ts < ?",
+        [start, end],
+    )[0]
+    return Kpis(
+        visitors=visitors,
+        median_time_in_store_s=None if median is None or pd.isna(median) else float(median),
+        checkout_share=None if share is None else float(share),
+        conversion=None if conversion is None else float(conversion),
+        busiest_hour=None if busiest is None else busiest[0],
+        busiest_hour_visitors=None if busiest is None else int(busiest[1]),
+        open_flags=int(open_flags),
+    )
+
+
+def kpis(db: str, start: datetime, end: datetime) -> Kpis:
+    return _kpis(db, version(db), start, end)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _hourly(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
+    return _df(
+        db,
+        """
+        SELECT h.hour, h.arrivals, h.visitors, h.occupancy_mean, h.occupancy_max,
+               c.transactions, c.conversion
+        FROM store_hourly h LEFT JOIN conversion_hourly c USING (hour)
+        WHERE h.hour >= ? AND h.hour < ? ORDER BY h.hour
+        """,
+        [start, end],
+    )
+
+
+def hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """``store_hourly`` rows of the period, with sales transactions and conversion when imported."""
+    return _hourly(db, version(db), start, end)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _occupancy(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
+    return _df(
+        db,
+        "SELECT minute, shoppers, staff FROM occupancy_minute WHERE minute >= ? AND minute < ? ORDER BY minute",
+        [start, end],
+    )
+
+
+def occupancy(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """``occupancy_minute`` rows of the period."""
+    return _occupancy(db, version(db), start, end)
+
+
+# -- zones and heatmaps ----------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _zones(db: str, ver: int) -> pd.DataFrame:
+    if not _has_table(db, "zones"):
+        return pd.DataFrame(columns=["zone", "kinds", "is_till", "wkt"])
+    return _df(
+        db, "SELECT zone, kinds, is_till, queue_zone, source_camera, area_m2, wkt FROM zones ORDER BY zone"
+    )
+
+
+def zones(db: str) -> pd.DataFrame:
+    """Analysed zones with their floor polygon as WKT (metres)."""
+    return _zones(db, version(db))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _heatmap(db: str, ver: int, camera: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    cur = connection(db).cursor()
+    try:
+        return zones_api.heatmap_cells(cur, camera, start, end)
+    finally:
+        cur.close()
+
+
+def heatmap_floor(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Floor cells (``x_m, y_m, cell_m``) with the shopper-seconds spent in them during the period."""
+    return _heatmap(db, version(db), None, start, end)
+
+
+def heatmap_camera(db: str, camera: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Image cells (``u_px, v_px, cell_px``) of one camera with shopper-seconds during the period."""
+    return _heatmap(db, version(db), camera, start, end)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _cameras(db: str, ver: int) -> pd.DataFrame:
+    return _df(
+        db,
+        """
+        SELECT c.name, c.width, c.height, c.homography IS NOT NULL AS calibrated,
+               count(v.video_id) FILTER (WHERE v.status = 'done') AS videos
+        FROM cameras c LEFT JOIN videos v ON v.camera = c.name GROUP BY ALL ORDER BY c.name
+        """,
+    )
+
+
+def cameras(db: str) -> pd.DataFrame:
+    """Cameras known to the database with image size and processed-video count."""
+    return _cameras(db, version(db))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _camera_frame_people(db: str, ver: int, camera: str) -> tuple[str | None, int, pd.DataFrame]:
+    row = _one(
+        db,
+        """
+        SELECT v.video_id, v.path, p.frame FROM videos v
+        JOIN track_points p ON p.video_id = v.video_id
+        WHERE v.camera = ? AND v.status = 'done'
+        GROUP BY ALL ORDER BY count(*) DESC, v.video_id, p.frame LIMIT 1
+        """,
+        [camera],
+    )
+    if row is None:
+        path = _one(db, "SELECT path FROM videos WHERE camera = ? AND status = 'done' LIMIT 1", [camera])
+        return (path[0] if path else None), 0, pd.DataFrame(columns=["x1", "y1", "x2", "y2", "keypoints"])
+    video_id, path, frame = row
+    return path, int(frame), frame_people(db, video_id, int(frame))
+
+
+def camera_frame(db: str, camera: str) -> tuple[str | None, int, pd.DataFrame]:
+    """A representative frame of ``camera``: (video path, frame index, every person's box there).
+
+    The busiest frame of a processed video, so its people can be blurred before it is shown.
+    """
+    return _camera_frame_people(db, version(db), camera)
+
+
+def frame_people(db: str, video_id: int, frame: int) -> pd.DataFrame:
+    """Every tracked person in one frame: ``x1, y1, x2, y2, keypoints`` (for blurring)."""
+    return _df(
+        db,
+        "SELECT x1, y1, x2, y2, keypoints FROM track_points WHERE video_id = ? AND frame = ?",
+        [video_id, frame],
+    )
+
+
+# -- sections --------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _sections(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
+    return _df(
+        db,
+        """
+        SELECT zone, count(*) AS days, sum(visitors) AS visitors, sum(visits) AS visits,
+               sum(store_visitors) AS store_visitors,
+               sum(visitors) / nullif(sum(store_visitors), 0) AS entry_rate,
+               CASE WHEN count(*) = 1 THEN any_value(dwell_mean_s)
+                    ELSE sum(dwell_mean_s * visits) / nullif(sum(visits), 0) END AS dwell_mean_s,
+               CASE WHEN count(*) = 1 THEN any_value(dwell_median_s) END AS dwell_median_s,
+               CASE WHEN count(*) = 1 THEN any_value(dwell_p90_s) END AS dwell_p90_s,
+               sum(bounce_rate * visits) / nullif(sum(visits), 0) AS bounce_rate
+        FROM section_metrics WHERE day >= ?::DATE AND day < ?::DATE
+        GROUP BY zone ORDER BY visitors DESC, zone
+        """,
+        [start, end],
+    )
+
+
+def sections(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Per zone over the period: ``section_metrics`` for one day; counts summed and visit-weighted
+    means across several days (medians and p90 are per-day figures, so they are left empty then)."""
+    return _sections(db, version(db), start, end)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _dwell_samples(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
+    return _df(
+        db,
+        """
+        SELECT v.zone, v.dwell_s FROM zone_visits v JOIN zones z USING (zone)
+        WHERE list_contains(z.kinds, 'section') AND NOT v.is_staff AND v.start_ts >= ? AND v.start_ts < ?
+        ORDER BY v.zone
+        """,
+        [start, end],
+    )
+
+
+def dwell_samples(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Every non-staff section visit's dwell in the period (for the distribution chart)."""
+    return _dwell_samples(db, version(db), start, end)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _section_hourly(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
+    return _df(
+        db,
+        "SELECT zone, hour, visitors, visits, dwell_mean_s FROM section_hourly WHERE hour >= ? AND hour < ? ORDER BY hour, zone",
+        [start, end],
+    )
+
+
+def section_hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """``section_hourly`` rows of the period (the hour-by-section matrix)."""
+    return _section_hourly(db, version(db), start, end)
+
+
+# -- paths -----------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _paths_tables(
+    db: str, ver: int, start: datetime, end: datetime, top: int, steps: int
+) -> dict[str, pd.DataFrame]:
+    window = [start, end, None]
+    return {
+        "sankey": _df(db, analytics_db.SANKEY_SQL, [*window, steps]),
+        "sequences": _df(db, analytics_db.SEQUENCES_SQL, [*window, top]),
+        "transitions": _df(db, analytics_db.TRANSITIONS_SQL, window),
+    }
+
+
+def paths_tables(
+    db: str, start: datetime, end: datetime, top: int = 20, steps: int = 6
+) -> dict[str, pd.DataFrame]:
+    """Sankey edges (first ``steps`` zones), the ``top`` zone sequences and the transition table of the
+    period, by the same SQL that fills ``sankey_edges``, ``zone_sequences`` and ``transitions``."""
+    return _paths_tables(db, version(db), start, end, top, steps)
+
+
+# -- queues ----------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _queues(db: str, ver: int, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
+    return {
+        "minute": _df(
+            db,
+            "SELECT checkout, minute, shoppers, mean_length FROM queue_minute WHERE minute >= ? AND minute < ? ORDER BY minute",
+            [start, end],
+        ),
+        "hourly": _df(
+            db,
+            "SELECT checkout, hour, waits, served, wait_p50_s, wait_p90_s, mean_length, max_shoppers "
+            "FROM queue_hourly WHERE hour >= ? AND hour < ? ORDER BY checkout, hour",
+            [start, end],
+        ),
+        "waits": _df(
+            db,
+            "SELECT checkout, queue_start, wait_s, served FROM queue_waits WHERE queue_start >= ? AND queue_start < ? ORDER BY queue_start",
+            [start, end],
+        ),
+    }
+
+
+def queues(db: str, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
+    """Queue length per minute, waits per hour and each wait, per checkout, in the period."""
+    return _queues(db, version(db), start, end)
+
+
+# -- flags -----------------------------------------------------------------------------------------
+
+REVIEW_STATES = ("new", "confirmed", "dismissed")
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _flags(db: str, ver: int, start: datetime, end: datetime, states: tuple[str, ...]) -> pd.DataFrame:
+    return _df(
+        db,
+        """
+        SELECT flag_key, rule, shopper_id, zone, score, start_ts, end_ts, experimental, details, evidence,
+               review_state, review_note, reviewer, reviewed_at
+        FROM flags_reviewed
+        WHERE start_ts >= ? AND start_ts < ? AND list_contains(?, review_state)
+        ORDER BY score DESC, start_ts, flag_key
+        """,
+        [start, end, list(states)],
+    )
+
+
+def flags(db: str, start: datetime, end: datetime, states: tuple[str, ...] = REVIEW_STATES) -> pd.DataFrame:
+    """Flags of the period with their review, highest score first."""
+    return _flags(db, version(db), start, end, tuple(states))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _shopper_path(
+    db: str, ver: int, shopper_id: int, start: datetime | None, end: datetime | None
+) -> pd.DataFrame:
+    points = _df(
+        db,
+        """
+        SELECT ts, x, y, camera FROM trajectory
+        WHERE shopper_id = ? AND space = 'floor' AND (? IS NULL OR ts >= ?) AND (? IS NULL OR ts <= ?)
+        ORDER BY ts
+        """,
+        [shopper_id, start, start, end, end],
+    )
+    if len(points) > MAX_PATH_POINTS:  # thin evenly: a drawn path needs no more points than pixels
+        points = points.iloc[np.linspace(0, len(points) - 1, MAX_PATH_POINTS).astype(int)]
+    return points.reset_index(drop=True)
+
+
+def shopper_path(
+    db: str, shopper_id: int, start: datetime | None = None, end: datetime | None = None
+) -> pd.DataFrame:
+    """A shopper's floor trajectory (``ts, x, y, camera``), optionally within ``[start, end]``."""
+    return _shopper_path(db, version(db), int(shopper_id), start, end)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _shopper_visits(db: str, ver: int, shopper_id: int) -> pd.DataFrame:
+    return _df(
+        db,
+        "SELECT zone, start_ts, end_ts, dwell_s FROM zone_visits WHERE shopper_id = ? ORDER BY start_ts",
+        [shopper_id],
+    )
+
+
+def shopper_visits(db: str, shopper_id: int) -> pd.DataFrame:
+    """A shopper's zone visits in time order (the evidence timeline)."""
+    return _shopper_visits(db, version(db), int(shopper_id))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _evidence_frames(
+    db: str, ver: int, shopper_id: int, start: datetime, end: datetime, n: int
+) -> pd.DataFrame:
+    rows = _df(
+        db,
+        """
+        SELECT p.video_id, v.path, p.camera, p.frame, p.ts, p.x1, p.y1, p.x2, p.y2
+        FROM track_points p
+        JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
+        JOIN videos v ON v.video_id = p.video_id
+        WHERE t.shopper_id = ? AND p.ts >= ? AND p.ts <= ?
+        ORDER BY p.ts
+        """,
+        [shopper_id, start, end],
+    )
+    if len(rows) > n:
+        rows = rows.iloc[np.linspace(0, len(rows) - 1, n).round().astype(int)]
+    return rows.reset_index(drop=True)
+
+
+def evidence_frames(db: str, shopper_id: int, start: datetime, end: datetime, n: int = 6) -> pd.DataFrame:
+    """Up to ``n`` evenly spaced sightings of a shopper in ``[start, end]``: video, frame and box."""
+    return _evidence_frames(db, version(db), int(shopper_id), start, end, n)
+
+
+def set_flag_review(db: str, flag_key: str, state: str, note: str | None, reviewer: str | None) -> None:
+    """Record a review of one flag (kept across re-analysis, keyed by ``flag_key``).
+
+    Raises:
+        UserError: unknown state or flag.
+    """
+    cur = connection(db).cursor()
+    try:
+        zones_api.set_flag_review(cur, flag_key, state, note or None, reviewer or None)
+    finally:
+        cur.close()
+    bump(db)
+
+
+# -- footage ---------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _videos(db: str, ver: int) -> pd.DataFrame:
+    return _df(
+        db,
+        """
+        SELECT video_id, camera, regexp_extract(path, '[^/\\\\]+$') AS file, start_time, status,
+               frames_done, n_frames, round(n_frames / fps, 1) AS duration_s, sha256, error
+        FROM videos ORDER BY video_id DESC
+        """,
+    )
+
+
+def videos(db: str) -> pd.DataFrame:
+    """Every video in the database with its processing status."""
+    return _videos(db, version(db))
+
+
+def processed_video_with_hash(db: str, sha256: str) -> dict[str, Any] | None:
+    """The processed video with these bytes, if any (uncached: it guards against double processing)."""
+    row = _one(
+        db,
+        "SELECT video_id, camera, path, status FROM videos WHERE sha256 = ? AND status = 'done' LIMIT 1",
+        [sha256],
+    )
+    return None if row is None else {"video_id": row[0], "camera": row[1], "path": row[2], "status": row[3]}
+
+
+def refresh_analytics(cur: duckdb.DuckDBPyConnection, config: StoreConfig) -> None:
+    """Rebuild derived tables after new footage: cross-camera shopper ids, then the zone analytics.
+
+    Runs on the processing thread's cursor; each step commits in one transaction of its own.
+    """
+    run_reid(cur, config.reid)
+    zones_api.analyse(cur, config)
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=16)
+def _reports(
+    db: str, ver: int, start: datetime, end: datetime, zone_names: tuple[str, ...]
+) -> dict[str, bytes]:
+    cur = connection(db).cursor()
+    try:
+        with tempfile.TemporaryDirectory(prefix="shopper-reports-") as tmp:
+            zones_api.write_reports(cur, Path(tmp), start, end, list(zone_names) or None)
+            return {p.name: p.read_bytes() for p in sorted(Path(tmp).glob("*.csv"))}
+    finally:
+        cur.close()
+
+
+def reports(db: str, start: datetime, end: datetime, zone_names: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """CSV exports of the period (file name -> bytes); ``zone_names`` empty means every zone."""
+    return _reports(db, version(db), start, end, tuple(zone_names))
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    """One ZIP archive of ``files``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def hourly_previous(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """The previous period's ``store_hourly`` rows with ``aligned_hour`` moved onto ``[start, end)``."""
+    prev_start, prev_end = previous_period(start, end)
+    prev = hourly(db, prev_start, prev_end).copy()
+    prev["aligned_hour"] = prev["hour"] + (start - prev_start)
+    return prev
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=16)
+def _reports_zip(db: str, ver: int, start: datetime, end: datetime, zone_names: tuple[str, ...]) -> bytes:
+    return zip_bytes(_reports(db, ver, start, end, zone_names))
+
+
+def reports_zip(db: str, start: datetime, end: datetime, zone_names: tuple[str, ...] = ()) -> bytes:
+    """All CSV exports of the period in one ZIP archive."""
+    return _reports_zip(db, version(db), start, end, tuple(zone_names))

@@ -1,0 +1,58 @@
+"""Sections: dwell, visitors and entry rate per section, and the hour-by-section matrix."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, ui
+
+ctx = ui.context()
+st.title("Sections")
+st.caption(ui.period_label(ctx) + " · staff excluded")
+if not ui.require_analytics(ctx):
+    st.stop()
+
+sections = data.sections(ctx.db, ctx.start, ctx.end)
+left, right = st.columns(2)
+left.plotly_chart(charts.dwell_bars(sections), key="dwell_bars")
+right.plotly_chart(
+    charts.dwell_distribution(data.dwell_samples(ctx.db, ctx.start, ctx.end)), key="dwell_dist"
+)
+left, right = st.columns(2)
+left.plotly_chart(charts.visitors_bars(sections), key="visitors_bars")
+with right:
+    st.markdown("**Per section**")
+    st.dataframe(
+        sections[
+            [
+                "zone",
+                "visitors",
+                "visits",
+                "entry_rate",
+                "dwell_mean_s",
+                "dwell_median_s",
+                "dwell_p90_s",
+                "bounce_rate",
+            ]
+        ],
+        hide_index=True,
+        key="sections_table",
+        column_config={
+            "zone": "Section",
+            "visitors": "Visitors",
+            "visits": "Visits",
+            "entry_rate": st.column_config.NumberColumn("Entry rate", format="percent"),
+            "dwell_mean_s": st.column_config.NumberColumn("Mean dwell (s)", format="%.0f"),
+            "dwell_median_s": st.column_config.NumberColumn("Median dwell (s)", format="%.0f"),
+            "dwell_p90_s": st.column_config.NumberColumn("p90 dwell (s)", format="%.0f"),
+            "bounce_rate": st.column_config.NumberColumn("Bounce rate", format="percent"),
+        },
+    )
+    if sections["days"].max() > 1 if len(sections) else False:
+        st.caption(
+            "Several days: medians and p90 are per-day figures, so they are shown for one-day periods only."
+        )
+value = st.radio("Matrix value", ["visitors", "visits"], horizontal=True, key="matrix_value")
+st.plotly_chart(
+    charts.hour_by_section(data.section_hourly(ctx.db, ctx.start, ctx.end), value), key="hour_matrix"
+)

@@ -1,0 +1,129 @@
+"""What every page shares: the sidebar (database, period, processing status) and small formatters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import auth, data
+from dashboard.jobs import JobManager, default_components
+from pipeline.config import StoreConfig
+from pipeline.errors import ConfigError, UserError
+
+
+@dataclass(frozen=True)
+class Context:
+    """The sidebar's choices.
+
+    Attributes:
+        start, end: the selected period, half-open, store-local.
+        config: the store config saved in the database (``None`` before store setup).
+    """
+
+    db: str
+    start_day: date
+    end_day: date
+    start: datetime
+    end: datetime
+    config: StoreConfig | None
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    """The server's one processing queue (shared by every browser session)."""
+    return JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+
+
+def sidebar() -> Context | None:
+    """Draw the shared sidebar; ``None`` (with the reason shown) when the database cannot be opened."""
+    auth.protection_notice()
+    options = data.databases()
+    if st.session_state.get("db") not in options:
+        st.session_state["db"] = options[0]
+    db = st.sidebar.selectbox(
+        "Database",
+        options,
+        key="db",
+        format_func=lambda p: Path(p).name,
+        help=f"*.duckdb files in {data.data_dir()}; set SHOPPER_DB to open another file.",
+    )
+    try:
+        data.connection(db)
+        config = data.store_config(db)
+    except (UserError, ConfigError) as exc:
+        st.error(str(exc))
+        return None
+    days = data.day_range(db)
+    today = date.today()
+    first, last = days or (today, today)
+    picked = st.sidebar.date_input(
+        "Period",
+        value=(last, last),
+        key=f"period::{db}",
+        help=f"Days to analyse (inclusive); data covers {first:%d %b %Y} – {last:%d %b %Y}. "
+        "Comparisons use the period of the same length just before.",
+    )
+    picked = tuple(picked) if isinstance(picked, list | tuple) else (picked,)
+    start_day = picked[0] if picked else last
+    end_day = picked[1] if len(picked) > 1 else start_day
+    start, end = data.period(start_day, end_day)
+    manager = job_manager()
+    running = [j for j in manager.jobs(db) if j.active]
+    if running:
+        n = sum(len(j.tasks) for j in running)
+        st.sidebar.info(f"Processing {n} video(s) in the background — see Footage.")
+    st.sidebar.caption(f"Store: {config.name if config else 'not set up yet'}")
+    ctx = Context(db, start_day, end_day, start, end, config)
+    st.session_state["ctx"] = ctx
+    return ctx
+
+
+def context() -> Context:
+    """The context the router's sidebar stored for this run (pages call this first)."""
+    ctx = st.session_state.get("ctx")
+    if ctx is None:
+        st.stop()
+    return ctx
+
+
+def require_analytics(ctx: Context) -> bool:
+    """Say so and return ``False`` when the database has no analysed data yet."""
+    if data.summary(ctx.db).get("analysed_at") is None:
+        st.info(
+            "No analytics in this database yet. Upload footage on the **Footage** page (it is analysed "
+            "when processing finishes), or choose another database in the sidebar."
+        )
+        return False
+    return True
+
+
+def period_label(ctx: Context) -> str:
+    if ctx.start_day == ctx.end_day:
+        return ctx.start_day.strftime("%a %d %b %Y")
+    return f"{ctx.start_day:%d %b %Y} – {ctx.end_day:%d %b %Y}"
+
+
+def duration(seconds: float | None) -> str:
+    """``1 h 02 min`` / ``3 min 20 s`` / ``45 s``; ``–`` for none."""
+    if seconds is None:
+        return "–"
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+def minutes(seconds: float | None) -> str:
+    """``5.3 min``, or ``42 s`` under a minute (short enough for a KPI tile); ``–`` for none."""
+    if seconds is None:
+        return "–"
+    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"

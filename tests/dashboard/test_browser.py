@@ -1,0 +1,192 @@
+"""End to end in headless Chromium: upload real footage, watch it process, see results, download a CSV.
+
+Uses Debian's Chromium (``/usr/bin/chromium``; ``.ci/run`` installs it) through Python Playwright, which
+never downloads a browser here. Skips without Chromium, fails in CI. Screenshots of every page go to
+``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import require_shared
+from tests.dashboard.dashboard_testkit import REPO, SCREENSHOTS, make_campus_db
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = ["", "heatmap", "sections", "paths", "queues", "flags", "footage", "store_setup", "reports"]
+PROCESSING_TIMEOUT_S = 240
+
+pytestmark = pytest.mark.browser
+
+
+def require_chromium() -> None:
+    if CHROMIUM.is_file():
+        return
+    reason = f"{CHROMIUM} not found: apt-get install -y chromium (Debian's package) to run the browser test"
+    if os.environ.get("CI"):
+        pytest.fail(reason + " — required in CI")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    db: Path
+    proc: subprocess.Popen
+
+    def stop(self) -> None:
+        """Stop the server (it then releases the database file)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """``streamlit run streamlit_app.py`` on a fresh campus store database."""
+    require_chromium()
+    data_dir = tmp_path / "data"
+    db = make_campus_db(data_dir / "campus.duckdb")
+    port = free_port()
+    env = dict(os.environ, SHOPPER_DATA_DIR=str(data_dir), SHOPPER_DB=str(db))
+    env.pop("SHOPPER_PASSWORD_HASH", None)
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (tmp_path / "server.log").read_text())
+    running = Server(f"http://127.0.0.1:{port}", db, proc)
+    try:
+        yield running
+    finally:
+        running.stop()
+        log.close()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox ``label`` (type to filter, Enter to pick)."""
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    box.fill(option)
+    box.press("Enter")
+    expect_value = page.get_by_role("combobox", name=label)
+    assert expect_value.input_value() == option, expect_value.input_value()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1500)  # let plotly finish drawing
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_upload_process_view_and_download(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    import zones.export
+
+    url = server.url
+    video = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
+        page.set_default_timeout(60_000)
+
+        page.goto(f"{url}/footage")
+        expect(page.get_by_text("Upload videos (up to 2,048 MB each")).to_be_visible()
+        page.locator("input[type=file]").first.set_input_files(str(video))
+        expect(page.get_by_text("_TUD-Campus.mp4")).to_be_visible()
+        page.get_by_text("Processing settings").click()
+        choose(page, "Detector image size", "320")
+        stride = page.get_by_role("spinbutton", name="Process every n-th frame")
+        stride.fill("2")
+        stride.press("Enter")
+        choose(page, "Appearance embedder", "hist")
+        page.get_by_role("button", name="Process 1 video(s)").click()
+        expect(page.get_by_text("Job 1 — processing").or_(page.get_by_text("Job 1 — done"))).to_be_visible()
+        # The rest of the dashboard stays usable while it runs.
+        expect(page.get_by_text("Job 1 — done")).to_be_visible(timeout=PROCESSING_TIMEOUT_S * 1000)
+        shot(page, "footage")
+
+        page.goto(f"{url}/")
+        visitors = (
+            page.locator('[data-testid="stMetric"]')
+            .filter(has=page.get_by_text("Visitors", exact=True))
+            .locator('[data-testid="stMetricValue"]')
+        )
+        expect(visitors).to_be_visible()
+        assert int(visitors.inner_text().replace(",", "")) > 0
+        shot(page, "overview")
+        for name in PAGES[1:]:
+            page.goto(f"{url}/{name}")
+            expect(page.locator("h1").first).to_be_visible()
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            shot(page, name)
+
+        page.goto(f"{url}/reports")
+        button = page.locator(".st-key-download_visits button")
+        with page.expect_download() as info:
+            button.click()
+        target = tmp_path / "visits.csv"
+        info.value.save_as(target)
+        browser.close()
+
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert tuple(rows[0]) == zones.export.REPORTS["visits"]
+    assert len(rows) > 1
+    server.stop()
+    conn = duckdb.connect(str(server.db), read_only=True)
+    try:
+        expected = conn.execute(
+            "SELECT visit_id, shopper_id, zone FROM zone_visits ORDER BY visit_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert [(int(r[0]), int(r[1]), r[2]) for r in rows[1:]] == expected

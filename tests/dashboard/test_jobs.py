@@ -1,0 +1,82 @@
+"""Background processing in the server process: real detector on real footage while pages query the same database."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import data
+from dashboard.jobs import DONE, SKIPPED, JobManager, VideoTask, default_components
+from dashboard.uploads import store_upload
+from pipeline.track_video import TrackSettings
+from tests.conftest import require_shared
+from tests.dashboard.dashboard_testkit import APP, query
+
+FAST = TrackSettings(imgsz=320, stride=2, embedder="hist")
+
+
+@pytest.fixture
+def campus_upload(campus_db, data_dir):
+    video = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    return store_upload(io.BytesIO(video.read_bytes()), video.name, data_dir / "uploads")
+
+
+def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, campus_upload):
+    manager = JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+    config = data.store_config(campus_db)
+    version_before = data.version(campus_db)
+    job = manager.submit(
+        data.connection(campus_db),
+        campus_db,
+        config,
+        FAST,
+        [VideoTask(campus_upload, "campus", datetime(2026, 11, 20, 10))],
+    )
+    renders_while_active = 0
+    at = AppTest.from_file(APP, default_timeout=60)
+    while manager.active(campus_db):
+        renders_while_active += 1
+        at.run()  # page queries while the worker writes: must never fail or hit a lock
+        assert not at.exception, at.exception
+        at.switch_page("dashboard/pages/footage.py")
+    assert manager.wait(timeout=300)
+    assert job.status == DONE, job.error
+    task = job.tasks[0]
+    assert task.status == DONE and task.frames_done == campus_upload.info.n_frames and task.fraction == 1.0
+    assert renders_while_active >= 1
+    assert data.version(campus_db) > version_before  # cached queries are invalidated
+    (status, frames_done, sha) = query(campus_db, "SELECT status, frames_done, sha256 FROM videos")[0]
+    assert (status, frames_done, sha) == ("done", campus_upload.info.n_frames, campus_upload.sha256)
+    assert data.processed_video_with_hash(campus_db, campus_upload.sha256)["camera"] == "campus"
+    (shoppers, points) = query(campus_db, "SELECT shoppers, points FROM analysis_summary")[0]
+    assert shoppers > 0 and points > 0
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert next(m.value for m in at.metric if m.label == "Visitors") == f"{shoppers:,}"
+
+    again = manager.submit(
+        data.connection(campus_db),
+        campus_db,
+        config,
+        FAST,
+        [VideoTask(campus_upload, "campus", datetime(2026, 11, 20, 10))],
+    )
+    assert manager.wait(timeout=60)
+    assert again.tasks[0].status == SKIPPED  # same bytes: not processed twice
+    assert query(campus_db, "SELECT count(*) FROM videos") == [(1,)]
+
+
+def test_submit_validates_cameras(campus_db, campus_upload):
+    manager = JobManager(default_components)
+    with pytest.raises(ValueError, match="unknown camera 'nope'"):
+        manager.submit(
+            data.connection(campus_db),
+            campus_db,
+            data.store_config(campus_db),
+            FAST,
+            [VideoTask(campus_upload, "nope", datetime(2026, 11, 20))],
+        )
+    with pytest.raises(ValueError, match="no videos"):
+        manager.submit(data.connection(campus_db), campus_db, data.store_config(campus_db), FAST, [])

@@ -29,8 +29,9 @@ import duckdb
 from dashboard.uploads import StoredUpload
 from pipeline.config import CameraConfig, StoreConfig
 from pipeline.db import tracks as db
-from pipeline.process import BATCH_FRAMES, frame_rows
-from pipeline.track_video import Components, TrackedVideoFrame, TrackEmbeddings, TrackSettings, track_video
+from pipeline.process import BATCH_FRAMES, process_video
+from pipeline.process import VideoTask as ProcessTask
+from pipeline.track_video import Components, TrackSettings
 
 log = logging.getLogger(__name__)
 
@@ -285,28 +286,21 @@ def _track(
     components: Components,
     batch_frames: int,
 ) -> int:
-    """Track one video into the database, a batch of frames per transaction; returns frames read.
+    """Track one video into the database (``pipeline.process.process_video``); returns frames read.
 
-    The same steps as ``pipeline.process.process_store`` for one camera, without rewriting the stored
-    store config (the upload's camera and start time are the job's, not the config's), and with
-    cancellation and per-frame progress.
+    Unlike ``process_store`` it does not rewrite the stored store config (the upload's camera and start
+    time are the job's), and it reports per-frame progress and honours cancellation.
     """
-    embeddings = TrackEmbeddings()
-    batch: list[TrackedVideoFrame] = []
-    last_frame = -1
-    for tracked in track_video(task.upload.path, job.settings, components, cam.fps, progress=False):
+
+    def on_frame(frame: int) -> None:
         if job.cancel.is_set():
             raise Cancelled
-        batch.append(tracked)
-        embeddings.add(tracked.detections)
-        last_frame = tracked.frame
-        task.frames_done = last_frame + 1
-        if len(batch) >= batch_frames:
-            db.write_batch(cur, task.video_id, frame_rows(task.video_id, cam, batch), last_frame + 1)
-            batch = []
-    db.write_batch(cur, task.video_id, frame_rows(task.video_id, cam, batch), last_frame + 1)
-    db.finish_video(cur, task.video_id, job.settings.embedder, embeddings.means(), last_frame + 1)
-    return last_frame + 1
+        task.frames_done = frame + 1
+
+    outcome = process_video(
+        cur, ProcessTask(task.video_id, cam, task.upload.info, job.settings, batch_frames, False), components, on_frame
+    )
+    return outcome.frames
 
 
 def default_components(settings: TrackSettings) -> Components:

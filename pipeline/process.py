@@ -215,8 +215,15 @@ class VideoMessage:
     embedder: str | None = None
 
 
-def video_messages(task: VideoTask, components: Components) -> Iterator[VideoMessage]:
-    """Track one video and cut the result into batches of ``task.batch_frames`` processed frames."""
+def video_messages(
+    task: VideoTask, components: Components, on_frame: Callable[[int], None] | None = None
+) -> Iterator[VideoMessage]:
+    """Track one video and cut the result into batches of ``task.batch_frames`` processed frames.
+
+    Args:
+        on_frame: called with each tracked frame's index (progress); raising from it stops the video
+            before the current batch is committed.
+    """
     cam = task.camera
     embeddings = TrackEmbeddings()
     batch: list[TrackedVideoFrame] = []
@@ -224,6 +231,8 @@ def video_messages(task: VideoTask, components: Components) -> Iterator[VideoMes
     track_ids: set[int] = set()
     label = cam.name if task.progress else False
     for tracked in track_video(task.info.path, task.settings, components, cam.fps, progress=label):
+        if on_frame is not None:
+            on_frame(tracked.frame)
         batch.append(tracked)
         embeddings.add(tracked.detections)
         track_ids.update(tracked.detections.track_id.tolist())
@@ -235,6 +244,23 @@ def video_messages(task: VideoTask, components: Components) -> Iterator[VideoMes
         cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, embeddings.means(), len(track_ids),
         components.embedder.name if components.embedder is not None else None,
     )
+
+
+def process_video(
+    conn: duckdb.DuckDBPyConnection,
+    task: VideoTask,
+    components: Components,
+    on_frame: Callable[[int], None] | None = None,
+) -> VideoOutcome:
+    """Track one registered video (see :func:`pipeline.db.tracks.begin_video`) into ``conn``.
+
+    Batches are committed as they fill; the video is marked done only at the end.
+    """
+    for msg in video_messages(task, components, on_frame):
+        outcome = _write_message(conn, task, msg)
+        if outcome is not None:
+            return outcome
+    raise AssertionError("video_messages always ends with a final message")
 
 
 def _write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoMessage) -> VideoOutcome | None:

@@ -6,7 +6,8 @@ model loading excluded); "x ByteTrack" is the ratio to Ultralytics ByteTrack at 
 same run. HOTA/IDF1 are TrackEval scores; sampled runs (--sample-fps) are scored on the frames they
 processed.
 
-    python benchmarks/speed.py [--imgsz 960 640] [--sequences TUD-Campus] [--multicam]
+    python benchmarks/speed.py [--imgsz 960 640] [--sequences TUD-Campus]
+    python benchmarks/speed.py --multicam 1 2      # 4-camera store: process time vs 4 x one camera
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ CONFIGS = {
     "ours (onnx)": {"backend": "onnx"},
     "ours (openvino, default)": {"backend": "openvino"},
     "ours (openvino, 2x2 tiles)": {"backend": "openvino", "tiles": 2},
+    "ours (openvino, imgsz 1280)": {"backend": "openvino", "imgsz": 1280},
     "ours (openvino, 5 fps sampled)": {"backend": "openvino", "sample_fps": 5.0},
 }
 
@@ -69,6 +71,33 @@ def run_child(cfg: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def multicam(seq: Path, imgsz: int, workers: list[int]) -> list[dict]:
+    """Time ``process`` on 1 camera vs 4 cameras (the same video four times) with N workers."""
+    import tempfile
+
+    rows = []
+    video = seq / f"{seq.name}.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        for n_cams, n_workers in [(1, 1)] + [(4, w) for w in workers]:
+            cfg = Path(tmp) / f"store{n_cams}.yaml"
+            cams = "".join(
+                f"  - {{name: cam{i}, video: '{video}', start_time: '2026-11-20T09:00:00'}}\n" for i in range(n_cams)
+            )
+            cfg.write_text(f"name: Speed\ncameras:\n{cams}")
+            db = Path(tmp) / f"s{n_cams}_{n_workers}.duckdb"
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "pipeline", "process", str(cfg), "--db", str(db), "--imgsz", str(imgsz),
+                 "--workers", str(n_workers), "--reid-mode", "independent"],
+                check=True, cwd=REPO, capture_output=True,
+            )
+            rows.append({"cameras": n_cams, "workers": n_workers, "wall_s": time.perf_counter() - start})
+    single = rows[0]["wall_s"]
+    for r in rows:
+        r["x single-camera time"] = r["wall_s"] / single
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--imgsz", nargs="*", type=int, default=[960, 640])
@@ -77,22 +106,34 @@ def main() -> None:
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "speed.md")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--multicam", nargs="*", type=int, metavar="WORKERS",
+        help="also time `process` on a 4-camera store with these worker counts (e.g. --multicam 1 2)",
+    )
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.multicam:
+        seq = mot_sequences(args.sequences)[-1]
+        table = pd.DataFrame(multicam(seq, args.imgsz[0], args.multicam))
+        print(f"process, {seq.name} x 4 cameras, imgsz {args.imgsz[0]} (wall time incl. model loading)")
+        print_table(table, args.out.with_name("speed_multicam.md"), floatfmt=".2f")
         return
     rows = []
     for seq in mot_sequences(args.sequences):
         for imgsz in args.imgsz:
             results = {}
             for name in args.configs:
-                cfg = {**CONFIGS[name], "video": str(seq / f"{seq.name}.mp4"), "imgsz": imgsz, "conf": args.conf}
+                cfg = {"imgsz": imgsz, **CONFIGS[name], "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf}
+                if cfg["imgsz"] != imgsz and imgsz != args.imgsz[0]:
+                    continue  # fixed-size configs run once, in the first imgsz block
                 start = time.perf_counter()
                 results[name] = run_child(cfg)
                 print(f"{seq.name} {imgsz} {name}: {results[name]} ({time.perf_counter() - start:.0f} s)", flush=True)
             base = results.get("Ultralytics ByteTrack (torch)", {}).get("fps", float("nan"))
             for name, r in results.items():
-                rows.append({"sequence": seq.name, "imgsz": imgsz, "config": name, **r, "x ByteTrack": r["fps"] / base})
+                rows.append({"sequence": seq.name, "imgsz": CONFIGS[name].get("imgsz", imgsz), "config": name, **r, "x ByteTrack": r["fps"] / base})
     table = pd.DataFrame(rows)[["sequence", "imgsz", "config", "HOTA", "IDF1", "fps", "x ByteTrack", "peak_MB"]]
     print()
     print_table(table, args.out, floatfmt=".2f")

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.db.tracks import transaction
+from pipeline.db.tracks import transaction, write_trajectory
 
 
 def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -115,37 +115,12 @@ def write_assignment(
         conn.execute(
             "INSERT INTO shopper_embeddings SELECT shopper_id, view, weight, embedding::REAL[] FROM view_df"
         )
-        rewrite_trajectories(conn)
+        write_trajectory(conn)
         conn.execute(
             "INSERT OR REPLACE INTO reid_state (id, mode, refine, settings, n_tracklets, n_shoppers, updated_at) "
             "VALUES (1, ?, ?, ?, ?, ?, now())",
             [state["mode"], state["refine"], json.dumps(state["settings"]), state["n_tracklets"], state["n_shoppers"]],
         )
-
-
-def rewrite_trajectories(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> None:
-    """Rebuild every trajectory row from track points and the tracklets' shopper ids.
-
-    Floor metres where the camera has a homography, else image pixels (``space = 'image'``);
-    positions smoothed by a centred moving average of ``2 * smooth + 1`` points per track.
-    """
-    conn.execute("DELETE FROM trajectory")
-    conn.execute(
-        """
-        INSERT INTO trajectory
-        SELECT t.shopper_id, p.camera, p.video_id, p.frame, p.ts,
-               avg(coalesce(p.floor_x, p.foot_u)) OVER w,
-               avg(coalesce(p.floor_y, p.foot_v)) OVER w,
-               CASE WHEN p.floor_x IS NULL THEN 'image' ELSE 'floor' END
-        FROM track_points p
-        JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
-        JOIN videos v ON v.video_id = p.video_id
-        WHERE v.status = 'done'
-        WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
-                     ROWS BETWEEN ? PRECEDING AND ? FOLLOWING)
-        """,
-        [smooth, smooth],
-    )
 
 
 def reid_state(conn: duckdb.DuckDBPyConnection) -> dict | None:

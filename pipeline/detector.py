@@ -22,9 +22,9 @@ from pipeline.resources import package_file
 from pipeline.types import Detections
 
 DEFAULT_WEIGHTS_NAME = "yolo11n-pose.pt"
-# Measured (benchmarks/speed.py): 1280 is the most accurate size that still keeps up with footage sampled
-# at 5 fps on two CPU cores (about 10 frames/s with OpenVINO); 960 is 1.6x faster and ~1 HOTA lower.
-DEFAULT_IMGSZ = 1280
+# Measured: 1280 gains ~1 HOTA per camera (benchmarks/speed.py) but loses 4-11 IDF1 across cameras
+# (benchmarks/multicam.py, thresholds calibrated at 960); 960 keeps up with 5 fps footage 3x over.
+DEFAULT_IMGSZ = 960
 DEFAULT_CONF = 0.1
 WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript", ".engine", ".xml")
 BACKENDS = ("torch", "onnx", "openvino")

@@ -8,8 +8,10 @@
   *version* that every write through this module (and every finished processing job) bumps, so a
   finished run or a saved review is visible on the next rerun while repeated renders hit the cache.
 * Numbers shown as KPIs come from the analytics tables that ``zones.analyse`` materialises
-  (``pipeline/db/migrations/v0002_analytics.py``); SQL here only filters them to the selected period and
-  sums counts across days. Pages do no maths.
+  (``pipeline/db/migrations/v0002_analytics.py``); the queries only filter them to the selected period and
+  sum counts across days. Pages do no maths.
+* No SQL text lives here: every query is a named constant in ``pipeline/db/dashboard.py`` (the path
+  queries shared with the analytics are in ``pipeline/db/analytics.py``), run with ``?`` parameters.
 
 Periods are half-open ``[start, end)`` naive store-local timestamps.
 """
@@ -36,6 +38,7 @@ import zones as zones_api
 from pipeline.config import StoreConfig, config_to_dict, parse_config
 from pipeline.db import analytics as analytics_db
 from pipeline.db import connect
+from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import tracks as tracks_db
 from pipeline.errors import ConfigError, UserError
 from pipeline.reid.assign import run_reid
@@ -127,7 +130,7 @@ def _one(db: str, sql: str, params: list[Any] | None = None) -> tuple | None:
 
 
 def _has_table(db: str, name: str) -> bool:
-    row = _one(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+    row = _one(db, dashboard_sql.TABLE_COUNT_BY_NAME, [name])
     return bool(row and row[0])
 
 
@@ -177,7 +180,7 @@ def save_store_config(db: str, config: StoreConfig) -> None:
         with tracks_db.transaction(cur):
             tracks_db.save_store_config(cur, text)
             for cam in config.cameras:
-                size = cur.execute("SELECT width, height FROM cameras WHERE name = ?", [cam.name]).fetchone()
+                size = cur.execute(dashboard_sql.CAMERA_SIZE, [cam.name]).fetchone()
                 tracks_db.upsert_camera(cur, cam.name, cam.homography, *(size or (None, None)))
     finally:
         cur.close()
@@ -188,11 +191,11 @@ def save_store_config(db: str, config: StoreConfig) -> None:
 def _summary(db: str, ver: int) -> dict[str, Any]:
     out: dict[str, Any] = {"analysed_at": None}
     if _has_table(db, "analysis_summary"):
-        row = _df(db, "SELECT * FROM analysis_summary WHERE id = 1")
+        row = _df(db, dashboard_sql.ANALYSIS_SUMMARY_ROW)
         if len(row):
             out = row.iloc[0].to_dict()
-    out["trajectory_points"] = int(_one(db, "SELECT count(*) FROM trajectory")[0])
-    out["videos_done"] = int(_one(db, "SELECT count(*) FROM videos WHERE status = 'done'")[0])
+    out["trajectory_points"] = int(_one(db, dashboard_sql.TRAJECTORY_POINT_COUNT)[0])
+    out["videos_done"] = int(_one(db, dashboard_sql.DONE_VIDEO_COUNT)[0])
     return out
 
 
@@ -203,13 +206,9 @@ def summary(db: str) -> dict[str, Any]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _day_range(db: str, ver: int) -> tuple[date, date] | None:
-    row = (
-        _one(db, "SELECT min(hour)::DATE, max(hour)::DATE FROM store_hourly")
-        if _has_table(db, "store_hourly")
-        else None
-    )
+    row = _one(db, dashboard_sql.STORE_HOURLY_DAY_RANGE) if _has_table(db, "store_hourly") else None
     if row is None or row[0] is None:
-        row = _one(db, "SELECT min(ts)::DATE, max(ts)::DATE FROM trajectory")
+        row = _one(db, dashboard_sql.TRAJECTORY_DAY_RANGE)
     if row is None or row[0] is None:
         return None
     return row[0], row[1]
@@ -260,50 +259,18 @@ class Kpis:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _kpis(db: str, ver: int, start: datetime, end: datetime) -> Kpis:
-    days = _df(
-        db,
-        "SELECT day, visitors, time_in_store_median_s FROM store_metrics WHERE day >= ?::DATE AND day < ?::DATE",
-        [start, end],
-    )
+    days = _df(db, dashboard_sql.STORE_METRICS_DAYS, [start, end])
     visitors = int(days["visitors"].sum()) if len(days) else 0
     if len(days) == 1:
         median = days["time_in_store_median_s"].iloc[0]
     else:
-        median = _one(
-            db,
-            "SELECT median(time_in_store_s) FROM shopper_paths WHERE NOT is_staff AND first_ts >= ? AND first_ts < ?",
-            [start, end],
-        )[0]
-    share = _one(
-        db,
-        """
-        WITH shoppers AS (
-            SELECT shopper_id FROM shopper_paths WHERE NOT is_staff AND first_ts >= ? AND first_ts < ?),
-        tills AS (SELECT zone FROM zones WHERE is_till)
-        SELECT CASE WHEN count(*) = 0 THEN NULL ELSE
-               count(*) FILTER (WHERE shopper_id IN (
-                   SELECT shopper_id FROM zone_visits WHERE zone IN (SELECT zone FROM tills))) / count(*) END
-        FROM shoppers
-        """,
-        [start, end],
-    )[0]
-    sales = _one(
-        db,
-        "SELECT sum(transactions), sum(visitors) FROM conversion_daily WHERE day >= ?::DATE AND day < ?::DATE",
-        [start, end],
-    )
-    has_sales = bool(_one(db, "SELECT count(*) FROM sales WHERE ts >= ? AND ts < ?", [start, end])[0])
+        median = _one(db, dashboard_sql.MEDIAN_TIME_IN_STORE, [start, end])[0]
+    share = _one(db, dashboard_sql.CHECKOUT_SHARE, [start, end])[0]
+    sales = _one(db, dashboard_sql.SALES_TRANSACTIONS_AND_VISITORS, [start, end])
+    has_sales = bool(_one(db, dashboard_sql.SALES_COUNT, [start, end])[0])
     conversion = sales[0] / sales[1] if has_sales and sales[1] else None
-    busiest = _one(
-        db,
-        "SELECT hour, visitors FROM store_hourly WHERE hour >= ? AND hour < ? ORDER BY visitors DESC, hour LIMIT 1",
-        [start, end],
-    )
-    open_flags = _one(
-        db,
-        "SELECT count(*) FROM flags_reviewed WHERE review_state = 'new' AND start_ts >= ? AND start_ts < ?",
-        [start, end],
-    )[0]
+    busiest = _one(db, dashboard_sql.BUSIEST_HOUR, [start, end])
+    open_flags = _one(db, dashboard_sql.OPEN_FLAG_COUNT, [start, end])[0]
     return Kpis(
         visitors=visitors,
         median_time_in_store_s=None if median is None or pd.isna(median) else float(median),
@@ -321,16 +288,7 @@ def kpis(db: str, start: datetime, end: datetime) -> Kpis:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _hourly(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(
-        db,
-        """
-        SELECT h.hour, h.arrivals, h.visitors, h.occupancy_mean, h.occupancy_max,
-               c.transactions, c.conversion
-        FROM store_hourly h LEFT JOIN conversion_hourly c USING (hour)
-        WHERE h.hour >= ? AND h.hour < ? ORDER BY h.hour
-        """,
-        [start, end],
-    )
+    return _df(db, dashboard_sql.HOURLY_WITH_CONVERSION, [start, end])
 
 
 def hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
@@ -340,11 +298,7 @@ def hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _occupancy(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(
-        db,
-        "SELECT minute, shoppers, staff FROM occupancy_minute WHERE minute >= ? AND minute < ? ORDER BY minute",
-        [start, end],
-    )
+    return _df(db, dashboard_sql.OCCUPANCY_MINUTES, [start, end])
 
 
 def occupancy(db: str, start: datetime, end: datetime) -> pd.DataFrame:
@@ -359,9 +313,7 @@ def occupancy(db: str, start: datetime, end: datetime) -> pd.DataFrame:
 def _zones(db: str, ver: int) -> pd.DataFrame:
     if not _has_table(db, "zones"):
         return pd.DataFrame(columns=["zone", "kinds", "is_till", "wkt"])
-    return _df(
-        db, "SELECT zone, kinds, is_till, queue_zone, source_camera, area_m2, wkt FROM zones ORDER BY zone"
-    )
+    return _df(db, dashboard_sql.ZONES)
 
 
 def zones(db: str) -> pd.DataFrame:
@@ -390,14 +342,7 @@ def heatmap_camera(db: str, camera: str, start: datetime, end: datetime) -> pd.D
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _cameras(db: str, ver: int) -> pd.DataFrame:
-    return _df(
-        db,
-        """
-        SELECT c.name, c.width, c.height, c.homography IS NOT NULL AS calibrated,
-               count(v.video_id) FILTER (WHERE v.status = 'done') AS videos
-        FROM cameras c LEFT JOIN videos v ON v.camera = c.name GROUP BY ALL ORDER BY c.name
-        """,
-    )
+    return _df(db, dashboard_sql.CAMERAS_WITH_VIDEO_COUNTS)
 
 
 def cameras(db: str) -> pd.DataFrame:
@@ -407,18 +352,9 @@ def cameras(db: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _camera_frame_people(db: str, ver: int, camera: str) -> tuple[str | None, int, pd.DataFrame]:
-    row = _one(
-        db,
-        """
-        SELECT v.video_id, v.path, p.frame FROM videos v
-        JOIN track_points p ON p.video_id = v.video_id
-        WHERE v.camera = ? AND v.status = 'done'
-        GROUP BY ALL ORDER BY count(*) DESC, v.video_id, p.frame LIMIT 1
-        """,
-        [camera],
-    )
+    row = _one(db, dashboard_sql.BUSIEST_FRAME_OF_CAMERA, [camera])
     if row is None:
-        path = _one(db, "SELECT path FROM videos WHERE camera = ? AND status = 'done' LIMIT 1", [camera])
+        path = _one(db, dashboard_sql.DONE_VIDEO_PATH_OF_CAMERA, [camera])
         return (path[0] if path else None), 0, pd.DataFrame(columns=["x1", "y1", "x2", "y2", "keypoints"])
     video_id, path, frame = row
     return path, int(frame), frame_people(db, video_id, int(frame))
@@ -434,11 +370,7 @@ def camera_frame(db: str, camera: str) -> tuple[str | None, int, pd.DataFrame]:
 
 def frame_people(db: str, video_id: int, frame: int) -> pd.DataFrame:
     """Every tracked person in one frame: ``x1, y1, x2, y2, keypoints`` (for blurring)."""
-    return _df(
-        db,
-        "SELECT x1, y1, x2, y2, keypoints FROM track_points WHERE video_id = ? AND frame = ?",
-        [video_id, frame],
-    )
+    return _df(db, dashboard_sql.FRAME_PEOPLE, [video_id, frame])
 
 
 # -- sections --------------------------------------------------------------------------------------
@@ -446,22 +378,7 @@ def frame_people(db: str, video_id: int, frame: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _sections(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(
-        db,
-        """
-        SELECT zone, count(*) AS days, sum(visitors) AS visitors, sum(visits) AS visits,
-               sum(store_visitors) AS store_visitors,
-               sum(visitors) / nullif(sum(store_visitors), 0) AS entry_rate,
-               CASE WHEN count(*) = 1 THEN any_value(dwell_mean_s)
-                    ELSE sum(dwell_mean_s * visits) / nullif(sum(visits), 0) END AS dwell_mean_s,
-               CASE WHEN count(*) = 1 THEN any_value(dwell_median_s) END AS dwell_median_s,
-               CASE WHEN count(*) = 1 THEN any_value(dwell_p90_s) END AS dwell_p90_s,
-               sum(bounce_rate * visits) / nullif(sum(visits), 0) AS bounce_rate
-        FROM section_metrics WHERE day >= ?::DATE AND day < ?::DATE
-        GROUP BY zone ORDER BY visitors DESC, zone
-        """,
-        [start, end],
-    )
+    return _df(db, dashboard_sql.SECTIONS_OVER_PERIOD, [start, end])
 
 
 def sections(db: str, start: datetime, end: datetime) -> pd.DataFrame:
@@ -472,15 +389,7 @@ def sections(db: str, start: datetime, end: datetime) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _dwell_samples(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(
-        db,
-        """
-        SELECT v.zone, v.dwell_s FROM zone_visits v JOIN zones z USING (zone)
-        WHERE list_contains(z.kinds, 'section') AND NOT v.is_staff AND v.start_ts >= ? AND v.start_ts < ?
-        ORDER BY v.zone
-        """,
-        [start, end],
-    )
+    return _df(db, dashboard_sql.SECTION_DWELL_SAMPLES, [start, end])
 
 
 def dwell_samples(db: str, start: datetime, end: datetime) -> pd.DataFrame:
@@ -490,11 +399,7 @@ def dwell_samples(db: str, start: datetime, end: datetime) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _section_hourly(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(
-        db,
-        "SELECT zone, hour, visitors, visits, dwell_mean_s FROM section_hourly WHERE hour >= ? AND hour < ? ORDER BY hour, zone",
-        [start, end],
-    )
+    return _df(db, dashboard_sql.SECTION_HOURLY_ROWS, [start, end])
 
 
 def section_hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
@@ -531,22 +436,9 @@ def paths_tables(
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _queues(db: str, ver: int, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
     return {
-        "minute": _df(
-            db,
-            "SELECT checkout, minute, shoppers, mean_length FROM queue_minute WHERE minute >= ? AND minute < ? ORDER BY minute",
-            [start, end],
-        ),
-        "hourly": _df(
-            db,
-            "SELECT checkout, hour, waits, served, wait_p50_s, wait_p90_s, mean_length, max_shoppers "
-            "FROM queue_hourly WHERE hour >= ? AND hour < ? ORDER BY checkout, hour",
-            [start, end],
-        ),
-        "waits": _df(
-            db,
-            "SELECT checkout, queue_start, wait_s, served FROM queue_waits WHERE queue_start >= ? AND queue_start < ? ORDER BY queue_start",
-            [start, end],
-        ),
+        "minute": _df(db, dashboard_sql.QUEUE_MINUTES, [start, end]),
+        "hourly": _df(db, dashboard_sql.QUEUE_HOURLY, [start, end]),
+        "waits": _df(db, dashboard_sql.QUEUE_WAITS, [start, end]),
     }
 
 
@@ -562,17 +454,7 @@ REVIEW_STATES = ("new", "confirmed", "dismissed")
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _flags(db: str, ver: int, start: datetime, end: datetime, states: tuple[str, ...]) -> pd.DataFrame:
-    return _df(
-        db,
-        """
-        SELECT flag_key, rule, shopper_id, zone, score, start_ts, end_ts, experimental, details, evidence,
-               review_state, review_note, reviewer, reviewed_at
-        FROM flags_reviewed
-        WHERE start_ts >= ? AND start_ts < ? AND list_contains(?, review_state)
-        ORDER BY score DESC, start_ts, flag_key
-        """,
-        [start, end, list(states)],
-    )
+    return _df(db, dashboard_sql.FLAGS_WITH_REVIEWS, [start, end, list(states)])
 
 
 def flags(db: str, start: datetime, end: datetime, states: tuple[str, ...] = REVIEW_STATES) -> pd.DataFrame:
@@ -584,15 +466,7 @@ def flags(db: str, start: datetime, end: datetime, states: tuple[str, ...] = REV
 def _shopper_path(
     db: str, ver: int, shopper_id: int, start: datetime | None, end: datetime | None
 ) -> pd.DataFrame:
-    points = _df(
-        db,
-        """
-        SELECT ts, x, y, camera FROM trajectory
-        WHERE shopper_id = ? AND space = 'floor' AND (? IS NULL OR ts >= ?) AND (? IS NULL OR ts <= ?)
-        ORDER BY ts
-        """,
-        [shopper_id, start, start, end, end],
-    )
+    points = _df(db, dashboard_sql.SHOPPER_FLOOR_PATH, [shopper_id, start, start, end, end])
     if len(points) > MAX_PATH_POINTS:  # thin evenly: a drawn path needs no more points than pixels
         points = points.iloc[np.linspace(0, len(points) - 1, MAX_PATH_POINTS).astype(int)]
     return points.reset_index(drop=True)
@@ -607,11 +481,7 @@ def shopper_path(
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _shopper_visits(db: str, ver: int, shopper_id: int) -> pd.DataFrame:
-    return _df(
-        db,
-        "SELECT zone, start_ts, end_ts, dwell_s FROM zone_visits WHERE shopper_id = ? ORDER BY start_ts",
-        [shopper_id],
-    )
+    return _df(db, dashboard_sql.SHOPPER_ZONE_VISITS, [shopper_id])
 
 
 def shopper_visits(db: str, shopper_id: int) -> pd.DataFrame:
@@ -623,18 +493,7 @@ def shopper_visits(db: str, shopper_id: int) -> pd.DataFrame:
 def _evidence_frames(
     db: str, ver: int, shopper_id: int, start: datetime, end: datetime, n: int
 ) -> pd.DataFrame:
-    rows = _df(
-        db,
-        """
-        SELECT p.video_id, v.path, p.camera, p.frame, p.ts, p.x1, p.y1, p.x2, p.y2
-        FROM track_points p
-        JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
-        JOIN videos v ON v.video_id = p.video_id
-        WHERE t.shopper_id = ? AND p.ts >= ? AND p.ts <= ?
-        ORDER BY p.ts
-        """,
-        [shopper_id, start, end],
-    )
+    rows = _df(db, dashboard_sql.SHOPPER_SIGHTINGS, [shopper_id, start, end])
     if len(rows) > n:
         rows = rows.iloc[np.linspace(0, len(rows) - 1, n).round().astype(int)]
     return rows.reset_index(drop=True)
@@ -664,14 +523,7 @@ def set_flag_review(db: str, flag_key: str, state: str, note: str | None, review
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _videos(db: str, ver: int) -> pd.DataFrame:
-    return _df(
-        db,
-        """
-        SELECT video_id, camera, regexp_extract(path, '[^/\\\\]+$') AS file, start_time, status,
-               frames_done, n_frames, round(n_frames / fps, 1) AS duration_s, sha256, error
-        FROM videos ORDER BY video_id DESC
-        """,
-    )
+    return _df(db, dashboard_sql.VIDEOS_WITH_STATUS)
 
 
 def videos(db: str) -> pd.DataFrame:
@@ -681,11 +533,7 @@ def videos(db: str) -> pd.DataFrame:
 
 def processed_video_with_hash(db: str, sha256: str) -> dict[str, Any] | None:
     """The processed video with these bytes, if any (uncached: it guards against double processing)."""
-    row = _one(
-        db,
-        "SELECT video_id, camera, path, status FROM videos WHERE sha256 = ? AND status = 'done' LIMIT 1",
-        [sha256],
-    )
+    row = _one(db, dashboard_sql.DONE_VIDEO_BY_HASH, [sha256])
     return None if row is None else {"video_id": row[0], "camera": row[1], "path": row[2], "status": row[3]}
 
 

@@ -28,6 +28,7 @@ import duckdb
 
 from dashboard.uploads import StoredUpload
 from pipeline.config import CameraConfig, StoreConfig
+from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import tracks as db
 from pipeline.process import BATCH_FRAMES, process_video
 from pipeline.process import VideoTask as ProcessTask
@@ -274,7 +275,7 @@ class JobManager:
 
 
 def _already_done(cur: duckdb.DuckDBPyConnection, sha256: str) -> bool:
-    row = cur.execute("SELECT count(*) FROM videos WHERE sha256 = ? AND status = 'done'", [sha256]).fetchone()
+    row = cur.execute(dashboard_sql.DONE_VIDEO_COUNT_BY_HASH, [sha256]).fetchone()
     return bool(row[0])
 
 

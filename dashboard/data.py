@@ -39,6 +39,7 @@ from pipeline.config import StoreConfig, config_to_dict, parse_config
 from pipeline.db import analytics as analytics_db
 from pipeline.db import connect
 from pipeline.db import dashboard as dashboard_sql
+from pipeline.db import shoppers as shoppers_db
 from pipeline.db import tracks as tracks_db
 from pipeline.errors import ConfigError, UserError
 from pipeline.reid.assign import run_reid
@@ -513,6 +514,20 @@ def set_flag_review(db: str, flag_key: str, state: str, note: str | None, review
     cur = connection(db).cursor()
     try:
         zones_api.set_flag_review(cur, flag_key, state, note or None, reviewer or None)
+    finally:
+        cur.close()
+    bump(db)
+
+
+def set_staff(db: str, shopper_id: int, is_staff: bool, config: StoreConfig | None) -> None:
+    """Mark (or unmark) a shopper as staff by hand, then re-analyse so shopper metrics exclude them.
+
+    The mark (``staff_source = 'manual'``) survives re-identification and the staff zone rule.
+    """
+    cur = connection(db).cursor()
+    try:
+        shoppers_db.set_manual_staff(cur, shopper_id, is_staff)
+        zones_api.analyse(cur, config)
     finally:
         cur.close()
     bump(db)

@@ -134,3 +134,13 @@ with st.form("review"):
         st.rerun()
 if msg := st.session_state.pop("flag_saved", None):
     st.success(msg)
+
+with st.expander("This shopper is a member of staff"):
+    st.caption(
+        "Staff are kept in the data but left out of shopper metrics and flags. The mark is kept when "
+        "footage is re-processed or re-identified."
+    )
+    if st.button(f"Mark shopper {flag['shopper_id']} as staff", key="mark_staff"):
+        data.set_staff(ctx.db, int(flag["shopper_id"]), True, ctx.config)
+        st.session_state["flag_saved"] = f"Shopper {flag['shopper_id']} marked as staff; analytics recomputed."
+        st.rerun()

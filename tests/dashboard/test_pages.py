@@ -139,7 +139,7 @@ def test_confirm_a_flag_persists_the_review(demo_db):
     at.radio(key="review_state").set_value("confirmed")
     at.text_area(key="review_note").input("seen on camera, passed to the manager")
     at.text_input(key="reviewer_name").input("ana")
-    at.button[-1].click().run()  # the form's submit button
+    next(b for b in at.button if b.label == "Save review").click().run()
     assert not at.exception
     assert query(demo_db, "SELECT state, note, reviewer FROM flag_reviews WHERE flag_key = ?", [key]) == [
         ("confirmed", "seen on camera, passed to the manager", "ana")
@@ -148,6 +148,22 @@ def test_confirm_a_flag_persists_the_review(demo_db):
     assert key not in at.selectbox(key="flag_pick").options  # the 'new' queue no longer lists it
     at.multiselect(key="flag_states").set_value(["confirmed"]).run()
     assert at.selectbox(key="flag_pick").value == key
+
+
+def test_mark_a_flagged_shopper_as_staff(demo_db):
+    at = open_page("flags")
+    key = at.selectbox(key="flag_pick").value
+    (shopper,) = query(demo_db, "SELECT shopper_id FROM flags WHERE flag_key = ?", [key])[0]
+    (visitors_before,) = query(demo_db, "SELECT sum(visitors) FROM store_metrics")[0]
+    at.button(key="mark_staff").click().run()
+    assert not at.exception
+    assert query(demo_db, "SELECT is_staff, staff_source FROM shoppers WHERE shopper_id = ?", [shopper]) == [
+        (True, "manual")
+    ]
+    # Re-analysed: staff are out of the shopper metrics and their flags are gone.
+    assert query(demo_db, "SELECT sum(visitors) FROM store_metrics")[0][0] == visitors_before - 1
+    assert query(demo_db, "SELECT count(*) FROM flags WHERE shopper_id = ?", [shopper]) == [(0,)]
+    assert any("marked as staff" in s.value for s in at.success)
 
 
 def test_reports_offer_every_csv_and_a_zip(demo_db):

@@ -63,8 +63,8 @@ def test_track_missing_weights_never_downloads(tmp_path):
 def test_track_unknown_embedder_lists_names(tmp_path):
     video = write_video(tmp_path / "v.mp4")
     result = cli("track", str(video), "--out", str(tmp_path / "o.txt"), "--embedder", "nope")
-    assert result.returncode != 0
-    assert "unknown embedder 'nope'; valid names:" in result.stderr and "hist" in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: unknown embedder 'nope'; valid names:" in result.stderr and "hist" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.embedders.base import Embedder, l2_normalise
+from pipeline.errors import UserError
 
 __all__ = ["Embedder", "available_embedders", "embed_detections", "get_embedder", "l2_normalise"]
 
@@ -73,6 +74,10 @@ _FACTORIES: dict[str, Callable[..., Embedder]] = {
 }
 
 
+class UnknownEmbedderError(UserError, ValueError):
+    """No embedder is registered under the requested name."""
+
+
 def register_embedder(name: str, factory: Callable[..., Embedder]) -> None:
     """Add an embedder factory under ``name`` (used by plug-in modules)."""
     _FACTORIES[name] = factory
@@ -91,7 +96,7 @@ def get_embedder(name: str, model_path: str | Path | None = None, device: str = 
     """
     factory = _FACTORIES.get(name)
     if factory is None:
-        raise ValueError(f"unknown embedder {name!r}; valid names: {', '.join(available_embedders())}")
+        raise UnknownEmbedderError(f"unknown embedder {name!r}; valid names: {', '.join(available_embedders())}")
     return factory(model_path=model_path, device=device)
 
 

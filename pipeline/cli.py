@@ -1,14 +1,16 @@
 """``python -m pipeline COMMAND ...``: one module per command in ``pipeline/commands/``.
 
 Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
-Errors that users can fix (bad input files, bad config) are raised as :class:`UserError` (or the
-specific subclasses in ``pipeline.errors``) and printed as one clear line, without a traceback.
+Errors that users can fix (bad input files, bad config, out-of-range options) are raised as
+:class:`UserError` (or the subclasses in ``pipeline.errors``) or ``ValueError`` and printed as one clear
+line, without a traceback (set ``SHOPPER_DEBUG=1`` to see it).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -41,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except UserError as exc:
+    except (UserError, ValueError) as exc:
+        # Argument checks raise ValueError naming the value and its range (STYLE §4): a user error here.
+        if os.environ.get("SHOPPER_DEBUG"):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -99,10 +99,18 @@ def bump(db: str) -> None:
 def connection(db: str) -> duckdb.DuckDBPyConnection:
     """The server's one read-write connection to ``db`` (created and migrated if needed).
 
+    The demo database in the data folder is built (simulated store day, about a second) when it is
+    missing, so ``streamlit run streamlit_app.py`` on a fresh checkout opens on the demo store rather
+    than on an empty file.
+
     Raises:
         DatabaseBusyError: another process has the file open (e.g. a running ``python -m pipeline``).
         SchemaError: not a Shopper ReID database, or one from a newer version.
     """
+    if Path(db) == data_dir() / DEMO_DB_NAME and not Path(db).exists():
+        from pipeline.simulate import build_demo
+
+        build_demo(db)
     try:
         return connect(db)
     except UserError as exc:

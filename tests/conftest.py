@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Nothing a test starts (including dashboard threads that outlive their test) may write into the
+# checkout's data/ folder: the whole session gets its own data folder.
+os.environ["SHOPPER_DATA_DIR"] = tempfile.mkdtemp(prefix="shopper-test-data-")
 
 
 def shared_dir() -> Path | None:

@@ -2,7 +2,7 @@
 
 Order (mAP on market1501-mini and on MOT15 crops, see ``benchmarks/reid.py``):
 OMZ person-reidentification-retail-0287 > -0288 > OSNet x0_25 > colour histogram (which beats ImageNet
-MobileNetV2 on every set measured, at a fraction of the cost).
+MobileNetV2 on every re-ID set measured and matches it in tracking, at a fraction of the cost).
 The choice (and, when it is a fallback, why) is logged once per process.
 """
 

@@ -219,18 +219,22 @@ def handoff_stats(gt_split: list[pd.DataFrame], pred_split: list[pd.DataFrame]) 
 
 
 def camera_rows(conn, camera: str) -> pd.DataFrame:
-    """``export-mot`` rows of one camera (global ids) with the camera-local ``track_id`` beside."""
+    """``export-mot`` rows of one camera (global ids per box) with the camera-local tracklet beside.
+
+    ``track_id`` is the camera-local track, or ``"track/shopper"`` where re-ID split a track at an
+    identity switch into parts with different shoppers (each part counts as a tracklet).
+    """
     from pipeline.db import tracks as db
 
+    keys = ["frame", "x", "y", "w", "h"]
     local = db.camera_track_rows(conn, camera, use_shopper_id=False).rename(columns={"id": "track_id"})
-    ids = conn.execute(
-        "SELECT track_id, shopper_id FROM tracklets t JOIN videos v USING (video_id) "
-        "WHERE t.camera = ? AND v.status = 'done'",
-        [camera],
-    ).df()
-    out = local.merge(ids, on="track_id", how="left")
-    out["id"] = out["shopper_id"].fillna(out["track_id"]).astype(int)
-    return out.drop(columns="shopper_id")
+    export = db.camera_track_rows(conn, camera)[[*keys, "id"]]
+    out = local.merge(export.drop_duplicates(keys), on=keys, how="left")
+    out["id"] = out["id"].fillna(out["track_id"]).astype(int)
+    split = out.groupby("track_id")["id"].transform("nunique") > 1
+    out["track_id"] = out["track_id"].astype(object)
+    out.loc[split, "track_id"] = out.loc[split, "track_id"].astype(str) + "/" + out.loc[split, "id"].astype(str)
+    return out
 
 
 # ------------------------------------------------------------------------------------- running

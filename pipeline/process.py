@@ -30,6 +30,7 @@ from pipeline.reid.assign import run_reid
 from pipeline.reid.settings import REID_MODES
 from pipeline.track_video import (
     Components,
+    TrackChunks,
     TrackedVideoFrame,
     TrackEmbeddings,
     TrackSettings,
@@ -213,6 +214,7 @@ class VideoMessage:
     embeddings: dict[int, np.ndarray] | None = None
     n_tracks: int = 0
     embedder: str | None = None
+    chunks: pd.DataFrame | None = None
 
 
 def video_messages(
@@ -226,6 +228,7 @@ def video_messages(
     """
     cam = task.camera
     embeddings = TrackEmbeddings()
+    chunks = TrackChunks()
     batch: list[TrackedVideoFrame] = []
     last_frame = -1
     track_ids: set[int] = set()
@@ -235,6 +238,7 @@ def video_messages(
             on_frame(tracked.frame)
         batch.append(tracked)
         embeddings.add(tracked.detections)
+        chunks.add(tracked.frame, tracked.t_sec, tracked.detections)
         track_ids.update(tracked.detections.track_id.tolist())
         last_frame = tracked.frame
         if len(batch) >= task.batch_frames:
@@ -242,7 +246,7 @@ def video_messages(
             batch = []
     yield VideoMessage(
         cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, embeddings.means(), len(track_ids),
-        components.embedder.name if components.embedder is not None else None,
+        components.embedder.name if components.embedder is not None else None, chunks.table(),
     )
 
 
@@ -267,7 +271,7 @@ def _write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoM
     db.write_batch(conn, task.video_id, msg.rows, msg.frames_done)
     if not msg.final:
         return None
-    db.finish_video(conn, task.video_id, msg.embedder, msg.embeddings or {}, msg.frames_done)
+    db.finish_video(conn, task.video_id, msg.embedder, msg.embeddings or {}, msg.frames_done, msg.chunks)
     return VideoOutcome(task.camera.name, task.video_id, "processed", msg.frames_done, msg.n_tracks)
 
 

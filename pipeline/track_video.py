@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from pipeline.detector import DEFAULT_CONF, DEFAULT_IMGSZ, YoloDetector
@@ -164,3 +165,44 @@ class TrackEmbeddings:
     def means(self) -> dict[int, np.ndarray]:
         """Track id -> L2-normalised mean feature."""
         return {t: (v / max(np.linalg.norm(v), 1e-12)).astype(np.float32) for t, v in self._sums.items()}
+
+
+CHUNK_SECONDS = 0.5  # appearance chunk length (identity-switch splitting before cross-camera re-ID)
+
+
+class TrackChunks:
+    """Mean appearance per track per ~``seconds`` stretch (see :mod:`pipeline.reid.split`).
+
+    A track's chunk ``k`` starts at its first box after ``seconds`` of chunk ``k - 1``. Only boxes with a
+    nonzero embedding (the tracker's confident ones) enter the mean; a chunk without any has none.
+    """
+
+    def __init__(self, seconds: float = CHUNK_SECONDS) -> None:
+        self.seconds = seconds
+        self._chunks: dict[int, list[list]] = {}  # track -> [t_start, t_end, first, last, n, sum]
+
+    def add(self, frame: int, t_sec: float, detections: Detections) -> None:
+        if detections.track_id is None:
+            return
+        embs = detections.embedding
+        for k, tid in enumerate(detections.track_id.tolist()):
+            chunks = self._chunks.setdefault(tid, [])
+            if not chunks or t_sec - chunks[-1][0] >= self.seconds:
+                chunks.append([t_sec, t_sec, frame, frame, 0, None])
+            c = chunks[-1]
+            c[1], c[3] = t_sec, frame
+            if embs is not None and np.any(embs[k]):
+                c[4] += 1
+                c[5] = embs[k].astype(np.float64) if c[5] is None else c[5] + embs[k]
+
+    def table(self) -> pd.DataFrame:
+        """Columns track_id, chunk, t_start, t_end, first_frame, last_frame, n_embedded, embedding
+        (L2-normalised list, or None)."""
+        rows = [
+            (tid, k, c[0], c[1], c[2], c[3], c[4],
+             None if c[5] is None else (c[5] / max(np.linalg.norm(c[5]), 1e-12)).astype(np.float32).tolist())
+            for tid, chunks in self._chunks.items() for k, c in enumerate(chunks)
+        ]
+        return pd.DataFrame(
+            rows, columns=["track_id", "chunk", "t_start", "t_end", "first_frame", "last_frame", "n_embedded", "embedding"]
+        )

@@ -15,6 +15,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.db.tracks import POINT_PART_JOIN, POINT_SHOPPER
+
 ISO = "%Y-%m-%dT%H:%M:%S"  # ISO 8601, store local time, no zone
 ISO_MS = "%Y-%m-%dT%H:%M:%S.%g"
 
@@ -554,15 +556,16 @@ def pose_points(conn: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
     and frame: shopper_id, video_id, track_id, t_sec, ts_us, floor_x, floor_y, box_h, box_cx, keypoints
     (list of 51 floats)."""
     return conn.execute(
-        """
-        SELECT t.shopper_id, tp.video_id, tp.track_id, tp.t_sec, epoch_us(tp.ts) AS ts_us, tp.floor_x, tp.floor_y,
-               tp.y2 - tp.y1 AS box_h, (tp.x1 + tp.x2) / 2 AS box_cx, tp.keypoints
-        FROM track_points tp
-             JOIN tracklets t ON t.video_id = tp.video_id AND t.track_id = tp.track_id
-             LEFT JOIN shoppers s ON s.shopper_id = t.shopper_id
-        WHERE tp.keypoints IS NOT NULL AND len(tp.keypoints) = 51 AND tp.floor_x IS NOT NULL
+        f"""
+        SELECT {POINT_SHOPPER} AS shopper_id, p.video_id, p.track_id, p.t_sec, epoch_us(p.ts) AS ts_us,
+               p.floor_x, p.floor_y, p.y2 - p.y1 AS box_h, (p.x1 + p.x2) / 2 AS box_cx, p.keypoints
+        FROM track_points p
+             JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
+             {POINT_PART_JOIN}
+             LEFT JOIN shoppers s ON s.shopper_id = {POINT_SHOPPER}
+        WHERE p.keypoints IS NOT NULL AND len(p.keypoints) = 51 AND p.floor_x IS NOT NULL
               AND t.shopper_id IS NOT NULL AND NOT coalesce(s.is_staff, false)
-        ORDER BY tp.video_id, tp.track_id, tp.frame
+        ORDER BY p.video_id, p.track_id, p.frame
         """
     ).fetchnumpy()
 

@@ -11,6 +11,8 @@ Triple-quoted texts keep the indentation they had inline so the SQL sent is unch
 
 from __future__ import annotations
 
+from pipeline.db.tracks import POINT_PART_JOIN, POINT_SHOPPER
+
 # -- schema and status -----------------------------------------------------------------------------
 
 # 1 when a table of this name exists, else 0. Params: [name].
@@ -170,12 +172,13 @@ SHOPPER_ZONE_VISITS = (
 )
 
 # Every sighting (video, frame, box) of a shopper in [start, end]. Params: [shopper_id, start, end].
-SHOPPER_SIGHTINGS = """
+SHOPPER_SIGHTINGS = f"""
         SELECT p.video_id, v.path, p.camera, p.frame, p.ts, p.x1, p.y1, p.x2, p.y2
         FROM track_points p
         JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
         JOIN videos v ON v.video_id = p.video_id
-        WHERE t.shopper_id = ? AND p.ts >= ? AND p.ts <= ?
+        {POINT_PART_JOIN}
+        WHERE {POINT_SHOPPER} = ? AND p.ts >= ? AND p.ts <= ?
         ORDER BY p.ts
         """
 

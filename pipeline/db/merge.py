@@ -49,6 +49,14 @@ def merge_part(conn: duckdb.DuckDBPyConnection, part: Path) -> int:
                 "t.n_points, t.mean_score, t.embedder, t.embedding "
                 "FROM part.tracklets t JOIN id_map m ON m.old_id = t.video_id"
             )
+            has_chunks = conn.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'part' AND table_name = 'tracklet_chunks'"
+            ).fetchone()[0]
+            if has_chunks:  # parts processed before schema v4 have none: their tracks are never split
+                conn.execute(
+                    "INSERT INTO tracklet_chunks SELECT m.new_id, c.* EXCLUDE (video_id) "
+                    "FROM part.tracklet_chunks c JOIN id_map m ON m.old_id = c.video_id"
+                )
             copied = conn.execute("SELECT count(*) FROM id_map").fetchone()[0]
             conn.execute("DROP TABLE id_map")
     finally:

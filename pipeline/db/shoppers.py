@@ -16,17 +16,19 @@ import pandas as pd
 
 from pipeline.db.tracks import transaction, write_trajectory
 
+PART_COLUMNS = ["video_id", "track_id", "part", "first_frame", "last_frame", "shopper_id"]
+
 
 def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Tracklets of finished videos, in a stable order.
 
     Columns: video_id, track_id, camera, t_start, t_end (seconds since the epoch of the store clock),
-    n_points, embedder, embedding (list or None), shopper_id (current).
+    first_frame, last_frame, n_points, embedder, embedding (list or None), shopper_id (current).
     """
     return conn.execute(
         """
         SELECT t.video_id, t.track_id, t.camera, epoch(t.first_ts) AS t_start, epoch(t.last_ts) AS t_end,
-               t.n_points, t.embedder, t.embedding, t.shopper_id
+               t.first_frame, t.last_frame, t.n_points, t.embedder, t.embedding, t.shopper_id
         FROM tracklets t JOIN videos v USING (video_id)
         WHERE v.status = 'done'
         ORDER BY t.video_id, t.track_id
@@ -40,11 +42,11 @@ def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.D
     Floor metres where the point has them, else image pixels (``on_floor`` false).
 
     Returns:
-        Columns video_id, track_id, t (seconds since the epoch), x, y, on_floor; in time order.
+        Columns video_id, track_id, frame, t (seconds since the epoch), x, y, on_floor; in time order.
     """
     return conn.execute(
         """
-        SELECT p.video_id, p.track_id, epoch(p.ts) AS t,
+        SELECT p.video_id, p.track_id, p.frame, epoch(p.ts) AS t,
                avg(coalesce(p.floor_x, p.foot_u)) OVER w AS x,
                avg(coalesce(p.floor_y, p.foot_v)) OVER w AS y,
                p.floor_x IS NOT NULL AS on_floor
@@ -55,6 +57,27 @@ def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.D
         ORDER BY p.video_id, p.track_id, p.frame
         """,
         [smooth, smooth],
+    ).df()
+
+
+def tracklet_chunks(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Appearance chunks of finished tracklets: video_id, track_id, chunk, first_frame, last_frame,
+    n_embedded, embedding (list or None); ordered by track and chunk."""
+    return conn.execute(
+        """
+        SELECT c.video_id, c.track_id, c.chunk, c.first_frame, c.last_frame, c.n_embedded, c.embedding
+        FROM tracklet_chunks c JOIN videos v USING (video_id)
+        WHERE v.status = 'done'
+        ORDER BY c.video_id, c.track_id, c.chunk
+        """
+    ).df()
+
+
+def current_parts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The last assignment's tracklet parts: video_id, track_id, part, first_frame, last_frame, shopper_id."""
+    return conn.execute(
+        "SELECT video_id, track_id, part, first_frame, last_frame, shopper_id FROM tracklet_parts "
+        "ORDER BY video_id, track_id, part"
     ).df()
 
 
@@ -77,15 +100,22 @@ def write_assignment(
     shoppers: pd.DataFrame,
     views: pd.DataFrame,
     state: dict,
+    parts: pd.DataFrame | None = None,
 ) -> None:
     """Replace every global identity with a new assignment, atomically.
 
     Args:
-        tracklets: columns video_id, track_id, shopper_id (every finished tracklet).
+        tracklets: columns video_id, track_id, shopper_id (every finished tracklet; for a split one, the
+            shopper of its largest part).
         shoppers: columns shopper_id, is_staff, staff_source (one row per shopper in ``tracklets``).
         views: columns shopper_id, view, weight, embedding (list of floats); may be empty.
         state: mode, refine, settings (dict), n_tracklets, n_shoppers.
+        parts: columns video_id, track_id, part, first_frame, last_frame, shopper_id of the tracklets
+            split at an identity switch (their points take the part's shopper id); may be empty.
     """
+    if parts is None or not len(parts):
+        parts = pd.DataFrame({c: pd.Series(dtype="int64") for c in PART_COLUMNS})
+    part_df = parts[PART_COLUMNS].astype("int64")  # noqa: F841 - used in SQL
     assign_df = tracklets[["video_id", "track_id", "shopper_id"]].astype("int64")  # noqa: F841 - used in SQL
     shopper_df = shoppers[["shopper_id", "is_staff", "staff_source"]].copy()
     shopper_df["shopper_id"] = shopper_df["shopper_id"].astype("int64")
@@ -102,12 +132,15 @@ def write_assignment(
             FROM assign_df a WHERE tracklets.video_id = a.video_id AND tracklets.track_id = a.track_id
             """
         )
+        conn.execute("DELETE FROM tracklet_parts")
+        conn.execute("INSERT INTO tracklet_parts SELECT * FROM part_df")
+        write_trajectory(conn)
         conn.execute("DELETE FROM shoppers")
         conn.execute(
             """
             INSERT INTO shoppers (shopper_id, first_ts, last_ts, is_staff, staff_source)
-            SELECT s.shopper_id, min(t.first_ts), max(t.last_ts), any_value(s.is_staff), any_value(s.staff_source)
-            FROM shopper_df s JOIN tracklets t ON t.shopper_id = s.shopper_id
+            SELECT s.shopper_id, min(t.ts), max(t.ts), any_value(s.is_staff), any_value(s.staff_source)
+            FROM shopper_df s JOIN trajectory t ON t.shopper_id = s.shopper_id
             GROUP BY s.shopper_id
             """
         )
@@ -115,7 +148,6 @@ def write_assignment(
         conn.execute(
             "INSERT INTO shopper_embeddings SELECT shopper_id, view, weight, embedding::REAL[] FROM view_df"
         )
-        write_trajectory(conn)
         conn.execute(
             "INSERT OR REPLACE INTO reid_state (id, mode, refine, settings, n_tracklets, n_shoppers, updated_at) "
             "VALUES (1, ?, ?, ?, ?, ?, now())",

@@ -16,6 +16,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+CHUNK_COLUMNS = ["track_id", "chunk", "t_start", "t_end", "first_frame", "last_frame", "n_embedded", "embedding"]
+
+# A track point's shopper: its tracklet part's (identity-switch splitting), else its tracklet's. Use as
+# ``FROM track_points p JOIN tracklets t ON ... {POINT_PART_JOIN}`` and select ``POINT_SHOPPER``.
+POINT_PART_JOIN = """LEFT JOIN tracklet_parts q ON q.video_id = p.video_id AND q.track_id = p.track_id
+             AND p.frame BETWEEN q.first_frame AND q.last_frame"""
+POINT_SHOPPER = "coalesce(q.shopper_id, t.shopper_id)"
+
 TRACK_POINT_COLUMNS = [
     "video_id", "camera", "frame", "t_sec", "ts", "track_id", "x1", "y1", "x2", "y2", "score",
     "foot_u", "foot_v", "floor_x", "floor_y", "keypoints",
@@ -77,7 +85,7 @@ def find_video(conn: duckdb.DuckDBPyConnection, camera: str, path: str) -> dict[
 
 def delete_video_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
     """Remove everything derived from one video (call inside a transaction)."""
-    for table in ("track_points", "tracklets", "trajectory"):
+    for table in ("track_points", "tracklets", "trajectory", "tracklet_chunks", "tracklet_parts"):
         conn.execute(f"DELETE FROM {table} WHERE video_id = ?", [video_id])
     conn.execute(
         "DELETE FROM shoppers WHERE shopper_id NOT IN (SELECT DISTINCT shopper_id FROM tracklets "
@@ -134,10 +142,16 @@ def finish_video(
     embedder: str | None,
     embeddings: dict[int, np.ndarray],
     frames_done: int,
+    chunks: pd.DataFrame | None = None,
 ) -> None:
-    """Write tracklets, one shopper per tracklet, and the trajectory; mark the video done.
+    """Write tracklets (and their appearance chunks), one shopper per tracklet, and the trajectory; mark
+    the video done.
 
     Cross-camera identity may later reassign ``shopper_id``; until then each tracklet is a shopper.
+
+    Args:
+        chunks: columns track_id, chunk, t_start, t_end, first_frame, last_frame, n_embedded, embedding
+            (list of floats or None), see :class:`pipeline.track_video.TrackChunks`.
     """
     emb = pd.DataFrame(
         {
@@ -164,6 +178,13 @@ def finish_video(
             )
         finally:
             conn.unregister("track_embeddings")
+        if chunks is not None and len(chunks):
+            chunk_df = chunks[CHUNK_COLUMNS]  # noqa: F841 - referenced by name in SQL
+            conn.execute(
+                "INSERT INTO tracklet_chunks SELECT ?, track_id, chunk, t_start, t_end, first_frame, last_frame, "
+                "n_embedded, embedding::REAL[] FROM chunk_df",
+                [video_id],
+            )
         conn.execute(
             """
             UPDATE tracklets SET shopper_id = s.new_id
@@ -193,15 +214,16 @@ def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = Non
     """
     conn.execute("DELETE FROM trajectory WHERE ? IS NULL OR video_id = ?", [video_id, video_id])
     conn.execute(
-        """
+        f"""
         INSERT INTO trajectory
-        SELECT t.shopper_id, p.camera, p.video_id, p.frame, p.ts,
+        SELECT {POINT_SHOPPER}, p.camera, p.video_id, p.frame, p.ts,
                avg(coalesce(p.floor_x, p.foot_u)) OVER w,
                avg(coalesce(p.floor_y, p.foot_v)) OVER w,
                CASE WHEN p.floor_x IS NULL THEN 'image' ELSE 'floor' END
         FROM track_points p
         JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
         JOIN videos v ON v.video_id = p.video_id
+        {POINT_PART_JOIN}
         WHERE ($video_id IS NULL AND v.status = 'done') OR p.video_id = $video_id
         WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
                      ROWS BETWEEN $smooth PRECEDING AND $smooth FOLLOWING)
@@ -220,13 +242,14 @@ def camera_track_rows(conn: duckdb.DuckDBPyConnection, camera: str, use_shopper_
     ``id`` is the global shopper id when known (``use_shopper_id``), else the camera-local track id.
     """
     return conn.execute(
-        """
+        f"""
         SELECT p.frame + 1 AS frame,
-               CASE WHEN ? THEN coalesce(t.shopper_id, p.track_id) ELSE p.track_id END AS id,
+               CASE WHEN ? THEN coalesce({POINT_SHOPPER}, p.track_id) ELSE p.track_id END AS id,
                p.x1 AS x, p.y1 AS y, p.x2 - p.x1 AS w, p.y2 - p.y1 AS h, p.score
         FROM track_points p
         JOIN videos v ON v.video_id = p.video_id
         LEFT JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
+        {POINT_PART_JOIN}
         WHERE p.camera = ? AND v.status = 'done'
         ORDER BY frame, id
         """,

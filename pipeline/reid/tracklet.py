@@ -21,7 +21,10 @@ class Tracklet:
         samples: (K, 3) ``(t, x, y)`` positions in time order, K >= 1 (floor metres when
             ``space == 'floor'``, else image pixels of its camera).
         space: ``'floor'`` or ``'image'``.
-        n_points: number of boxes in the track.
+        n_points: number of boxes in the track (in this part).
+        part: index of this part when the track was split at an identity switch
+            (:mod:`pipeline.reid.split`), else 0; ``first_frame`` .. ``last_frame`` are its frames
+            (``-1`` when unknown).
     """
 
     key: tuple[int, int]
@@ -32,6 +35,9 @@ class Tracklet:
     samples: npt.NDArray[np.float64]
     space: str = "floor"
     n_points: int = 1
+    part: int = 0
+    first_frame: int = -1
+    last_frame: int = -1
 
     def __post_init__(self) -> None:
         if self.t_end < self.t_start:

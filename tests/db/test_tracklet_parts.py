@@ -1,0 +1,83 @@
+"""Identity-switch splitting in the database: chunks -> parts -> per-point shopper ids, consistent everywhere."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from pipeline.config import CameraConfig
+from pipeline.db import connect
+from pipeline.db import tracks as db
+from pipeline.process import frame_rows
+from pipeline.reid.assign import run_reid
+from pipeline.track_video import TrackChunks, TrackedVideoFrame, TrackEmbeddings
+from pipeline.types import Detections
+
+START = datetime(2026, 11, 20, 9, 0, 0)
+FPS = 5.0
+CAM = CameraConfig("A", None, START, homography=np.diag([0.01, 0.01, 1.0]))
+LOOK_P, LOOK_Q = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
+
+
+def add_video(conn, looks: dict[int, list], run_id: int) -> None:
+    """Tracks walking along v = 300 for 20 frames; ``looks``: track -> embedding per frame."""
+    db.upsert_camera(conn, CAM.name, CAM.homography, 640, 480)
+    video_id = db.begin_video(
+        conn, camera=CAM.name, path="/virtual/A.mp4", sha256=None, fps=FPS, n_frames=20, start_time=START,
+        run_id=run_id, settings={},
+    )
+    frames, means, chunks = [], TrackEmbeddings(), TrackChunks()
+    for frame in range(20):
+        tids = np.array(sorted(looks), np.int64)
+        boxes = np.array([[10 * frame + 300 * k, 200, 10 * frame + 300 * k + 40, 300] for k in range(len(tids))], np.float32)
+        dets = Detections(boxes, np.full(len(tids), 0.9, np.float32)).with_track_id(tids)
+        dets = dets.with_embedding(np.stack([looks[t][frame] for t in tids]).astype(np.float32))
+        tracked = TrackedVideoFrame(frame, frame / FPS, dets)
+        frames.append(tracked)
+        means.add(dets)
+        chunks.add(frame, frame / FPS, dets)
+    db.write_batch(conn, video_id, frame_rows(video_id, CAM, frames), 20)
+    db.finish_video(conn, video_id, "omz", means.means(), 20, chunks.table())
+
+
+def point_ids(conn) -> list[tuple]:
+    """(track, 0-based frame, shopper) of every exported box (``export-mot`` rows)."""
+    export = db.camera_track_rows(conn, "A").sort_values(["frame", "x"])
+    local = db.camera_track_rows(conn, "A", use_shopper_id=False).sort_values(["frame", "x"])
+    return list(zip(local["id"], local["frame"] - 1, export["id"]))
+
+
+def test_switching_track_is_split_and_every_table_agrees(tmp_path):
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    switch = [LOOK_P] * 10 + [LOOK_Q] * 10  # track 1 follows P for 2 s, then Q
+    add_video(conn, {1: switch, 2: [LOOK_P] * 20}, run_id)  # track 2: P all along
+    n_chunks = conn.execute("SELECT count(*) FROM tracklet_chunks WHERE track_id = 1").fetchone()[0]
+    assert n_chunks == 7  # 0.5 s chunks at 5 fps: 3 frames each (last one 2)
+
+    run_reid(conn, mode="independent")
+    assert conn.execute("SELECT count(*) FROM tracklet_parts").fetchone()[0] == 0  # independent: tracks as they are
+
+    summary = run_reid(conn, mode="appearance")
+    assert summary.n_tracklets == 3
+    parts = conn.execute("SELECT part, first_frame, last_frame, shopper_id FROM tracklet_parts ORDER BY part").fetchall()
+    assert [(p, f, la) for p, f, la, _ in parts] == [(0, 0, 8), (1, 9, 19)]
+    assert parts[0][3] != parts[1][3]
+    rows = point_ids(conn)
+    track1 = {frame: sid for tid, frame, sid in rows if tid == 1}
+    assert {track1[f] for f in range(9)} == {parts[0][3]} and {track1[f] for f in range(9, 20)} == {parts[1][3]}
+    # Trajectory and shoppers name the per-point ids; the tracklet keeps its largest part's.
+    traj = conn.execute("SELECT frame, list(shopper_id ORDER BY shopper_id) FROM trajectory GROUP BY 1 ORDER BY 1")
+    exported: dict[int, list[int]] = {}
+    for _, frame, sid in rows:
+        exported.setdefault(int(frame), []).append(int(sid))
+    assert traj.fetchall() == [(f, sorted(v)) for f, v in sorted(exported.items())]
+    shoppers = {r[0] for r in conn.execute("SELECT shopper_id FROM shoppers").fetchall()}
+    assert {r[0] for r in conn.execute("SELECT DISTINCT shopper_id FROM trajectory").fetchall()} == shoppers
+    assert conn.execute("SELECT shopper_id FROM tracklets WHERE track_id = 1").fetchone()[0] == parts[1][3]
+
+    before = conn.execute("SELECT * FROM tracklet_parts ORDER BY ALL").fetchall()
+    run_reid(conn, mode="appearance")  # idempotent: parts keep their ids
+    assert conn.execute("SELECT * FROM tracklet_parts ORDER BY ALL").fetchall() == before
+    conn.close()

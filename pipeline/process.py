@@ -32,7 +32,6 @@ from pipeline.track_video import (
     Components,
     TrackChunks,
     TrackedVideoFrame,
-    TrackEmbeddings,
     TrackSettings,
     load_components,
     track_video,
@@ -227,25 +226,21 @@ def video_messages(
             before the current batch is committed.
     """
     cam = task.camera
-    embeddings = TrackEmbeddings()
     chunks = TrackChunks()
     batch: list[TrackedVideoFrame] = []
     last_frame = -1
-    track_ids: set[int] = set()
     label = cam.name if task.progress else False
     for tracked in track_video(task.info.path, task.settings, components, cam.fps, progress=label):
         if on_frame is not None:
             on_frame(tracked.frame)
         batch.append(tracked)
-        embeddings.add(tracked.detections)
         chunks.add(tracked.frame, tracked.t_sec, tracked.detections)
-        track_ids.update(tracked.detections.track_id.tolist())
         last_frame = tracked.frame
         if len(batch) >= task.batch_frames:
             yield VideoMessage(cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1)
             batch = []
     yield VideoMessage(
-        cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, embeddings.means(), len(track_ids),
+        cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, chunks.means(), chunks.n_tracks,
         components.embedder.name if components.embedder is not None else None, chunks.table(),
     )
 

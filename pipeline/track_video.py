@@ -122,7 +122,7 @@ def track_video(
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
     )
     try:
-        for frame in prefetch(read_frames(info.path, step, fps_override, start_frame)):
+        for frame in prefetch(read_frames(info.path, step, fps_override, start_frame, info=info)):
             dets = components.detector(frame.image)
             if components.embedder is not None:
                 dets = embed_confident(components.embedder, frame.image, dets, runner.tracker.high_conf_threshold)
@@ -149,32 +149,15 @@ def embed_confident(embedder: Embedder, image: np.ndarray, dets: Detections, min
     return dets.with_embedding(features)
 
 
-class TrackEmbeddings:
-    """Running mean appearance per track id (for the tracklets table and cross-camera matching)."""
-
-    def __init__(self) -> None:
-        self._sums: dict[int, np.ndarray] = {}
-
-    def add(self, detections: Detections) -> None:
-        if detections.embedding is None or detections.track_id is None:
-            return
-        for tid, emb in zip(detections.track_id.tolist(), detections.embedding):
-            total = self._sums.get(tid)
-            self._sums[tid] = emb.astype(np.float64) if total is None else total + emb
-
-    def means(self) -> dict[int, np.ndarray]:
-        """Track id -> L2-normalised mean feature."""
-        return {t: (v / max(np.linalg.norm(v), 1e-12)).astype(np.float32) for t, v in self._sums.items()}
-
-
 CHUNK_SECONDS = 0.5  # appearance chunk length (identity-switch splitting before cross-camera re-ID)
 
 
 class TrackChunks:
-    """Mean appearance per track per ~``seconds`` stretch (see :mod:`pipeline.reid.split`).
+    """Mean appearance per track per ~``seconds`` stretch (see :mod:`pipeline.reid.split`), and per track.
 
     A track's chunk ``k`` starts at its first box after ``seconds`` of chunk ``k - 1``. Only boxes with a
-    nonzero embedding (the tracker's confident ones) enter the mean; a chunk without any has none.
+    nonzero embedding (the tracker's confident ones) enter the mean; a chunk without any has none. The
+    whole-track mean (:meth:`means`) is derived from the chunk sums, so each box is accumulated once.
     """
 
     def __init__(self, seconds: float = CHUNK_SECONDS) -> None:
@@ -194,6 +177,21 @@ class TrackChunks:
             if embs is not None and np.any(embs[k]):
                 c[4] += 1
                 c[5] = embs[k].astype(np.float64) if c[5] is None else c[5] + embs[k]
+
+    @property
+    def n_tracks(self) -> int:
+        """Tracks seen so far."""
+        return len(self._chunks)
+
+    def means(self) -> dict[int, np.ndarray]:
+        """Track id -> L2-normalised mean feature over all its embedded boxes (tracks without any are absent)."""
+        out = {}
+        for tid, chunks in self._chunks.items():
+            sums = [c[5] for c in chunks if c[5] is not None]
+            if sums:
+                total = np.sum(sums, axis=0)
+                out[tid] = (total / max(np.linalg.norm(total), 1e-12)).astype(np.float32)
+        return out
 
     def table(self) -> pd.DataFrame:
         """Columns track_id, chunk, t_start, t_end, first_frame, last_frame, n_embedded, embedding

@@ -95,18 +95,23 @@ def read_frames(
     stride: int = 1,
     fps_override: float | None = None,
     start_frame: int = 0,
+    info: VideoInfo | None = None,
 ) -> Iterator[Frame]:
     """Yield every ``stride``-th frame of ``path`` from ``start_frame`` (0-based).
 
     Frames are decoded sequentially (``grab`` for skipped frames, which skips the colour conversion),
     so any codec works and no seek accuracy issues arise.
 
+    Args:
+        info: the result of :func:`probe` when the caller already has it (saves opening the file twice).
+
     Raises:
         VideoError: the file cannot be opened or decoded.
     """
     if stride < 1:
         raise ValueError(f"stride must be >= 1, but got {stride}")
-    info = probe(path, fps_override)
+    if info is None:
+        info = probe(path, fps_override)
     cap = _open(info.path)
     try:
         index = 0

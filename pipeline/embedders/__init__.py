@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from pipeline.embedders.base import Embedder, l2_normalise
 from pipeline.errors import UserError
 
-__all__ = ["Embedder", "available_embedders", "embed_detections", "get_embedder", "l2_normalise"]
+__all__ = ["Embedder", "available_embedders", "get_embedder", "l2_normalise"]
 
 
 def _hist(**_: object) -> Embedder:
@@ -98,8 +96,3 @@ def get_embedder(name: str, model_path: str | Path | None = None, device: str = 
     if factory is None:
         raise UnknownEmbedderError(f"unknown embedder {name!r}; valid names: {', '.join(available_embedders())}")
     return factory(model_path=model_path, device=device)
-
-
-def embed_detections(embedder: Embedder, image: np.ndarray, detections):
-    """Return ``detections`` with an ``embedding`` of every box (a new object)."""
-    return detections.with_embedding(embedder.embed(image, detections.xyxy))

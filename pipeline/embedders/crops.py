@@ -39,9 +39,3 @@ def crop_batch(
     frame = frame.permute(2, 0, 1).unsqueeze(0).float()
     rois = torch.cat([torch.zeros((n, 1)), torch.from_numpy(boxes)], dim=1).to(device)
     return roi_align(frame, rois, output_size=out_hw, spatial_scale=1.0, sampling_ratio=2, aligned=True)
-
-
-def whole_image_boxes(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """A (1, 4) box covering the whole image (for embedding ready-cut crops)."""
-    h, w = image.shape[:2]
-    return np.array([[0, 0, w, h]], np.float32)

@@ -11,7 +11,7 @@ from pipeline.db import connect
 from pipeline.db import tracks as db
 from pipeline.process import frame_rows
 from pipeline.reid.assign import run_reid
-from pipeline.track_video import TrackChunks, TrackedVideoFrame, TrackEmbeddings
+from pipeline.track_video import TrackChunks, TrackedVideoFrame
 from pipeline.types import Detections
 
 START = datetime(2026, 11, 20, 9, 0, 0)
@@ -27,7 +27,7 @@ def add_video(conn, looks: dict[int, list], run_id: int) -> None:
         conn, camera=CAM.name, path="/virtual/A.mp4", sha256=None, fps=FPS, n_frames=20, start_time=START,
         run_id=run_id, settings={},
     )
-    frames, means, chunks = [], TrackEmbeddings(), TrackChunks()
+    frames, chunks = [], TrackChunks()
     for frame in range(20):
         tids = np.array(sorted(looks), np.int64)
         boxes = np.array([[10 * frame + 300 * k, 200, 10 * frame + 300 * k + 40, 300] for k in range(len(tids))], np.float32)
@@ -35,10 +35,9 @@ def add_video(conn, looks: dict[int, list], run_id: int) -> None:
         dets = dets.with_embedding(np.stack([looks[t][frame] for t in tids]).astype(np.float32))
         tracked = TrackedVideoFrame(frame, frame / FPS, dets)
         frames.append(tracked)
-        means.add(dets)
         chunks.add(frame, frame / FPS, dets)
     db.write_batch(conn, video_id, frame_rows(video_id, CAM, frames), 20)
-    db.finish_video(conn, video_id, "omz", means.means(), 20, chunks.table())
+    db.finish_video(conn, video_id, "omz", chunks.means(), 20, chunks.table())
 
 
 def point_ids(conn) -> list[tuple]:

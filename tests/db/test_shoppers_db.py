@@ -14,7 +14,7 @@ from pipeline.db import shoppers as sdb
 from pipeline.db import tracks as db
 from pipeline.process import frame_rows
 from pipeline.reid.assign import run_reid
-from pipeline.reid.settings import ReidConfig
+from pipeline.reid.settings import EMBEDDER_THRESHOLDS, ReidConfig
 from pipeline.track_video import TrackedVideoFrame
 from pipeline.types import Detections
 
@@ -116,7 +116,7 @@ def test_full_mode_joins_across_cameras_and_keeps_tables_consistent(store_db):
     np.testing.assert_allclose(np.linalg.norm(views[got[("A", 1)]], axis=1), 1.0, rtol=1e-5)
     state = sdb.reid_state(conn)
     assert state["mode"] == "full" and state["n_shoppers"] == 3
-    assert state["settings"]["match_threshold"] == pytest.approx(0.4)  # calibrated for omz
+    assert state["settings"]["match_threshold"] == pytest.approx(EMBEDDER_THRESHOLDS["omz"])  # calibrated for omz
 
 
 def test_modes_and_idempotence(store_db):

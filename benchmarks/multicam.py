@@ -61,6 +61,18 @@ START_TIME = "2026-11-20T09:00:00"
 # ------------------------------------------------------------------------------------- building
 
 
+def parse_crops(text: str) -> tuple[tuple[int, int], ...]:
+    """``"0:200,240:400"`` -> ``((0, 200), (240, 400))``: non-empty strips, left to right, not overlapping."""
+    try:
+        crops = tuple((int(a), int(b)) for a, b in (part.split(":") for part in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"crops must look like 0:200,240:400,440:640, not {text!r}") from None
+    for (a0, a1), (b0, _) in zip(crops, (*crops[1:], (10**9, 0))):
+        if not 0 <= a0 < a1 <= b0:
+            raise argparse.ArgumentTypeError(f"strips must be non-empty, left to right, not overlapping: {text!r}")
+    return crops
+
+
 def crop_homography(x0: int, m_per_px: float) -> np.ndarray:
     """Strip pixels -> floor metres: shift by the strip's left edge, then scale (planar, affine)."""
     return np.array([[m_per_px, 0.0, m_per_px * x0], [0.0, m_per_px, 0.0], [0.0, 0.0, 1.0]])
@@ -356,6 +368,10 @@ def main() -> None:
         help="embedders, each with an optional model file/dir (default: the product's default embedder)",
     )
     parser.add_argument("--imgsz", type=int, default=None, help="detector input size (default: product default)")
+    parser.add_argument(
+        "--crops", type=parse_crops, default=DEFAULT_CROPS, metavar="X0:X1,X0:X1,...",
+        help="the cameras' strips in full-frame pixels, left to right (default: 0:200,240:400,440:640)",
+    )
     parser.add_argument("--m-per-px", type=float, default=DEFAULT_M_PER_PX)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shopper_multicam")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "multicam.md")
@@ -365,12 +381,12 @@ def main() -> None:
     from pipeline.mot_io import read_mot
     from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings
 
-    crops = DEFAULT_CROPS
+    crops = args.crops
     embedders = args.embedders or [DEFAULT_EMBEDDER]
     imgsz = args.imgsz or DEFAULT_IMGSZ
     rows = []
     for seq in mot_sequences(args.sequences):
-        work = args.work / seq.name
+        work = args.work / seq.name / "_".join(f"{x0}-{x1}" for x0, x1 in crops)
         video = seq / f"{seq.name}.mp4"
         gt = read_mot(seq / "gt" / "gt.txt")
         n_frames = int(gt["frame"].max())
@@ -380,7 +396,7 @@ def main() -> None:
         store = work / "store.yaml"
         store.write_text(yaml.safe_dump(store_yaml(paths, crops, args.m_per_px, seq.name), sort_keys=False))
         gt_split = split_gt(gt, crops)
-        cache = work / f"detections-{imgsz}.pkl"
+        cache = args.work / seq.name / f"detections-{imgsz}.pkl"
         for spec in embedders:
             emb, _, model = spec.partition("=")
             settings = TrackSettings(imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None)

@@ -49,7 +49,10 @@ def main() -> None:
         "--backends", nargs="*", default=["torch"],
         help="extra detector backends to run with the default embedder (ours always runs the default backend)",
     )
-    parser.add_argument("--ultralytics", nargs="*", default=list(ULTRALYTICS_TRACKERS), help="Ultralytics trackers")
+    parser.add_argument(
+        "--ultralytics", nargs="*", default=list(ULTRALYTICS_TRACKERS), choices=list(ULTRALYTICS_TRACKERS),
+        help="Ultralytics trackers",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "tracking.md")
     args = parser.parse_args()
 

@@ -135,3 +135,12 @@ def test_cross_camera_accuracy_on_split_campus(split_store, campus, tmp_path):
     assert full["joined"] >= 7
     assert full["wrong"] == 0
     assert full["IDF1"] >= independent["IDF1"] + 15
+
+
+def test_parse_crops():
+    import argparse
+
+    assert mc.parse_crops("0:300,340:640") == ((0, 300), (340, 640))
+    for bad in ("0:300,200:640", "0-300", "300:0", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            mc.parse_crops(bad)

@@ -21,13 +21,14 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from common import REPO, mot_sequences, print_table
+from common import REPO, mot_sequences, print_table, shared_dir
 
 CONFIGS = {
     "Ultralytics ByteTrack (torch)": {"ultralytics": "bytetrack.yaml"},
     "ours (torch)": {"backend": "torch"},
     "ours (onnx)": {"backend": "onnx"},
     "ours (openvino, default)": {"backend": "openvino"},
+    "ours (openvino, omz-0287)": {"backend": "openvino", "embedder": "omz"},
     "ours (openvino, 2x2 tiles)": {"backend": "openvino", "tiles": 2},
     "ours (openvino, imgsz 1280)": {"backend": "openvino", "imgsz": 1280},
     "ours (openvino, 5 fps sampled)": {"backend": "openvino", "sample_fps": 5.0},
@@ -51,7 +52,7 @@ def child(args: argparse.Namespace) -> None:
     else:
         settings = TrackSettings(
             imgsz=cfg["imgsz"], conf=cfg["conf"], backend=cfg.get("backend"), tiles=cfg.get("tiles", 1),
-            sample_fps=cfg.get("sample_fps"),
+            sample_fps=cfg.get("sample_fps"), embedder=cfg.get("embedder", "auto"), reid_model=cfg.get("reid_model"),
         )
         pred, fps = run_ours(video, settings)
         if cfg.get("sample_fps"):
@@ -126,6 +127,8 @@ def main() -> None:
             results = {}
             for name in args.configs:
                 cfg = {"imgsz": imgsz, **CONFIGS[name], "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf}
+                if cfg.get("embedder") == "omz":  # the shared model; `auto` elsewhere stays the histogram
+                    cfg["reid_model"] = str(shared_dir() / "models" / "person-reidentification-retail-0287")
                 if cfg["imgsz"] != imgsz and imgsz != args.imgsz[0]:
                     continue  # fixed-size configs run once, in the first imgsz block
                 start = time.perf_counter()

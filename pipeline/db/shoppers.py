@@ -19,13 +19,20 @@ from pipeline.db.tracks import transaction, write_trajectory
 PART_COLUMNS = ["video_id", "track_id", "part", "first_frame", "last_frame", "shopper_id"]
 
 
+def _nulls_as_none(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """SQL NULLs of a list column as ``None`` (DuckDB's pandas export gives ``pd.NA``, which has no ``len``)."""
+    values = frame[column].astype(object)
+    frame[column] = [None if v is None or v is pd.NA else v for v in values]
+    return frame
+
+
 def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Tracklets of finished videos, in a stable order.
 
     Columns: video_id, track_id, camera, t_start, t_end (seconds since the epoch of the store clock),
     first_frame, last_frame, n_points, embedder, embedding (list or None), shopper_id (current).
     """
-    return conn.execute(
+    return _nulls_as_none(conn.execute(
         """
         SELECT t.video_id, t.track_id, t.camera, epoch(t.first_ts) AS t_start, epoch(t.last_ts) AS t_end,
                t.first_frame, t.last_frame, t.n_points, t.embedder, t.embedding, t.shopper_id
@@ -33,7 +40,7 @@ def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         WHERE v.status = 'done'
         ORDER BY t.video_id, t.track_id
         """
-    ).df()
+    ).df(), "embedding")
 
 
 def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.DataFrame:
@@ -63,14 +70,14 @@ def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.D
 def tracklet_chunks(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Appearance chunks of finished tracklets: video_id, track_id, chunk, first_frame, last_frame,
     n_embedded, embedding (list or None); ordered by track and chunk."""
-    return conn.execute(
+    return _nulls_as_none(conn.execute(
         """
         SELECT c.video_id, c.track_id, c.chunk, c.first_frame, c.last_frame, c.n_embedded, c.embedding
         FROM tracklet_chunks c JOIN videos v USING (video_id)
         WHERE v.status = 'done'
         ORDER BY c.video_id, c.track_id, c.chunk
         """
-    ).df()
+    ).df(), "embedding")
 
 
 def current_parts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -80,3 +80,20 @@ def test_switching_track_is_split_and_every_table_agrees(tmp_path):
     run_reid(conn, mode="appearance")  # idempotent: parts keep their ids
     assert conn.execute("SELECT * FROM tracklet_parts ORDER BY ALL").fetchall() == before
     conn.close()
+
+
+def test_tracks_and_chunks_without_appearance(tmp_path):
+    """NULL embeddings (a chunk, or a whole track, with no confident box) come back as None, not pd.NA."""
+    from pipeline.db import shoppers as sdb
+
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    zero = np.zeros(4, np.float32)
+    gappy = [LOOK_P] * 6 + [zero] * 4 + [LOOK_Q] * 10  # a chunk without any embedded box, then a switch
+    add_video(conn, {1: gappy, 2: [zero] * 20}, run_id)  # track 2 was never embedded
+    chunks = sdb.tracklet_chunks(conn)
+    assert chunks["embedding"].isna().any() and all(e is None or len(e) == 4 for e in chunks["embedding"])
+    assert sdb.done_tracklets(conn).set_index("track_id").loc[2, "embedding"] is None
+    summary = run_reid(conn, mode="full")
+    assert summary.n_tracklets == 3  # track 1 split at the switch, track 2 whole
+    assert conn.execute("SELECT count(*) FROM tracklets WHERE shopper_id IS NULL").fetchone()[0] == 0

@@ -7,7 +7,7 @@ Example::
       match_threshold: 0.4          # max cosine distance to join a known shopper online
                                     # (default: calibrated per embedder, EMBEDDER_THRESHOLDS)
       refine_threshold: 0.4         # max average-linkage distance of the offline pass (default: match_threshold)
-      position_slack: 1.0           # m of foot-point noise allowed in the speed check
+      position_slack: 1.5           # m of foot-point noise allowed in the speed check
       colocation_radius: 1.0        # m; two cameras seeing one person at once agree this closely
       max_views: 8                  # embeddings kept per shopper (different views)
       refine: true                  # run the offline refinement pass in mode `full`
@@ -50,7 +50,7 @@ class ReidConfig:
     max_walking_speed: float = 2.0
     match_threshold: float | None = None
     refine_threshold: float | None = None
-    position_slack: float = 1.0
+    position_slack: float = 1.5
     colocation_radius: float = 1.0
     max_views: int = 8
     refine: bool = True

@@ -39,10 +39,9 @@ def _people(people: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray | None]]:
     boxes = (
         people[["x1", "y1", "x2", "y2"]].to_numpy(np.float32) if len(people) else np.zeros((0, 4), np.float32)
     )
+    # A person without keypoints (plain detector weights) is a SQL NULL: None, NaN or pd.NA by the reader.
     keypoints = [
-        None
-        if kp is None or (isinstance(kp, float) and np.isnan(kp))
-        else np.asarray(kp, np.float32).reshape(-1, 3)
+        np.asarray(kp, np.float32).reshape(-1, 3) if isinstance(kp, (list, tuple, np.ndarray)) else None
         for kp in (people["keypoints"] if "keypoints" in people and len(people) else [])
     ]
     return boxes, keypoints or [None] * len(boxes)

@@ -38,3 +38,25 @@ def test_blur_changes_only_the_head_region():
     outside = np.ones(image.shape[:2], bool)
     outside[head] = False
     np.testing.assert_array_equal(out[outside], image[outside])
+
+
+def test_exported_frame_is_blurred_when_keypoints_are_null(tmp_path):
+    """People tracked with plain (non-pose) detector weights have NULL keypoints: still blurred, no crash."""
+    import cv2
+    import duckdb
+
+    from dashboard.evidence import blurred_frame
+
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (160, 120))
+    writer.write(image)
+    writer.release()
+    people = duckdb.connect().execute(
+        "SELECT 40.0 AS x1, 10.0 AS y1, 100.0 AS x2, 110.0 AS y2, NULL::REAL[] AS keypoints"
+    ).df()  # what DuckDB gives the dashboard for a person without keypoints
+    original = cv2.VideoCapture(str(path)).read()[1]
+    out = blurred_frame(path, 0, people)
+    head = slice(10, math.ceil(10 + TOP_BAND * 100)), slice(40, 100)
+    assert np.abs(out[head].astype(int) - original[head].astype(int)).mean() > 20

@@ -458,7 +458,7 @@ def queues(db: str, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
 
 # -- flags -----------------------------------------------------------------------------------------
 
-REVIEW_STATES = ("new", "confirmed", "dismissed")
+from zones.flags import REVIEW_STATES  # noqa: E402 - one list of review states
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -87,9 +87,10 @@ def delete_video_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
     """Remove everything derived from one video (call inside a transaction)."""
     for table in ("track_points", "tracklets", "trajectory", "tracklet_chunks", "tracklet_parts"):
         conn.execute(f"DELETE FROM {table} WHERE video_id = ?", [video_id])
+    # A split track's smaller parts name their shopper only in tracklet_parts: keep those shoppers too.
     conn.execute(
-        "DELETE FROM shoppers WHERE shopper_id NOT IN (SELECT DISTINCT shopper_id FROM tracklets "
-        "WHERE shopper_id IS NOT NULL)"
+        "DELETE FROM shoppers WHERE shopper_id NOT IN (SELECT shopper_id FROM tracklets WHERE shopper_id IS NOT NULL "
+        "UNION SELECT shopper_id FROM tracklet_parts WHERE shopper_id IS NOT NULL)"
     )
 
 

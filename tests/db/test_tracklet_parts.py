@@ -97,3 +97,21 @@ def test_tracks_and_chunks_without_appearance(tmp_path):
     summary = run_reid(conn, mode="full")
     assert summary.n_tracklets == 3  # track 1 split at the switch, track 2 whole
     assert conn.execute("SELECT count(*) FROM tracklets WHERE shopper_id IS NULL").fetchone()[0] == 0
+
+
+def test_deleting_another_video_keeps_the_shoppers_of_split_parts(tmp_path):
+    """Re-processing one video must not drop a shopper known only through another video's track part."""
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    add_video(conn, {1: [LOOK_P] * 10 + [LOOK_Q] * 10}, run_id)  # one track, split P -> Q
+    run_reid(conn, mode="appearance")
+    parts = [r[0] for r in conn.execute("SELECT shopper_id FROM tracklet_parts ORDER BY part").fetchall()]
+    assert len(set(parts)) == 2
+    other = db.begin_video(
+        conn, camera=CAM.name, path="/virtual/B.mp4", sha256=None, fps=FPS, n_frames=1, start_time=START,
+        run_id=run_id, settings={},
+    )
+    with db.transaction(conn):
+        db.delete_video_rows(conn, other)
+    kept = {r[0] for r in conn.execute("SELECT shopper_id FROM shoppers").fetchall()}
+    assert set(parts) <= kept

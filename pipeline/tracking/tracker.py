@@ -16,19 +16,7 @@ One call of :meth:`DeepSortTracker.update` per processed frame:
 The result is a new :class:`~pipeline.types.Detections`: the rows of the input matched to confirmed
 tracks, with ``track_id`` set. Ids start at 1 and are never reused.
 
-Tuned figures with the defaults (yolo11n-pose, imgsz 960, detector conf <= 0.2, TrackEval,
-:class:`~pipeline.tracking.offline.OfflineTrackRunner`), HOTA / IDF1 / IDSW:
-
-=============  ===================  =====================
-embedder       TUD-Campus           TUD-Stadtmitte
-=============  ===================  =====================
-none           51.2 / 71.9 / 3      60.9 / 81.6 / 6
-hist           55.8 / 81.7 / 1      64.4 / 88.5 / 3
-mobilenet      55.7 / 80.1 / 3      63.6 / 88.2 / 2
-=============  ===================  =====================
-
-Online (no backfill) is 0.4-0.7 HOTA lower. Ultralytics' TrackTrack with the same detector reaches
-50.8 / 70.4 (Campus) and 59.2 / 79.2 (Stadtmitte).
+Measured accuracy and speed are in docs/benchmarks.md (tables in benchmarks/results/), not here.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import yaml
 from pipeline.config import parse_config
 from pipeline.db import analytics as sql
 from pipeline.db import connect
+from pipeline.db import shoppers as shoppers_db
 from pipeline.simulate.layout import (
     CAMERA_VIEWS,
     DAY_START,
@@ -191,6 +192,11 @@ def build_demo(db_path: str | Path, shoppers: int = 400, seed: int = 7, analyse:
     conn = connect(db_path)
     try:
         with sql.transaction(conn):
+            # Shopper ids come from the database's sequence, so footage processed into the demo store later
+            # gets fresh ids (1..N on a new file: the scripts' own numbering, kept in the ground truth).
+            ids = dict(zip(span.index, shoppers_db.next_shopper_ids(conn, len(span))))
+            if any(k != v for k, v in ids.items()):
+                raise RuntimeError(f"{db_path}: shopper id sequence not fresh; the demo must be written to a new file")
             sql.save_store_config(conn, yaml_text)
             sql.write_simulated_store(conn, config.name, json.dumps({"simulated": True, "seed": seed,
                                       "shoppers": shoppers}), cameras, shopper_rows, trajectory, track_points)  # fmt: skip

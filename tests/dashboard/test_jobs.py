@@ -80,3 +80,27 @@ def test_submit_validates_cameras(campus_db, campus_upload):
         )
     with pytest.raises(ValueError, match="no videos"):
         manager.submit(data.connection(campus_db), campus_db, data.store_config(campus_db), FAST, [])
+
+
+@pytest.mark.slow
+def test_footage_processed_into_the_demo_store(demo_db, data_dir):
+    """The demo's simulated shoppers take ids from the database sequence: real footage processed into the
+    demo database later gets fresh ids (it failed with a duplicate shopper id key)."""
+    from dashboard import setup
+
+    video = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    upload = store_upload(io.BytesIO(video.read_bytes()), video.name, data_dir / "uploads")
+    start = datetime(2026, 11, 20, 10)
+    config = setup.upsert_camera(data.store_config(demo_db), "campus", start, None, data_dir)
+    data.save_store_config(demo_db, config)
+    (simulated,) = query(demo_db, "SELECT count(*) FROM shoppers")[0]
+    manager = JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+    job = manager.submit(data.connection(demo_db), demo_db, config, FAST, [VideoTask(upload, "campus", start)])
+    assert manager.wait(timeout=300)
+    assert job.status == DONE, job.error
+    (status,) = query(demo_db, "SELECT status FROM videos WHERE camera = 'campus'")[0]
+    assert status == "done"
+    (real,) = query(demo_db, "SELECT count(DISTINCT shopper_id) FROM trajectory WHERE camera = 'campus'")[0]
+    assert real > 0
+    (total,) = query(demo_db, "SELECT count(*) FROM shoppers")[0]
+    assert total >= simulated + real - 1  # the simulated store keeps its shoppers

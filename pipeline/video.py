@@ -1,34 +1,69 @@
-"""Read video frames with OpenCV, with frame timestamps and optional sampling.
+"""Read video frames with PyAV (FFmpeg), each with its real presentation time.
 
-Problems with the file (missing, not a video, no frames) raise :class:`~pipeline.errors.VideoError`
-naming the file, before any processing starts.
+Problems with the file (missing, empty, a still image, not a video, no frames) raise
+:class:`~pipeline.errors.VideoError` naming the file, before any processing starts. Damage found only
+while decoding (a file cut short, packets that fail to decode) does not raise: it is reported in a
+:class:`DecodeStatus` the caller passes to :func:`read_frames`, so the frames that could be decoded are
+kept and the caller decides how to mark the video.
+
+Why not OpenCV alone: ``cv2.VideoCapture`` trusts the container's frame count (an MPEG-1 ``.mpg``
+elementary stream reports 4 frames of 485, an AVI cut to 30 % still reports all of them) and gives no
+per-frame time that survives dropped frames or a variable frame rate.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 # FFmpeg's own log lines ("moov atom not found") would precede our clear error; silence them.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
+import av
 import cv2
+import numpy as np
+import numpy.typing as npt
 
 from pipeline.errors import VideoError
 from pipeline.types import Frame
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".ts")
 
+# Decoding shorter than this share of what the container states (frames or duration) marks it truncated.
+COMPLETE_SHARE = 0.9
+# Raw elementary streams (.mpg MPEG-1/2 video, .264) state neither length nor frame count: their packets
+# are counted, up to this many bytes (about 0.1 s per 10 MB here); beyond it the count is extrapolated.
+COUNT_BYTES_LIMIT = 256 * 1024 * 1024
+
+_Container = av.container.InputContainer
+_Stream = av.video.stream.VideoStream
+
+log = logging.getLogger(__name__)
+av.logging.set_level(None)  # FFmpeg's log lines would precede our clear errors; they carry no more.
+
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What a video file holds.
+    """What a video file holds, as far as can be told without decoding all of it.
 
     Attributes:
-        n_frames: frame count reported by the container (may be an estimate for some codecs).
+        path: the file.
+        fps: nominal frame rate (the container's average rate, or the caller's override). Frame
+            timestamps come from the footage itself, not from this (see :func:`read_frames`).
+        n_frames: an *estimate* of the frame count, for progress display only: the container's frame
+            index or header count, or stated duration x ``fps``. Only decoding tells the true count
+            (:attr:`DecodeStatus.frames_decoded`); a damaged file may hold fewer frames, a raw stream more.
+        width: frame width in pixels.
+        height: frame height in pixels.
+        n_frames_exact: ``n_frames`` comes from a per-frame index (MP4/MOV) or from counting every packet
+            of the file, so an undamaged file decodes to exactly that many frames.
+        duration: seconds the container states it lasts, or ``None`` when it does not say (a raw stream).
+        backend: ``"pyav"``, or ``"opencv"`` for a file only OpenCV could open.
     """
 
     path: Path
@@ -36,47 +71,154 @@ class VideoInfo:
     n_frames: int
     width: int
     height: int
+    n_frames_exact: bool = False
+    duration: float | None = None
+    backend: str = "pyav"
 
 
-def _open(path: Path) -> cv2.VideoCapture:
+@dataclass
+class DecodeStatus:
+    """What decoding actually reached, filled in by :func:`read_frames` as it goes.
+
+    Read it once the loop over the frames has ended. ``frames_decoded`` is the frame count to trust (not
+    :attr:`VideoInfo.n_frames`).
+
+    Attributes:
+        frames_decoded: frames the decoder produced, including those skipped by stride or sampling.
+        last_timestamp: timestamp of the last decoded frame (seconds), ``None`` before the first.
+        finished: decoding reached the end of the file (``False`` when the consumer stopped early).
+        truncated: decoding stopped with an error or well short (< 90 %) of the frames or duration the
+            container states: the file is damaged or cut, frames after that point are missing.
+        decode_errors: packets that failed to decode (skipped; decoding went on).
+        problem: one line for the user when ``truncated`` or ``decode_errors``, else ``None``.
+    """
+
+    frames_decoded: int = 0
+    last_timestamp: float | None = None
+    finished: bool = False
+    truncated: bool = False
+    decode_errors: int = 0
+    problem: str | None = None
+
+
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise VideoError(f"video not found: {path}")
     if not path.is_file():
         raise VideoError(f"not a video file: {path}")
     if path.stat().st_size == 0:
         raise VideoError(f"video file is empty: {path}")
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        cap.release()
-        raise VideoError(
-            f"cannot read {path}: not a video OpenCV can decode (supported: {', '.join(VIDEO_SUFFIXES)})"
-        )
-    return cap
+
+
+def _is_still_image(container: _Container) -> bool:
+    """FFmpeg's image demuxers (``png_pipe``, ``jpeg_pipe``, ``image2``...) whatever the file's suffix."""
+    name = container.format.name
+    return name.endswith("_pipe") or name.startswith("image2")
+
+
+def _has_timestamps(container: _Container) -> bool:
+    """Raw elementary streams carry no timestamps: FFmpeg invents them (and gets the first one wrong)."""
+    return not container.format.flags & av.format.Flags.no_timestamps.value
+
+
+def _open_av(path: Path) -> _Container | None:
+    """The PyAV container, or ``None`` when FFmpeg cannot open it at all."""
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError):
+        return None
+    if _is_still_image(container):
+        container.close()
+        raise VideoError(f"{path}: not a video: a single still image")
+    if not container.streams.video:
+        container.close()
+        raise VideoError(f"cannot read {path}: the file holds no video stream")
+    return container
+
+
+def _stated_duration(container: _Container, stream: _Stream) -> float | None:
+    if not _has_timestamps(container):
+        return None  # FFmpeg estimates it from the bit rate (0.2 s for a 19 s CAVIAR clip): worthless
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def _count_packets(container: _Container, stream: _Stream, size: int) -> tuple[int, bool]:
+    """Count the video packets of a raw stream (one per frame); extrapolate past COUNT_BYTES_LIMIT."""
+    n, read = 0, 0
+    try:
+        for packet in container.demux(stream):
+            if packet.size:
+                n += 1
+                read += packet.size
+                if read >= COUNT_BYTES_LIMIT:
+                    return round(n * size / read), False
+    except av.error.FFmpegError:
+        return n, False
+    return n, True
+
+
+def _estimate_frames(
+    container: _Container, stream: _Stream, fps: float, size: int
+) -> tuple[int, bool]:
+    """(estimated frame count, exact) from what the container states; see :attr:`VideoInfo.n_frames`."""
+    if not _has_timestamps(container):
+        return _count_packets(container, stream, size)
+    stated = stream.frames or 0
+    duration = _stated_duration(container, stream)
+    from_duration = round(duration * fps) if duration else 0
+    disagree = abs(stated - from_duration) > (1 - COMPLETE_SHARE) * max(stated, from_duration)
+    if stated and from_duration and disagree:
+        # They disagree: an AVI cut short keeps its header's count, while FFmpeg's duration comes from
+        # the packets it found. The smaller one is the plausible one; decoding settles it.
+        return min(stated, from_duration), False
+    if stated:
+        # MP4/MOV count the entries of their per-frame sample table; AVI and others copy a header field.
+        exact = any(name in container.format.name.split(",") for name in ("mov", "mp4"))
+        return stated, exact
+    return from_duration, False
 
 
 def probe(path: str | Path, fps_override: float | None = None) -> VideoInfo:
     """Open ``path``, decode its first frame and report its properties.
 
     Raises:
-        VideoError: missing, empty, undecodable, or no frames.
+        VideoError: missing, empty, a still image, undecodable, or no frames.
     """
     path = Path(path)
-    cap = _open(path)
-    try:
-        ok, image = cap.read()
-        if not ok or image is None:
+    _check_file(path)
+    container = _open_av(path)
+    if container is None:
+        return _probe_opencv(path, fps_override)
+    with container:
+        stream = container.streams.video[0]
+        first = None
+        try:
+            for frame in container.decode(stream):
+                first = frame
+                break
+        except av.error.FFmpegError:
+            pass
+        if first is None:
             raise VideoError(f"cannot decode any frame of {path}: the file is corrupt or not a video")
-        fps = fps_override or cap.get(cv2.CAP_PROP_FPS)
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = fps_override or (float(rate) if rate else 0.0)
         if not fps or not math.isfinite(fps) or fps <= 0:
             raise VideoError(f"{path} does not state its frame rate; set `fps` for this camera")
-        n_frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        return VideoInfo(path, float(fps), max(n_frames, 1), image.shape[1], image.shape[0])
-    finally:
-        cap.release()
+        width, height, duration = first.width, first.height, _stated_duration(container, stream)
+    with _open_av(path) as container:  # from the start again: raw streams count their packets
+        n_frames, exact = _estimate_frames(container, container.streams.video[0], fps, path.stat().st_size)
+    return VideoInfo(path, float(fps), max(n_frames, 1), width, height, exact, duration)
 
 
 def sample_step(fps: float, stride: int = 1, sample_fps: float | None = None) -> int:
     """Frames to advance between processed frames: ``stride``, or the step giving ``sample_fps``.
+
+    With a constant frame rate this is what :func:`read_frames` does; with ``sample_fps`` it picks frames
+    by their timestamps, so use this only to estimate how many frames will be processed.
 
     Raises:
         ValueError: stride < 1 or sample_fps <= 0.
@@ -90,41 +232,202 @@ def sample_step(fps: float, stride: int = 1, sample_fps: float | None = None) ->
     return stride
 
 
+# A decoded frame whose pixels are converted only when it is picked (skipped frames cost no conversion).
+_Decoded = tuple[float | None, Callable[[], npt.NDArray[np.uint8]]]
+
+
 def read_frames(
     path: str | Path,
     stride: int = 1,
     fps_override: float | None = None,
     start_frame: int = 0,
     info: VideoInfo | None = None,
+    *,
+    sample_fps: float | None = None,
+    status: DecodeStatus | None = None,
 ) -> Iterator[Frame]:
-    """Yield every ``stride``-th frame of ``path`` from ``start_frame`` (0-based).
+    """Yield every ``stride``-th frame of ``path`` from ``start_frame`` (0-based), or frames ``sample_fps``
+    apart in time.
 
-    Frames are decoded sequentially (``grab`` for skipped frames, which skips the colour conversion),
-    so any codec works and no seek accuracy issues arise.
+    ``Frame.timestamp`` is the frame's presentation time (pts x time base) relative to the first frame,
+    so dropped frames and variable frame rates keep real time. Two cases use ``index / fps`` instead:
+    ``fps_override`` (the caller says the file's timing is wrong) and raw elementary streams (an
+    MPEG-1 ``.mpg``), which carry no timestamps. Frames are decoded sequentially, so any codec works and
+    no seek accuracy issues arise.
 
     Args:
+        stride: take every ``stride``-th decoded frame (ignored when ``sample_fps`` is set).
+        sample_fps: take the first frame at or after each multiple of ``1 / sample_fps`` seconds from
+            ``start_frame``'s time, choosing by timestamp (right for variable frame rates too).
         info: the result of :func:`probe` when the caller already has it (saves opening the file twice).
+        status: filled in while decoding: frames actually decoded, whether the file is truncated.
 
     Raises:
-        VideoError: the file cannot be opened or decoded.
+        VideoError: the file cannot be opened or holds no decodable frame.
     """
     if stride < 1:
         raise ValueError(f"stride must be >= 1, but got {stride}")
+    if sample_fps is not None and not sample_fps > 0:
+        raise ValueError(f"sample_fps must be > 0, but got {sample_fps}")
     if info is None:
         info = probe(path, fps_override)
-    cap = _open(info.path)
-    try:
-        index = 0
-        while True:
-            wanted = index >= start_frame and (index - start_frame) % stride == 0
+    if status is None:
+        status = DecodeStatus()
+    decoded = _decode_opencv(info, status) if info.backend == "opencv" else _decode_av(info, status)
+    period = 1 / sample_fps if sample_fps else 0.0
+    # Timestamps rounded to a coarse time base (ms) land a hair before the sampling grid.
+    tolerance = 0.25 / info.fps
+    t_origin: float | None = None
+    due_slot = 0
+    previous = -math.inf
+    for index, (stamp, to_image) in enumerate(decoded):
+        timestamp = index / info.fps if fps_override or stamp is None else stamp
+        if timestamp <= previous:
+            # Broken or duplicate timestamps would make the tracker see time stand still or run back.
+            timestamp = previous + 1 / info.fps
+        previous = timestamp
+        status.frames_decoded = index + 1
+        status.last_timestamp = timestamp
+        if index >= start_frame:
+            if sample_fps:
+                if t_origin is None:
+                    t_origin = timestamp
+                wanted = timestamp - t_origin >= due_slot * period - tolerance
+                if wanted:
+                    # The next slot after this frame's time (slots missed in a gap are not made up).
+                    due_slot = max(due_slot, math.floor((timestamp - t_origin + tolerance) / period)) + 1
+            else:
+                wanted = (index - start_frame) % stride == 0
             if wanted:
-                ok, image = cap.read()
-                if not ok:
-                    break
-                yield Frame(index=index, timestamp=index / info.fps, image=image)
-            elif not cap.grab():
+                yield Frame(index=index, timestamp=timestamp, image=to_image())
+    if status.truncated or status.decode_errors:
+        log.warning("%s: %s", info.path, status.problem)
+
+
+def _decode_av(info: VideoInfo, status: DecodeStatus) -> Iterator[_Decoded]:
+    """Decode with PyAV: (seconds since the first frame or ``None`` when unknown, BGR converter)."""
+    container = _open_av(info.path)
+    if container is None:
+        raise VideoError(f"cannot read {info.path}: FFmpeg can no longer open it")
+    with container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"  # frame + slice threads: FFmpeg decodes ahead on spare cores
+        timed = _has_timestamps(container)
+        first_pts: int | None = None
+        last_error: str | None = None
+        stopped: str | None = None
+        packets = container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
                 break
-            index += 1
+            except av.error.FFmpegError as exc:  # the container itself is unreadable from here on
+                stopped = f"reading stopped with an error: {exc.strerror or exc}"
+                break
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:  # one damaged packet: skip it, decoding goes on
+                status.decode_errors += 1
+                last_error = str(exc.strerror or exc)
+                continue
+            for frame in frames:
+                stamp = None
+                pts = frame.pts if frame.pts is not None else frame.dts
+                if timed and pts is not None and frame.time_base is not None:
+                    if first_pts is None:
+                        first_pts = pts
+                    stamp = float(Fraction(pts - first_pts) * frame.time_base)
+                yield stamp, _bgr(frame)
+        status.finished = True
+        _judge(info, status, stopped, last_error, container, stream)
+
+
+def _bgr(frame: av.VideoFrame) -> Callable[[], npt.NDArray[np.uint8]]:
+    # FFmpeg's swscale to bgr24, as OpenCV's FFmpeg backend does: TUD-Campus frames are pixel-identical.
+    return lambda: frame.to_ndarray(format="bgr24")
+
+
+def _judge(
+    info: VideoInfo,
+    status: DecodeStatus,
+    stopped: str | None,
+    last_error: str | None,
+    container: _Container | None = None,
+    stream: _Stream | None = None,
+) -> None:
+    """Set ``status.truncated`` / ``problem`` once decoding has ended."""
+    stated_frames = info.n_frames if info.n_frames_exact else 0
+    if stream is not None:
+        stated_frames = max(stated_frames, stream.frames or 0)
+    duration = _stated_duration(container, stream) if container is not None else info.duration
+    reached = status.frames_decoded
+    reasons = []
+    if stopped:
+        reasons.append(stopped)
+    if stated_frames and reached < COMPLETE_SHARE * stated_frames:
+        reasons.append(f"decoding ended at frame {reached} of the {stated_frames} the file states")
+    elif duration and status.last_timestamp is not None:
+        reached_s = status.last_timestamp + 1 / info.fps
+        if reached_s < COMPLETE_SHARE * duration:
+            reasons.append(f"decoding ended at {reached_s:.1f} s of the {duration:.1f} s the file states")
+    if reasons:
+        status.truncated = True
+        status.problem = "truncated or damaged video: " + "; ".join(reasons) + f" ({reached} frames kept)"
+    if status.decode_errors:
+        note = f"{status.decode_errors} damaged packet(s) skipped ({last_error})"
+        status.problem = f"{status.problem}; {note}" if status.problem else f"damaged video: {note}"
+
+
+# --- OpenCV fallback -----------------------------------------------------------------------------------
+# opencv-python bundles its own FFmpeg build (other demuxers/decoders than PyAV's wheel) and a built-in
+# MJPEG AVI reader, so a file PyAV's FFmpeg refuses may still open here. It is the fallback only: its
+# frame count is a header field and its timestamps are the per-frame position OpenCV reports.
+
+
+def _open_cv(path: Path) -> cv2.VideoCapture:
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        cap.release()
+        raise VideoError(
+            f"cannot read {path}: not a video FFmpeg can decode (supported: {', '.join(VIDEO_SUFFIXES)})"
+        )
+    return cap
+
+
+def _probe_opencv(path: Path, fps_override: float | None) -> VideoInfo:
+    cap = _open_cv(path)
+    try:
+        ok, image = cap.read()
+        if not ok or image is None:
+            raise VideoError(f"cannot decode any frame of {path}: the file is corrupt or not a video")
+        fps = fps_override or cap.get(cv2.CAP_PROP_FPS)
+        if not fps or not math.isfinite(fps) or fps <= 0:
+            raise VideoError(f"{path} does not state its frame rate; set `fps` for this camera")
+        count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        n_frames = int(count) if math.isfinite(count) and 0 < count < 1e9 else 0
+        if n_frames <= 1 and not cap.grab():
+            raise VideoError(f"{path}: not a video: a single still image")
+        duration = n_frames / fps if n_frames else None
+        height, width = image.shape[:2]
+        return VideoInfo(path, float(fps), max(n_frames, 1), width, height, False, duration, "opencv")
+    finally:
+        cap.release()
+
+
+def _decode_opencv(info: VideoInfo, status: DecodeStatus) -> Iterator[_Decoded]:
+    cap = _open_cv(info.path)
+    try:
+        first_ms: float | None = None
+        while cap.grab():
+            ms = cap.get(cv2.CAP_PROP_POS_MSEC)
+            stamp = None
+            if math.isfinite(ms) and ms >= 0:
+                first_ms = ms if first_ms is None else first_ms
+                stamp = (ms - first_ms) / 1000
+            yield stamp, lambda: cap.retrieve()[1]
+        status.finished = True
+        _judge(info, status, None, None)
     finally:
         cap.release()
 
@@ -132,8 +435,8 @@ def read_frames(
 def prefetch(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:
     """Decode ahead in a background thread so the detector never waits for I/O.
 
-    OpenCV releases the GIL while decoding, so decoding overlaps inference. Errors raised by the
-    reader are re-raised in the consumer; closing the consumer stops the thread.
+    FFmpeg (PyAV and OpenCV alike) releases the GIL while decoding, so decoding overlaps inference. Errors
+    raised by the reader are re-raised in the consumer; closing the consumer stops the thread.
     """
     import queue
     import threading

@@ -1,10 +1,54 @@
 from __future__ import annotations
 
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
 import pytest
 
 from pipeline.errors import VideoError
-from pipeline.video import probe, read_frames, sample_step
+from pipeline.video import DecodeStatus, _probe_opencv, prefetch, probe, read_frames, sample_step
 from tests.builders import write_video
+from tests.conftest import require_shared
+
+# Irregular presentation times (ms): a burst, a 0.76 s gap (dropped frames), then uneven spacing.
+VFR_TIMES_MS = [0, 40, 80, 200, 240, 1000, 1033, 1500]
+
+
+def write_vfr_video(path: Path, times_ms: list[int] = VFR_TIMES_MS) -> Path:
+    """An MPEG-4 file whose frames carry the given presentation times (a variable frame rate)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        for i, t in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 30 * i, np.uint8), format="bgr24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def write_mjpg_avi(path: Path, frames: int = 71, size: tuple[int, int] = (160, 120)) -> Path:
+    """An MJPG AVI from OpenCV (noise frames, so every frame takes about the same bytes)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, size)
+    rng = np.random.default_rng(0)
+    for _ in range(frames):
+        writer.write(rng.integers(0, 255, (size[1], size[0], 3), np.uint8))
+    writer.release()
+    return path
+
+
+def decode_all(path: Path, **kwargs) -> tuple[list[int], list[float], DecodeStatus]:
+    """Indices and timestamps of every yielded frame (images dropped), and the decode status."""
+    status = DecodeStatus()
+    indices, stamps = [], []
+    for frame in read_frames(path, status=status, **kwargs):
+        indices.append(frame.index)
+        stamps.append(frame.timestamp)
+    return indices, stamps, status
 
 
 @pytest.mark.parametrize(
@@ -25,6 +69,19 @@ def test_bad_files_raise_video_error_naming_the_file(tmp_path, content, message)
     assert "clip.mp4" in str(info.value)
 
 
+@pytest.mark.parametrize(("writer", "name"), [("png", "still.png"), ("png", "still.mp4"), ("jpg", "still.jpg")])
+def test_still_images_are_refused(tmp_path, writer, name):
+    ok, encoded = cv2.imencode(f".{writer}", np.zeros((48, 64, 3), np.uint8))
+    assert ok
+    path = tmp_path / name
+    path.write_bytes(encoded.tobytes())
+    with pytest.raises(VideoError, match="not a video: a single still image") as info:
+        probe(path)
+    assert name in str(info.value)
+    with pytest.raises(VideoError, match="single still image"):
+        _probe_opencv(path, None)  # the OpenCV fallback refuses it too
+
+
 def test_truncated_video_is_rejected(tmp_path):
     good = write_video(tmp_path / "good.mp4")
     bad = tmp_path / "truncated.mp4"
@@ -36,14 +93,120 @@ def test_truncated_video_is_rejected(tmp_path):
 def test_frames_timestamps_and_stride(tmp_path):
     path = write_video(tmp_path / "clip.mp4", frames=12, fps=10.0)
     info = probe(path)
-    assert (info.width, info.height, info.fps, info.n_frames) == (160, 120, 10.0, 12)
+    assert (info.width, info.height, info.fps, info.n_frames, info.n_frames_exact) == (160, 120, 10.0, 12, True)
     frames = list(read_frames(path))
     assert [f.index for f in frames] == list(range(12))
     assert frames[5].timestamp == pytest.approx(0.5)
+    assert frames[0].image.dtype == np.uint8 and frames[0].image.shape == (120, 160, 3)
     strided = list(read_frames(path, stride=5))
     assert [f.index for f in strided] == [0, 5, 10]
     assert [f.timestamp for f in strided] == pytest.approx([0.0, 0.5, 1.0])
+    assert [f.index for f in read_frames(path, stride=5, start_frame=3)] == [3, 8]
     assert list(read_frames(path, fps_override=20.0))[4].timestamp == pytest.approx(0.2)
+
+
+def test_variable_frame_rate_timestamps_come_from_the_file(tmp_path):
+    path = write_vfr_video(tmp_path / "vfr.mp4")
+    info = probe(path)
+    assert (info.n_frames, info.n_frames_exact) == (8, True)
+    indices, stamps, status = decode_all(path)
+    assert indices == list(range(8))
+    assert stamps == pytest.approx([t / 1000 for t in VFR_TIMES_MS], abs=1e-9)
+    assert (status.frames_decoded, status.finished, status.truncated, status.problem) == (8, True, False, None)
+    # The caller's frame rate replaces the file's timing (the old nominal behaviour, on request only).
+    assert decode_all(path, fps_override=10.0)[1] == pytest.approx([i / 10 for i in range(8)])
+
+
+@pytest.mark.parametrize(
+    ("sample_fps", "expected"),
+    [
+        (5.0, [0, 3, 5, 7]),  # 0.0, 0.2, 1.0 (the gap's missed slots are not made up), 1.5
+        (1.0, [0, 5]),  # 0.0, 1.0
+        (100.0, list(range(8))),  # faster than the footage: every frame
+    ],
+)
+def test_sample_fps_picks_frames_by_time(tmp_path, sample_fps, expected):
+    path = write_vfr_video(tmp_path / "vfr.mp4")
+    indices, _, status = decode_all(path, sample_fps=sample_fps)
+    assert indices == expected
+    assert status.frames_decoded == 8  # skipped frames are decoded and counted too
+
+
+def test_sample_fps_on_constant_rate_matches_the_step(tmp_path):
+    path = write_video(tmp_path / "clip.mp4", frames=30, fps=30.0)
+    step = sample_step(30.0, sample_fps=5.0)
+    assert decode_all(path, sample_fps=5.0)[0] == list(range(0, 30, step))
+
+
+def test_truncated_avi_is_flagged_and_keeps_its_frames(tmp_path):
+    full = write_mjpg_avi(tmp_path / "full.avi")
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.3)])
+    assert cv2.VideoCapture(str(cut)).get(cv2.CAP_PROP_FRAME_COUNT) == 71  # the header still says 71
+
+    info = probe(cut)
+    assert not info.n_frames_exact
+    _, _, status = decode_all(cut)
+    assert status.truncated and status.finished
+    assert 10 < status.frames_decoded < 30
+    assert "of the 71 the file states" in status.problem
+
+    _, _, intact = decode_all(full)
+    assert (intact.frames_decoded, intact.truncated, intact.problem) == (71, False, None)
+
+
+def test_status_reaches_the_consumer_through_prefetch(tmp_path):
+    full = write_mjpg_avi(tmp_path / "full.avi", frames=40)
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.5)])
+    status = DecodeStatus()
+    n = sum(1 for _ in prefetch(read_frames(cut, status=status)))
+    assert status.truncated and status.frames_decoded == n
+
+
+def test_consumer_stopping_early_is_not_truncation(tmp_path):
+    path = write_video(tmp_path / "clip.mp4", frames=12)
+    status = DecodeStatus()
+    for frame in read_frames(path, status=status):
+        if frame.index == 3:
+            break
+    assert (status.frames_decoded, status.finished, status.truncated) == (4, False, False)
+
+
+def test_opencv_fallback_reads_the_same_frames(tmp_path):
+    path = write_vfr_video(tmp_path / "vfr.mp4")
+    info = _probe_opencv(path, None)
+    assert info.backend == "opencv" and not info.n_frames_exact
+    indices, stamps, status = decode_all(path, info=info)
+    assert indices == list(range(8)) and status.finished
+    assert stamps == pytest.approx([t / 1000 for t in VFR_TIMES_MS], abs=1e-3)
+    images = [f.image for f in read_frames(path, info=info)]
+    assert all(np.array_equal(a.image, b) for a, b in zip(read_frames(path), images, strict=True))
+
+
+def test_caviar_mpeg1_gives_every_frame_40_ms_apart():
+    path = require_shared("data", "caviar", "EnterExitCrossingPaths2front.mpg")
+    assert cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT) < 10  # what OpenCV believes
+    info = probe(path)
+    assert (info.n_frames, info.n_frames_exact, info.fps, info.width, info.height) == (485, True, 25.0, 384, 288)
+    indices, stamps, status = decode_all(path)
+    assert indices == list(range(485))
+    assert np.allclose(np.diff(stamps), 0.04)
+    assert (status.frames_decoded, status.truncated) == (485, False)
+
+
+def test_tud_campus_frames_match_opencv_pixel_for_pixel():
+    path = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    for frame in read_frames(path, stride=10):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, frame.index)
+        ok, expected = cap.read()
+        assert ok and np.array_equal(frame.image, expected), f"frame {frame.index} differs from OpenCV's"
+        assert frame.timestamp == pytest.approx(frame.index * 0.04)
+        n += 1
+    cap.release()
+    assert n == 8
 
 
 @pytest.mark.parametrize(
@@ -58,3 +221,10 @@ def test_sample_step(fps, stride, sample_fps, expected):
 def test_sample_step_rejects_bad_values(stride, sample_fps):
     with pytest.raises(ValueError):
         sample_step(25, stride, sample_fps)
+
+
+@pytest.mark.parametrize(("stride", "sample_fps"), [(0, None), (1, 0.0), (1, -2.0)])
+def test_read_frames_rejects_bad_values(tmp_path, stride, sample_fps):
+    path = write_video(tmp_path / "clip.mp4")
+    with pytest.raises(ValueError):
+        list(read_frames(path, stride, sample_fps=sample_fps))

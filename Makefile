@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := data/demo.duckdb
 PORT ?= 8501
+# Address the dashboard listens on (default: 127.0.0.1, see .streamlit/config.toml).
+ADDRESS ?=
 
 .PHONY: run test lint format demo bench clean
 
@@ -25,7 +27,7 @@ $(DEMO_DB): | $(VENV)/.installed
 demo: $(DEMO_DB)
 
 run: $(VENV)/.installed $(DEMO_DB)
-	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/python -m dashboard.server --port $(PORT) $(if $(ADDRESS),--address $(ADDRESS))
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 """The dashboard's one data-access module: connections, cached queries, the few writes pages make.
 
 * One read-write DuckDB connection per database file, held for the life of the server
-  (``st.cache_resource``); every query runs on its own ``cursor()`` so pages, flag reviews and the
+  (a module-level registry); every query runs on its own ``cursor()`` so pages, flag reviews and the
   background processing thread (``dashboard.jobs``) share it safely. See ``dashboard/jobs.py`` for why
   processing runs in-process instead of in a second process.
 * Queries are ``st.cache_data(ttl=...)`` functions keyed by the database path and a per-database
@@ -95,8 +95,21 @@ def bump(db: str) -> None:
         _versions[db] = _versions.get(db, 0) + 1
 
 
-@st.cache_resource(show_spinner=False)
+# Held in a module-level registry, not st.cache_resource: a browser's `clear_cache` message clears that
+# cache, which would drop the connection a running job and other sessions still use (issue 13).
+_connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_connections_lock = threading.Lock()
+
+
 def connection(db: str) -> duckdb.DuckDBPyConnection:
+    """The server's one read-write connection to ``db``, opened once (see :func:`_open`)."""
+    with _connections_lock:
+        if db not in _connections:
+            _connections[db] = _open(db)
+        return _connections[db]
+
+
+def _open(db: str) -> duckdb.DuckDBPyConnection:
     """The server's one read-write connection to ``db`` (created and migrated if needed).
 
     The demo database in the data folder is built (simulated store day, about a second) when it is

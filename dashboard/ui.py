@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,10 +32,19 @@ class Context:
     config: StoreConfig | None
 
 
-@st.cache_resource(show_spinner=False)
+# Module-level, not st.cache_resource: a `clear_cache` message would drop the queue while its worker
+# keeps running (issue 13).
+_job_manager: JobManager | None = None
+_job_manager_lock = threading.Lock()
+
+
 def job_manager() -> JobManager:
     """The server's one processing queue (shared by every browser session)."""
-    return JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+    global _job_manager
+    with _job_manager_lock:
+        if _job_manager is None:
+            _job_manager = JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+        return _job_manager
 
 
 def sidebar() -> Context | None:

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import auth, data, ui
 from dashboard.jobs import RUNNING, VideoTask, uploads_dir
 from dashboard.uploads import UploadError, store_upload
 from pipeline.detector import DEFAULT_IMGSZ
@@ -18,6 +18,8 @@ IMGSZ_CHOICES = [320, 480, 640, 960, 1280]
 ctx = ui.context()
 manager = ui.job_manager()
 st.title("Footage")
+if not auth.require_admin("Uploading and processing footage"):  # viewers may look, not change
+    st.stop()
 
 if ctx.config is None:
     st.warning(

@@ -7,7 +7,7 @@ from datetime import datetime, time
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, data, evidence, setup, ui
+from dashboard import auth, charts, data, evidence, setup, ui
 from pipeline.config import ZONE_KINDS
 from pipeline.errors import ConfigError
 from pipeline.track_video import TrackSettings
@@ -15,6 +15,8 @@ from pipeline.track_video import TrackSettings
 ctx = ui.context()
 base = data.data_dir()
 st.title("Store setup")
+if not auth.require_admin("Changing the store setup"):  # viewers may look, not change
+    st.stop()
 
 
 def save(config, message: str) -> None:

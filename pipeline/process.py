@@ -36,7 +36,7 @@ from pipeline.track_video import (
     load_components,
     track_video,
 )
-from pipeline.video import VideoInfo, probe
+from pipeline.video import DecodeStatus, VideoInfo, probe
 
 BATCH_FRAMES = 100
 
@@ -48,6 +48,7 @@ class VideoOutcome:
     status: str  # 'processed' | 'skipped'
     frames: int
     tracks: int
+    warning: str | None = None  # why a processed video is incomplete (truncated or damaged file)
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -184,7 +185,9 @@ def process_store(
             if outcome is not None:
                 outcomes[msg.camera] = outcome
             if on_progress:
-                on_progress(msg.camera, msg.frames_done if outcome is None else task.info.n_frames, task.info.n_frames)
+                # info.n_frames is an estimate: once done, the decoded count is both progress and total.
+                total = task.info.n_frames if outcome is None else msg.frames_done
+                on_progress(msg.camera, msg.frames_done, total)
     run_reid(conn, config.reid, mode=reid_mode)
     db.finish_run(conn, run_id)
     return [outcomes[cam.name] for cam in config.cameras]
@@ -214,6 +217,7 @@ class VideoMessage:
     n_tracks: int = 0
     embedder: str | None = None
     chunks: pd.DataFrame | None = None
+    warning: str | None = None
 
 
 def video_messages(
@@ -230,7 +234,10 @@ def video_messages(
     batch: list[TrackedVideoFrame] = []
     last_frame = -1
     label = cam.name if task.progress else False
-    for tracked in track_video(task.info.path, task.settings, components, cam.fps, progress=label):
+    decoded = DecodeStatus()
+    for tracked in track_video(
+        task.info.path, task.settings, components, cam.fps, progress=label, status=decoded
+    ):
         if on_frame is not None:
             on_frame(tracked.frame)
         batch.append(tracked)
@@ -239,9 +246,11 @@ def video_messages(
         if len(batch) >= task.batch_frames:
             yield VideoMessage(cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1)
             batch = []
+    # The decoder's count, not the container's (which may be an estimate or, for a cut file, a lie).
     yield VideoMessage(
-        cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1, True, chunks.means(), chunks.n_tracks,
-        components.embedder.name if components.embedder is not None else None, chunks.table(),
+        cam.name, frame_rows(task.video_id, cam, batch), decoded.frames_decoded, True, chunks.means(),
+        chunks.n_tracks, components.embedder.name if components.embedder is not None else None,
+        chunks.table(), decoded.problem,
     )
 
 
@@ -267,7 +276,11 @@ def _write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoM
     if not msg.final:
         return None
     db.finish_video(conn, task.video_id, msg.embedder, msg.embeddings or {}, msg.frames_done, msg.chunks)
-    return VideoOutcome(task.camera.name, task.video_id, "processed", msg.frames_done, msg.n_tracks)
+    if msg.warning:
+        db.mark_incomplete(conn, task.video_id, msg.warning)
+    return VideoOutcome(
+        task.camera.name, task.video_id, "processed", msg.frames_done, msg.n_tracks, msg.warning
+    )
 
 
 def _worker(task: VideoTask, queue: Any, threads: int) -> None:

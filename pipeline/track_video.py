@@ -16,7 +16,7 @@ from pipeline.embedders import Embedder, get_embedder
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
-from pipeline.video import prefetch, probe, read_frames, sample_step
+from pipeline.video import DecodeStatus, prefetch, probe, read_frames, sample_step
 
 DEFAULT_EMBEDDER = "auto"
 # Appearance gate of the tracker per embedder (cosine distance scales differ between models), measured on
@@ -97,6 +97,7 @@ def track_video(
     fps_override: float | None = None,
     start_frame: int = 0,
     progress: bool | str = True,
+    status: DecodeStatus | None = None,
 ) -> Iterator[TrackedVideoFrame]:
     """Yield the tracked frames of ``path`` in order (delayed by a few frames to backfill new tracks).
 
@@ -107,6 +108,7 @@ def track_video(
         fps_override: frame rate to use instead of the file's.
         start_frame: first frame to read.
         progress: show a progress bar (a string is used as its label).
+        status: filled in by the reader: frames actually decoded, whether the file is truncated.
 
     Raises:
         VideoError: the file is missing, corrupt or not a video.
@@ -115,14 +117,19 @@ def track_video(
     step = sample_step(info.fps, settings.stride, settings.sample_fps)
     runner = OfflineTrackRunner(new_tracker(components.embedder))
     frame_of_step: dict[int, int] = {}
-    total = max(0, (info.n_frames - start_frame + step - 1) // step)
+    # The frame count is only an estimate for most formats: no total (no ETA) rather than a wrong one.
+    total = max(0, (info.n_frames - start_frame + step - 1) // step) if info.n_frames_exact else None
     label = progress if isinstance(progress, str) else Path(path).name
     bar = tqdm(
         total=total, unit="frame", desc=label, disable=not progress, dynamic_ncols=True, leave=False,
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
     )
     try:
-        for frame in prefetch(read_frames(info.path, step, fps_override, start_frame, info=info)):
+        frames = read_frames(
+            info.path, settings.stride, fps_override, start_frame, info=info, sample_fps=settings.sample_fps,
+            status=status,
+        )
+        for frame in prefetch(frames):
             dets = components.detector(frame.image)
             if components.embedder is not None:
                 dets = embed_confident(components.embedder, frame.image, dets, runner.tracker.high_conf_threshold)

@@ -237,6 +237,11 @@ def mark_failed(conn: duckdb.DuckDBPyConnection, video_id: int, error: str) -> N
     conn.execute("UPDATE videos SET status = 'failed', error = ? WHERE video_id = ?", [error, video_id])
 
 
+def mark_incomplete(conn: duckdb.DuckDBPyConnection, video_id: int, warning: str) -> None:
+    """Record why a finished video is incomplete (a cut file): its decoded part stays 'done' and used."""
+    conn.execute("UPDATE videos SET error = ? WHERE video_id = ?", [f"incomplete: {warning}", video_id])
+
+
 def camera_track_rows(conn: duckdb.DuckDBPyConnection, camera: str, use_shopper_id: bool = True) -> pd.DataFrame:
     """One camera's track points as MOT rows (1-based frame, id, x, y, w, h, score).
 

@@ -18,7 +18,14 @@ Example::
     reid:                                        # optional; all keys in pipeline/reid/settings.py
       max_walking_speed: 2.0                     # m/s a shopper can walk between cameras
 
-Every mistake raises :class:`~pipeline.errors.ConfigError` naming the file and the offending entry.
+Every section is validated when the file is read (``analytics:`` and ``flags:`` by ``zones.rules``), so a
+config that loads is one ``analyse`` accepts, except image-pixel zones on an uncalibrated camera (checked by
+``process`` and ``analyse``, see :func:`_check_sections`). Every mistake raises
+:class:`~pipeline.errors.ConfigError` naming the file and the offending entry. YAML aliases (``*name``) are
+refused: a store config never needs them, and nested aliases can expand to billions of nodes.
+
+Importing this module loads neither DuckDB nor pandas: ``zones`` (which depends on this module) is imported
+only when a config is parsed.
 """
 
 from __future__ import annotations
@@ -186,10 +193,25 @@ def _parse_zone(entry: Any, index: int, camera_names: set[str]) -> ZoneConfig:
     except (TypeError, ValueError, IndexError) as exc:
         raise ConfigError(f"{where}: polygon must be a list of [x, y] points ({exc})") from exc
     zone = ZoneConfig(name, tuple(kinds), polygon, camera)
-    from zones.geometry import validate_polygon  # local import: zones depends on config, not vice versa
+    from zones.geometry import validate_polygon  # lazy: zones.geometry imports this module's types
 
     validate_polygon(zone.polygon, where)
     return zone
+
+
+def _check_sections(config: StoreConfig) -> None:
+    """The ``analytics:`` and ``flags:`` checks ``analyse`` makes (``zones.rules``, the one place they live).
+
+    Placing image-pixel zones on the floor (``zones.geometry.build_zones``) is left to the commands that
+    store or analyse a config: the dashboard builds a config step by step and may draw a zone on a camera
+    before calibrating it.
+
+    Raises:
+        ConfigError: naming the key.
+    """
+    from zones.rules import settings_from_config  # lazy: zones depends on this module, not vice versa
+
+    settings_from_config(config)
 
 
 def parse_config(raw: Any, base: Path, source: Path | None = None, check_files: bool = True) -> StoreConfig:
@@ -239,18 +261,54 @@ def parse_config(raw: Any, base: Path, source: Path | None = None, check_files: 
             if raw.get(key) is not None and not isinstance(raw[key], dict):
                 raise ConfigError(f"'{key}' must be a mapping")
         reid = parse_reid(raw.get("reid"), set(names))
+        config = StoreConfig(
+            name=str(raw["name"]),
+            cameras=cameras,
+            zones=zones,
+            floor_plan=floor_plan,
+            analytics=dict(raw.get("analytics") or {}),
+            flags=dict(raw.get("flags") or {}),
+            source=source,
+            reid=reid,
+        )
+        _check_sections(config)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    return StoreConfig(
-        name=str(raw["name"]),
-        cameras=cameras,
-        zones=zones,
-        floor_plan=floor_plan,
-        analytics=dict(raw.get("analytics") or {}),
-        flags=dict(raw.get("flags") or {}),
-        source=source,
-        reid=reid,
-    )
+    return config
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses aliases (``*name``): no "billion laughs" expansion."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ConfigError(
+                f"YAML aliases are not allowed in a store config (*{event.anchor} at line "
+                f"{event.start_mark.line + 1}); write the value out"
+            )
+        return super().compose_node(parent, index)
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML text like ``yaml.safe_load``, refusing aliases.
+
+    Raises:
+        ConfigError: an alias. ``yaml.YAMLError`` for a syntax error.
+    """
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared objects out in full instead of as anchors and aliases (which :func:`read_yaml` refuses)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_config(config: StoreConfig) -> str:
+    """The YAML text of ``config`` (as stored in a database); :func:`read_yaml` reads it back."""
+    return yaml.dump(config_to_dict(config), Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
 
 
 def load_config(path: str | Path, check_files: bool = True) -> StoreConfig:
@@ -263,7 +321,9 @@ def load_config(path: str | Path, check_files: bool = True) -> StoreConfig:
     if not path.is_file():
         raise ConfigError(f"store config not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     except UnicodeDecodeError as exc:

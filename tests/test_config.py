@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -8,6 +10,7 @@ import pytest
 from pipeline.config import config_to_dict, load_config, parse_config, validate_homography
 from pipeline.errors import ConfigError
 from tests.builders import write_video
+from tests.conftest import REPO
 
 GOOD = """
 name: Shop
@@ -104,3 +107,55 @@ def test_validate_homography(matrix, ok):
     else:
         with pytest.raises(ConfigError):
             validate_homography(matrix)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("analytics: {bogus_s: 1}\n", "analytics: unknown key\\(s\\) bogus_s"),
+        ("analytics: {min_dwell_s: -1}\n", "analytics.min_dwell_s must be a number >= 0"),
+        ("analytics: {queues: {Tills: Nowhere}}\n", "analytics.queues: unknown zone 'Nowhere'"),
+        ("flags: {shoplifting: {}}\n", "flags: unknown key\\(s\\) shoplifting"),
+        ("flags: {loitering: {treshold_s: 5}}\n", "flags.loitering: unknown key\\(s\\) treshold_s"),
+        ("flags: {loitering: {enabled: maybe}}\n", "flags.loitering.enabled must be true or false"),
+        ("analytics: []\n", "'analytics' must be a mapping"),
+        ("", None),  # empty sections: defaults
+    ],
+)
+def test_analytics_and_flags_validated_at_load(tmp_path, extra, message):
+    path = write(tmp_path, GOOD + extra)
+    if message is None:
+        assert load_config(path).analytics == {}
+        return
+    with pytest.raises(ConfigError, match=f"store.yaml: {message}"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: &n Shop\ncameras: [{name: *n, start_time: 2026-11-20T09:00:00}]\n",
+        # "billion laughs": each level doubles; refused at the first alias, before any expansion
+        "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nname: Shop\ncameras: [{name: c, start_time: 2026-11-20T09:00:00}]\n",
+    ],
+)
+def test_yaml_aliases_refused(tmp_path, text):
+    with pytest.raises(ConfigError, match="YAML aliases are not allowed"):
+        load_config(write(tmp_path, text, video=False))
+
+
+def test_dumped_config_reads_back_without_aliases(tmp_path):
+    from pipeline.config import dump_config, read_yaml
+
+    config = load_config(write(tmp_path, GOOD + "flags: {loitering: {threshold_s: 60}}\n"))
+    shared = {"threshold_s": 60}
+    config = parse_config({**config_to_dict(config), "flags": {"loitering": shared, "long_dwell": shared}}, tmp_path)
+    text = dump_config(config)
+    assert "&" not in text and "*" not in text
+    assert parse_config(read_yaml(text), tmp_path).flags == config.flags
+
+
+def test_import_loads_neither_duckdb_nor_pandas():
+    code = "import pipeline.config, sys; assert 'duckdb' not in sys.modules and 'pandas' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

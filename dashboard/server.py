@@ -186,7 +186,7 @@ class Gate:
         elif path in OPEN_PATHS:
             await self.app(scope, receive, send)
         elif role is None:
-            if scope.get("method") == "GET" and not path.startswith("/_stcore/"):
+            if scope.get("method") == "GET" and "text/html" in headers.get("accept", ""):  # a page load
                 await self._redirect(send, f"{auth.SIGNIN_PATH}?next={quote(path, safe='/')}")
             else:
                 await self._text(send, 401, "Sign in first")

@@ -72,6 +72,24 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> int:
     return version
 
 
+# Nothing in this product may reach the network: DuckDB would otherwise download an extension (over plain
+# HTTP) to read a file it recognises, e.g. a SQLite file named ``.duckdb``.
+NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+OUR_TABLES = ("schema_version", "videos", "track_points")
+
+
+def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a DuckDB file with tables of its own but no Shopper ReID schema (it would be half-migrated)."""
+    tables = [r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+    ).fetchall()]
+    if tables and "schema_version" not in tables:
+        raise SchemaError(
+            f"{path} is a DuckDB database of another application (tables: {', '.join(tables[:5])}"
+            f"{', ...' if len(tables) > 5 else ''}), not a Shopper ReID store; give a new file name"
+        )
+
+
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open ``path`` (created if missing unless ``read_only``) with an up-to-date schema.
 
@@ -82,24 +100,55 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     path = Path(path)
     if read_only and not path.exists():
         raise DatabaseNotFoundError(f"database not found: {path}")
+    if path.is_dir():
+        raise SchemaError(f"{path} is a directory, not a database file")
+    _check_header(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SchemaError(f"cannot create the database's folder {path.parent}: {exc}") from exc
     try:
-        conn = duckdb.connect(str(path), read_only=read_only)
+        conn = duckdb.connect(str(path), read_only=read_only, config=NO_EXTENSIONS)
     except duckdb.Error as exc:
-        raise SchemaError(f"cannot open {path} as a DuckDB database: {exc}") from exc
-    if read_only:
-        version = current_version(conn)
-        if version != SCHEMA_VERSION:
-            conn.close()
-            raise SchemaError(
-                f"{path} has schema version {version}, this Shopper ReID needs {SCHEMA_VERSION}; "
-                "open it once read-write (e.g. run `python -m pipeline analyse`) to migrate it"
-            )
-        return conn
+        raise SchemaError(f"cannot open {path} as a DuckDB database: {_first_line(exc)}") from exc
     try:
-        migrate(conn)
-    except Exception:
+        _check_ours(conn, path)
+        if read_only:
+            version = current_version(conn)
+            if version != SCHEMA_VERSION:
+                raise SchemaError(
+                    f"{path} has schema version {version}, this Shopper ReID needs {SCHEMA_VERSION}; "
+                    "open it once read-write (e.g. run `python -m pipeline analyse`) to migrate it"
+                )
+        else:
+            migrate(conn)
+    except duckdb.Error as exc:
+        conn.close()
+        raise SchemaError(f"cannot use {path} as a Shopper ReID database: {_first_line(exc)}") from exc
+    except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _check_header(path: Path) -> None:
+    """Refuse an existing file that is not DuckDB (its main header carries ``DUCK`` at byte 8)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SchemaError(f"cannot read {path}: {exc}") from exc
+    if not head:
+        return  # an empty file: DuckDB makes it a new database
+    if head.startswith(b"SQLite format 3"):
+        raise SchemaError(f"{path} is a SQLite database, not a DuckDB one")
+    if head[8:12] != b"DUCK":
+        raise SchemaError(f"{path} is not a DuckDB database file")
+
+
+def _first_line(exc: BaseException) -> str:
+    """DuckDB messages can span lines (hints, candidates): the CLI prints one."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

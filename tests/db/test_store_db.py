@@ -204,3 +204,58 @@ def test_parallel_workers_write_the_same_rows_as_one_process(tmp_path, mot15, co
         assert table_rows(two, table) == table_rows(one, table)
     one.close()
     two.close()
+
+
+def test_extensions_never_installed_or_loaded(tmp_path):
+    conn = connect(tmp_path / "s.duckdb")
+    settings = conn.execute(
+        "SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions')"
+    ).fetchone()
+    conn.close()
+    assert settings == (False, False)
+
+
+def _sqlite(path):
+    import sqlite3
+
+    lite = sqlite3.connect(path)
+    lite.execute("CREATE TABLE videos (x)")
+    lite.commit()
+    lite.close()
+
+
+def _foreign_duckdb(path):
+    raw = duckdb.connect(str(path))
+    raw.execute("CREATE TABLE videos (x INTEGER)")
+    raw.execute("INSERT INTO videos VALUES (1)")
+    raw.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_sqlite, "is a SQLite database, not a DuckDB one"),
+        (_foreign_duckdb, "DuckDB database of another application \\(tables: videos\\)"),
+        (lambda p: p.write_bytes(b"plain text, not a database\n" * 10), "is not a DuckDB database file"),
+        (lambda p: p.mkdir(), "is a directory"),
+    ],
+)
+@pytest.mark.parametrize("read_only", [False, True])
+def test_foreign_files_refused_and_left_alone(tmp_path, make, message, read_only):
+    path = tmp_path / "store.duckdb"
+    make(path)
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(SchemaError, match=message):
+        connect(path, read_only=read_only)
+    assert (path.read_bytes() if path.is_file() else None) == before
+
+
+def test_sqlite_file_behind_the_header_check_makes_no_download(tmp_path):
+    from pipeline.db.connection import NO_EXTENSIONS
+
+    path = tmp_path / "s.duckdb"
+    _sqlite(path)
+    # What DuckDB itself does with our settings: it looks for the extension locally and stops.
+    with pytest.raises(duckdb.Error, match="not found") as info:
+        duckdb.connect(str(path), config=NO_EXTENSIONS)
+    assert "http" not in str(info.value).lower()

@@ -16,8 +16,14 @@ ZONE_COLOURS = {
     "entrance": "#2ca02c", "exit": "#d62728", "checkout": "#1f77b4", "high_value": "#9467bd",
     "restricted": "#8c564b", "staff_only": "#7f7f7f", "section": "#ff7f0e",
 }  # fmt: skip
+# One colour per zone, the same on every page: zones are given colours in name order (see zone_colours).
+ZONE_PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
+)  # fmt: skip
 HEAT = "YlOrRd"
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+SHORT_FOOTAGE_MINUTES = 30  # up to this many minutes of occupancy: bars, not a line
 
 
 def _empty(title: str, message: str) -> go.Figure:
@@ -25,6 +31,11 @@ def _empty(title: str, message: str) -> go.Figure:
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=260, margin=_MARGIN)
     return fig
+
+
+def zone_colours(names: Sequence[str]) -> dict[str, str]:
+    """A distinct colour for each zone name, assigned in sorted name order (stable across pages)."""
+    return {name: ZONE_PALETTE[i % len(ZONE_PALETTE)] for i, name in enumerate(sorted(set(names)))}
 
 
 def zone_colour(kinds: Sequence[str]) -> str:
@@ -35,13 +46,15 @@ def zone_colour(kinds: Sequence[str]) -> str:
     return "#333333"
 
 
-def zone_outlines(zones: pd.DataFrame) -> list[go.Scatter]:
-    """Closed outline traces (with the zone name at the centroid) from ``zones`` rows (``zone, kinds, wkt``)."""
+def zone_outlines(zones: pd.DataFrame, colours: dict[str, str] | None = None) -> list[go.Scatter]:
+    """Closed outline traces (with the zone name at the centroid) from ``zones`` rows (``zone, kinds, wkt``),
+    in ``colours`` (zone name -> colour; default :func:`zone_colours` of these zones)."""
     traces = []
+    colours = colours or zone_colours(list(zones["zone"]))
     for row in zones.itertuples():
         shape = shapely_wkt.loads(row.wkt)
         polys = getattr(shape, "geoms", [shape])
-        colour = zone_colour(list(row.kinds))
+        colour = colours.get(row.zone, zone_colour(list(row.kinds)))
         for poly in polys:
             xs, ys = poly.exterior.xy
             traces.append(
@@ -71,24 +84,47 @@ def zone_outlines(zones: pd.DataFrame) -> list[go.Scatter]:
 
 
 def polygon_outlines(
-    polygons: dict[str, Sequence[Sequence[float]]], colour: str = "#ff7f0e"
+    polygons: dict[str, Sequence[Sequence[float]]], colours: dict[str, str] | None = None
 ) -> list[go.Scatter]:
-    """Outline traces for ``{name: [(x, y), ...]}`` (config polygons, before any analysis)."""
+    """Outline traces, each labelled with its name, for ``{name: [(x, y), ...]}`` (config polygons,
+    before any analysis), in ``colours`` (default :func:`zone_colours` of these names)."""
     traces = []
+    colours = colours or zone_colours(list(polygons))
     for name, pts in polygons.items():
         pts = list(pts)
         if not pts:
             continue
+        colour = colours.get(name, "#333333")
         xs = [p[0] for p in pts] + [pts[0][0]]
         ys = [p[1] for p in pts] + [pts[0][1]]
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, line={"color": colour}))
+        traces.append(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", name=name, line={"color": colour, "width": 2}, fill="toself",
+                fillcolor=_with_alpha(colour, 0.12), hoverinfo="name", showlegend=False,
+            )
+        )  # fmt: skip
+        traces.append(
+            go.Scatter(
+                x=[float(np.mean(xs[:-1]))], y=[float(np.mean(ys[:-1]))], mode="text", text=[name],
+                textfont={"color": colour, "size": 13}, hoverinfo="skip", showlegend=False,
+            )
+        )  # fmt: skip
     return traces
 
 
+def _with_alpha(colour: str, alpha: float) -> str:
+    """``#rrggbb`` as an ``rgba(...)`` string with ``alpha``."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
 def _floor_axes(fig: go.Figure, width: float | None, height: float | None) -> go.Figure:
-    fig.update_xaxes(title="x (m)", range=None if width is None else [-0.5, width + 0.5], constrain="domain")
+    fig.update_xaxes(title="metres across", range=None if width is None else [-0.5, width + 0.5], constrain="domain")
     fig.update_yaxes(
-        title="y (m)", range=None if height is None else [height + 0.5, -0.5], scaleanchor="x", scaleratio=1
+        title="metres deep",
+        range=None if height is None else [height + 0.5, -0.5],
+        scaleanchor="x",
+        scaleratio=1,
     )
     if width is not None and height is not None:
         fig.add_shape(type="rect", x0=0, y0=0, x1=width, y1=height, line={"color": "#444", "width": 1})
@@ -96,7 +132,12 @@ def _floor_axes(fig: go.Figure, width: float | None, height: float | None) -> go
 
 
 def floor_heatmap(
-    cells: pd.DataFrame, zones: pd.DataFrame, width: float | None, height: float | None, title: str
+    cells: pd.DataFrame,
+    zones: pd.DataFrame,
+    width: float | None,
+    height: float | None,
+    title: str,
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
     """Shopper-seconds per floor cell (``x_m, y_m, cell_m, shopper_seconds``) with zone outlines."""
     fig = go.Figure()
@@ -108,13 +149,14 @@ def floor_heatmap(
                 y=grid.index.to_numpy(),
                 z=grid.to_numpy() / 60.0,
                 colorscale=HEAT,
-                colorbar={"title": "shopper-min"},
-                hovertemplate="x %{x:.1f} m, y %{y:.1f} m: %{z:.1f} shopper-min<extra></extra>",
+                colorbar={"title": "minutes"},
+                hovertemplate="%{x:.1f} m across, %{y:.1f} m deep: shoppers spent %{z:.1f} min here"
+                "<extra>shopper-minutes</extra>",
                 xgap=0,
                 ygap=0,
             )
         )
-    for trace in zone_outlines(zones):
+    for trace in zone_outlines(zones, colours):
         fig.add_trace(trace)
     fig.update_layout(title=title, height=520, margin=_MARGIN, plot_bgcolor="white")
     return _floor_axes(fig, width, height)
@@ -147,8 +189,9 @@ def _image_axes(
             sizing="stretch",
             layer="below",
         )
-    fig.update_xaxes(range=[0, width], showgrid=False, title="u (px)", constrain="domain")
-    fig.update_yaxes(range=[height, 0], showgrid=False, title="v (px)", scaleanchor="x", scaleratio=1)
+    # A camera picture: pixel axes mean nothing to a store manager (positions show on hover).
+    fig.update_xaxes(range=[0, width], showgrid=False, showticklabels=False, constrain="domain")
+    fig.update_yaxes(range=[height, 0], showgrid=False, showticklabels=False, scaleanchor="x", scaleratio=1)
     return fig
 
 
@@ -166,13 +209,28 @@ def camera_heatmap(
                 z=grid.to_numpy() / 60.0,
                 colorscale=HEAT,
                 opacity=0.55,
-                colorbar={"title": "shopper-min"},
+                colorbar={"title": "minutes"},
                 hoverongaps=False,
-                hovertemplate="u %{x:.0f}, v %{y:.0f}: %{z:.1f} shopper-min<extra></extra>",
+                hovertemplate="shoppers spent %{z:.1f} min here<extra>pixel %{x:.0f}, %{y:.0f}</extra>",
             )
         )
     fig.update_layout(title=title, height=520, margin=_MARGIN)
     return _image_axes(fig, width, height, background)
+
+
+def time_axis(fig: go.Figure, times: pd.Series, step: pd.Timedelta) -> go.Figure:
+    """Readable clock ticks for data every ``step`` (an hour, a minute), however short the footage.
+
+    Plotly auto-ranges a single bar or point to a few milliseconds (ticks like ``08:59:59.9995``); here
+    the range covers whole steps and ticks are whole steps, labelled ``HH:MM`` (with the day when the
+    data spans several days).
+    """
+    lo, hi = pd.Timestamp(times.min()), pd.Timestamp(times.max())
+    fmt = "%H:%M" if lo.normalize() == hi.normalize() else "%d %b %H:%M"
+    fig.update_xaxes(type="date", tickformat=fmt, hoverformat=fmt, range=[lo - step / 2, hi + step / 2])
+    if hi - lo <= 12 * step:  # few steps: one tick per step, never between them
+        fig.update_xaxes(dtick=step.total_seconds() * 1000, tick0=lo)
+    return fig
 
 
 def hourly_traffic(hourly: pd.DataFrame, previous: pd.DataFrame | None = None) -> go.Figure:
@@ -203,7 +261,7 @@ def hourly_traffic(hourly: pd.DataFrame, previous: pd.DataFrame | None = None) -
         yaxis_title="shoppers",
         legend={"orientation": "h", "y": -0.2},
     )
-    return fig
+    return time_axis(fig, hourly["hour"], pd.Timedelta(hours=1))
 
 
 def occupancy_chart(minutes: pd.DataFrame) -> go.Figure:
@@ -211,46 +269,63 @@ def occupancy_chart(minutes: pd.DataFrame) -> go.Figure:
     if minutes.empty:
         return _empty("Occupancy", "No analysed occupancy in this period")
     fig = go.Figure()
-    mode = "lines" if len(minutes) > 30 else "lines+markers"  # a few minutes of footage: show the points
-    fig.add_trace(
-        go.Scatter(x=minutes["minute"], y=minutes["shoppers"], name="Shoppers", mode=mode, fill="tozeroy")
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=minutes["minute"], y=minutes["staff"], name="Staff", mode=mode, line={"color": "#7f7f7f"}
+    if len(minutes) > SHORT_FOOTAGE_MINUTES:
+        fig.add_trace(
+            go.Scatter(x=minutes["minute"], y=minutes["shoppers"], name="Shoppers", mode="lines", fill="tozeroy")
         )
-    )
+        fig.add_trace(
+            go.Scatter(
+                x=minutes["minute"], y=minutes["staff"], name="Staff", mode="lines", line={"color": "#7f7f7f"}
+            )
+        )
+    else:  # a few minutes of footage: one bar per minute (a line of one point is a lone dot)
+        fig.add_trace(go.Bar(x=minutes["minute"], y=minutes["shoppers"], name="Shoppers"))
+        fig.add_trace(go.Bar(x=minutes["minute"], y=minutes["staff"], name="Staff", marker_color="#7f7f7f"))
     fig.update_layout(
-        title="Occupancy per minute",
+        title="People in the store, per minute",
         height=300,
         margin=_MARGIN,
         yaxis_title="people",
+        barmode="group",
         legend={"orientation": "h", "y": -0.25},
     )
-    return fig
+    return time_axis(fig, minutes["minute"], pd.Timedelta(minutes=1))
 
 
-def dwell_bars(sections: pd.DataFrame) -> go.Figure:
-    """Mean and median dwell per section (``sections`` rows)."""
+def dwell_bars(sections: pd.DataFrame, colours: dict[str, str] | None = None) -> go.Figure:
+    """Mean (solid) and median (hatched) dwell per section (``sections`` rows), each in its zone colour."""
     if sections.empty:
         return _empty("Dwell per section", "No section visits in this period")
+    bar_colours = [(colours or zone_colours(list(sections["zone"]))).get(z, "#999999") for z in sections["zone"]]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=sections["zone"], y=sections["dwell_mean_s"], name="Mean dwell (s)"))
+    fig.add_trace(
+        go.Bar(x=sections["zone"], y=sections["dwell_mean_s"], name="Average stay (s)", marker_color=bar_colours)
+    )
     if sections["dwell_median_s"].notna().any():
-        fig.add_trace(go.Bar(x=sections["zone"], y=sections["dwell_median_s"], name="Median dwell (s)"))
+        fig.add_trace(
+            go.Bar(
+                x=sections["zone"],
+                y=sections["dwell_median_s"],
+                name="Typical stay, median (s)",
+                marker={"color": bar_colours, "pattern": {"shape": "/"}},
+            )
+        )
     fig.update_layout(
         title="Dwell per section", barmode="group", height=340, margin=_MARGIN, yaxis_title="seconds"
     )
     return fig
 
 
-def dwell_distribution(samples: pd.DataFrame) -> go.Figure:
+def dwell_distribution(samples: pd.DataFrame, colours: dict[str, str] | None = None) -> go.Figure:
     """Box plot of each visit's dwell per zone (``zone, dwell_s``)."""
     if samples.empty:
         return _empty("Dwell distribution", "No visits in this period")
+    colours = colours or zone_colours(list(samples["zone"].unique()))
     fig = go.Figure()
     for zone, group in samples.groupby("zone", sort=True):
-        fig.add_trace(go.Box(y=group["dwell_s"], name=str(zone), boxpoints=False))
+        fig.add_trace(
+            go.Box(y=group["dwell_s"], name=str(zone), boxpoints=False, marker_color=colours.get(zone, "#999999"))
+        )
     fig.update_layout(
         title="Dwell distribution per section",
         height=340,
@@ -261,12 +336,13 @@ def dwell_distribution(samples: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def visitors_bars(sections: pd.DataFrame) -> go.Figure:
+def visitors_bars(sections: pd.DataFrame, colours: dict[str, str] | None = None) -> go.Figure:
     """Visitors per section with the entry rate (share of store visitors) on a second axis."""
     if sections.empty:
         return _empty("Visitors per section", "No section visits in this period")
+    bar_colours = [(colours or zone_colours(list(sections["zone"]))).get(z, "#999999") for z in sections["zone"]]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=sections["zone"], y=sections["visitors"], name="Visitors"))
+    fig.add_trace(go.Bar(x=sections["zone"], y=sections["visitors"], name="Visitors", marker_color=bar_colours))
     fig.add_trace(
         go.Scatter(
             x=sections["zone"],
@@ -309,23 +385,50 @@ def hour_by_section(hourly: pd.DataFrame, value: str = "visitors") -> go.Figure:
     return fig
 
 
-def sankey(edges: pd.DataFrame) -> go.Figure:
-    """Zone-to-zone flows by step (``sankey_edges``-shaped rows: ``source, target, value``)."""
+def sankey(edges: pd.DataFrame, colours: dict[str, str] | None = None) -> go.Figure:
+    """Zone-to-zone flows by step (``sankey_edges``-shaped rows: ``source, target, source_zone, target_zone,
+    value``; ``source`` is ``"<step>. <zone>"``): one column per step, each zone in its own colour."""
     if edges.empty:
         return _empty("Shopper flow", "No zone transitions in this period")
-    labels = list(dict.fromkeys([*edges["source"], *edges["target"]]))
-    index = {name: i for i, name in enumerate(labels)}
+    nodes = pd.concat([
+        edges[["source", "source_zone", "value"]].set_axis(["label", "zone", "value"], axis=1),
+        edges[["target", "target_zone", "value"]].set_axis(["label", "zone", "value"], axis=1),
+    ]).groupby(["label", "zone"], as_index=False)["value"].max()  # fmt: skip
+    nodes["step"] = nodes["label"].str.split(".", n=1).str[0].astype(int)
+    nodes = nodes.sort_values(["step", "value", "zone"], ascending=[True, False, True], ignore_index=True)
+    last = max(int(nodes["step"].max()), 2)
+    # Fixed columns (x by step) and rows (y by rank within the step): labels never pile on each other.
+    nodes["x"] = ((nodes["step"] - 1) / (last - 1)).clip(0.001, 0.999)
+    rank = nodes.groupby("step").cumcount()
+    nodes["y"] = ((rank + 0.5) / nodes.groupby("step")["zone"].transform("count")).clip(0.001, 0.999)
+    colours = colours or zone_colours(list(nodes["zone"]))
+    index = {label: i for i, label in enumerate(nodes["label"])}
     fig = go.Figure(
         go.Sankey(
-            node={"label": labels, "pad": 12, "thickness": 14},
+            arrangement="snap",
+            node={
+                "label": nodes["zone"].tolist(),
+                "customdata": nodes["step"].tolist(),
+                "hovertemplate": "step %{customdata}: %{label}, %{value} shoppers<extra></extra>",
+                "color": [colours.get(z, "#999999") for z in nodes["zone"]],
+                "x": nodes["x"].tolist(),
+                "y": nodes["y"].tolist(),
+                "pad": 18,
+                "thickness": 14,
+            },
             link={
                 "source": [index[s] for s in edges["source"]],
                 "target": [index[t] for t in edges["target"]],
                 "value": edges["value"].tolist(),
+                "color": [_with_alpha(colours.get(z, "#999999"), 0.3) for z in edges["source_zone"]],
             },
         )
     )
-    fig.update_layout(title="Shopper flow through zones (step. zone)", height=480, margin=_MARGIN)
+    fig.update_layout(
+        title="Shopper flow through zones (one column per step, left to right)",
+        height=max(420, 60 * int(nodes.groupby("step").size().max())),
+        margin=_MARGIN,
+    )
     return fig
 
 
@@ -505,6 +608,7 @@ def click_canvas(
     polygons: dict[str, Sequence[Sequence[float]]] | None = None,
     picked: Sequence[Sequence[float]] = (),
     image_space: bool = False,
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
     """A figure to click points on: an invisible grid every ``step`` units (plotly selects only data
     points), optional background image, existing polygons and the points picked so far (numbered)."""
@@ -520,7 +624,7 @@ def click_canvas(
             name="grid",
         )
     )
-    for trace in polygon_outlines(polygons or {}):
+    for trace in polygon_outlines(polygons or {}, colours):
         fig.add_trace(trace)
     if len(picked):
         pts = np.asarray(picked, float)

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 import threading
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -48,6 +50,7 @@ TTL_S = 600
 ENV_DATA_DIR = "SHOPPER_DATA_DIR"
 ENV_DB = "SHOPPER_DB"
 DEMO_DB_NAME = "demo.duckdb"
+NOT_SHOPPER_FLOW = ("staff_only", "restricted")  # zone kinds left out of the shopper flow diagram
 MAX_PATH_POINTS = 4000  # a shopper's path on the floor plan is thinned to this many points
 
 
@@ -76,6 +79,34 @@ def databases() -> list[str]:
     if folder.is_dir():
         found.update(str(p.resolve()) for p in folder.glob("*.duckdb"))
     return sorted(found, key=lambda p: (p != default_db(), p))
+
+
+def store_db_path(name: str) -> Path:
+    """``<data folder>/<name as a safe file name>.duckdb`` for a new store called ``name``.
+
+    Raises:
+        UserError: no letters or digits in the name.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name)
+    if not slug.strip("-"):
+        raise UserError("the store needs a name with letters or digits")
+    return data_dir() / f"{slug.strip('-')[:60]}.duckdb"
+
+
+def create_store_db(config: StoreConfig) -> str:
+    """A new, empty store database in the data folder holding ``config``; returns its path.
+
+    Raises:
+        UserError: a database of that name already exists.
+    """
+    path = store_db_path(config.name)
+    if path.exists():
+        raise UserError(
+            f"{path.name} already exists in {path.parent}: pick another name, or open it in the sidebar"
+        )
+    save_store_config(str(path), config)
+    return str(path)
 
 
 # -- connection and cache versions -----------------------------------------------------------------
@@ -204,6 +235,7 @@ def save_store_config(db: str, config: StoreConfig) -> None:
             for cam in config.cameras:
                 size = cur.execute(dashboard_sql.CAMERA_SIZE, [cam.name]).fetchone()
                 tracks_db.upsert_camera(cur, cam.name, cam.homography, *(size or (None, None)))
+            cur.execute(dashboard_sql.DELETE_UNUSED_CAMERAS, [[c.name for c in config.cameras]])
     finally:
         cur.close()
     bump(db)
@@ -367,6 +399,16 @@ def _cameras(db: str, ver: int) -> pd.DataFrame:
     return _df(db, dashboard_sql.CAMERAS_WITH_VIDEO_COUNTS)
 
 
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _simulated_cameras(db: str, ver: int) -> list[str]:
+    return [r[0] for r in _df(db, dashboard_sql.SIMULATED_CAMERAS).itertuples(index=False)]
+
+
+def simulated_cameras(db: str) -> list[str]:
+    """Cameras of the simulated demo store (no real footage can be added to them)."""
+    return _simulated_cameras(db, version(db))
+
+
 def cameras(db: str) -> pd.DataFrame:
     """Cameras known to the database with image size and processed-video count."""
     return _cameras(db, version(db))
@@ -437,8 +479,10 @@ def _paths_tables(
     db: str, ver: int, start: datetime, end: datetime, top: int, steps: int
 ) -> dict[str, pd.DataFrame]:
     window = [start, end, None]
+    zones = _zones(db, ver)
+    flow = [z for z, kinds in zip(zones["zone"], zones["kinds"]) if not set(kinds) & set(NOT_SHOPPER_FLOW)]
     return {
-        "sankey": _df(db, analytics_db.SANKEY_SQL, [*window, steps]),
+        "sankey": _df(db, analytics_db.SANKEY_SQL, [start, end, flow or None, steps]),
         "sequences": _df(db, analytics_db.SEQUENCES_SQL, [*window, top]),
         "transitions": _df(db, analytics_db.TRANSITIONS_SQL, window),
     }
@@ -447,8 +491,9 @@ def _paths_tables(
 def paths_tables(
     db: str, start: datetime, end: datetime, top: int = 20, steps: int = 6
 ) -> dict[str, pd.DataFrame]:
-    """Sankey edges (first ``steps`` zones), the ``top`` zone sequences and the transition table of the
-    period, by the same SQL that fills ``sankey_edges``, ``zone_sequences`` and ``transitions``."""
+    """Sankey edges (first ``steps`` zones, zones of a :data:`NOT_SHOPPER_FLOW` kind left out), the ``top``
+    zone sequences and the transition table of the period, by the same SQL that fills ``sankey_edges``,
+    ``zone_sequences`` and ``transitions``."""
     return _paths_tables(db, version(db), start, end, top, steps)
 
 

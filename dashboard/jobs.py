@@ -36,8 +36,9 @@ from pipeline.track_video import Components, TrackSettings
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, DONE, SKIPPED, FAILED, CANCELLED = (
+QUEUED, LOADING, RUNNING, DONE, SKIPPED, FAILED, CANCELLED = (
     "queued",
+    "loading the detector",
     "processing",
     "done",
     "skipped",
@@ -178,7 +179,7 @@ class JobManager:
             for j in self.jobs(db_path)
             if j.active
             for t in j.tasks
-            if t.status in (QUEUED, RUNNING)
+            if t.status in (QUEUED, LOADING, RUNNING)
         }
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -231,7 +232,9 @@ class JobManager:
                     if _already_done(cur, task.upload.sha256):
                         task.status = SKIPPED
                         continue
-                    components = components or self._load(job.settings)
+                    if components is None:
+                        task.status = LOADING  # the first load of the model takes seconds: say so
+                        components = self._load(job.settings)
                     self._process(cur, job, task, run_id, components)
                 db.finish_run(cur, run_id)
             if self._refresh is not None and (not job.tasks or any(t.status == DONE for t in job.tasks)):
@@ -239,6 +242,7 @@ class JobManager:
             failed = [t for t in job.tasks if t.status == FAILED]
             if failed:
                 job.error = "; ".join(f"{t.upload.original_name}: {t.error}" for t in failed)
+                log.error("processing job %s into %s failed: %s", job.job_id, job.db_path, job.error)
             return CANCELLED if job.cancel.is_set() else FAILED if failed else DONE
         finally:
             cur.close()
@@ -268,6 +272,8 @@ class JobManager:
         except Exception as exc:
             task.status = CANCELLED if isinstance(exc, Cancelled) else FAILED
             task.error = "cancelled" if isinstance(exc, Cancelled) else str(exc)
+            if task.status == FAILED:  # the server log keeps the traceback; the page shows the message
+                log.error("processing %s (video %s) failed", task.upload.path.name, task.video_id, exc_info=exc)
             db.mark_failed(cur, task.video_id, task.error)
             return
         task.frames_done = frames

@@ -15,11 +15,16 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+from shapely.geometry import Polygon, box
+from shapely.validation import explain_validity
 
 from pipeline.config import FloorPlan, StoreConfig, config_to_dict, parse_config, validate_homography
 from pipeline.errors import ConfigError
 
 MIN_PAIRS = 4
+# A new store's first camera starts on this nominal date until the user sets one; the Footage page asks
+# for the real date rather than dating footage to it.
+PLACEHOLDER_START = datetime(2026, 1, 1, 9)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -37,11 +42,16 @@ def new_store(name: str, width: float | None, height: float | None, base: Path) 
         raise ConfigError("the store needs a name")
     raw: dict[str, Any] = {
         "name": name.strip(),
-        "cameras": [{"name": "camera-1", "start_time": "2026-01-01T09:00:00"}],
+        "cameras": [{"name": "camera-1", "start_time": PLACEHOLDER_START.isoformat()}],
     }
     if width or height:
         raw["floor_plan"] = {"width": width, "height": height}
     return parse_config(raw, base, check_files=False)
+
+
+def is_placeholder_start(start: datetime) -> bool:
+    """Whether a camera's start time is still the nominal one :func:`new_store` gave it."""
+    return start == PLACEHOLDER_START
 
 
 def parse_rows(text: str, columns: int, what: str) -> npt.NDArray[np.float64]:
@@ -180,6 +190,7 @@ def upsert_zone(
     }
     if camera:
         entry["camera"] = camera
+    _check_zone_shape(name, entry["polygon"], None if camera else config.floor_plan)
     old = previous_name or name
     exists = any(z["name"] == old for z in raw["zones"])
     if previous_name is None and exists:
@@ -190,6 +201,31 @@ def upsert_zone(
         [entry if z["name"] == old else z for z in raw["zones"]] if exists else [*raw["zones"], entry]
     )
     return parse_config(raw, base, check_files=False)
+
+
+def _check_zone_shape(name: str, points: list[list[float]], plan: FloorPlan | None) -> None:
+    """Plain-words checks of a drawn zone before the config's own validation.
+
+    Raises:
+        ConfigError: edges that cross each other, or a floor zone entirely outside the floor plan.
+    """
+    if len(points) < 3:
+        return  # the config validation names the problem
+    polygon = Polygon(points)
+    pts = np.asarray(points, float)
+    flat = np.linalg.matrix_rank(pts - pts.mean(axis=0), tol=1e-9) < 2  # zero area: the config says so
+    if not polygon.is_valid and not flat:
+        where = re.findall(_NUMBER, explain_validity(polygon))
+        at = f" near ({float(where[0]):g}, {float(where[1]):g})" if len(where) >= 2 else ""
+        raise ConfigError(
+            f"zone {name!r}: its edges cross each other{at}. List the corners in order around the zone, "
+            "as you would walk its outline."
+        )
+    if plan is not None and not polygon.intersects(box(0, 0, plan.width, plan.height)):
+        raise ConfigError(
+            f"zone {name!r} lies entirely outside the floor plan ({plan.width:g} m × {plan.height:g} m, "
+            "x from 0 across and y from 0 at the top): check its coordinates are in metres on this floor."
+        )
 
 
 def remove_zone(config: StoreConfig, name: str, base: Path) -> StoreConfig:

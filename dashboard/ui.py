@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import auth, data
+from dashboard import auth, charts, data
 from dashboard.jobs import JobManager, default_components
 from pipeline.config import StoreConfig
 from pipeline.errors import ConfigError, UserError
+
+# The browser tab's icon. An emoji is drawn by the browser itself; a ``:material/...:`` icon would be
+# fetched from fonts.gstatic.com, which an offline store computer cannot reach.
+PAGE_ICON = "🛒"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ def sidebar() -> Context | None:
     """Draw the shared sidebar; ``None`` (with the reason shown) when the database cannot be opened."""
     auth.protection_notice()
     options = data.databases()
+    if (switch := st.session_state.pop("switch_db", None)) in options:
+        st.session_state["db"] = switch  # set before the widget exists (a page cannot change it after)
     if st.session_state.get("db") not in options:
         st.session_state["db"] = options[0]
     db = st.sidebar.selectbox(
@@ -72,7 +79,8 @@ def sidebar() -> Context | None:
     picked = st.sidebar.date_input(
         "Period",
         value=(last, last),
-        key=f"period::{db}",
+        # keyed by the data's days too: after new footage is analysed the period moves to its last day
+        key=f"period::{db}::{first}::{last}",
         help=f"Days to analyse (inclusive); data covers {first:%d %b %Y} – {last:%d %b %Y}. "
         "Comparisons use the period of the same length just before.",
     )
@@ -86,9 +94,19 @@ def sidebar() -> Context | None:
         n = sum(len(j.tasks) for j in running)
         st.sidebar.info(f"Processing {n} video(s) in the background — see Footage.")
     st.sidebar.caption(f"Store: {config.name if config else 'not set up yet'}")
+    if msg := st.session_state.pop("switched_db", None):
+        st.success(msg)
     ctx = Context(db, start_day, end_day, start, end, config)
     st.session_state["ctx"] = ctx
     return ctx
+
+
+def switch_database(db: str, message: str | None = None) -> None:
+    """Open ``db`` in the sidebar from a page (takes effect on the rerun this starts)."""
+    st.session_state["switch_db"] = db
+    if message:
+        st.session_state["switched_db"] = message
+    st.rerun()
 
 
 def context() -> Context:
@@ -97,6 +115,12 @@ def context() -> Context:
     if ctx is None:
         st.stop()
     return ctx
+
+
+def zone_colours(ctx: Context) -> dict[str, str]:
+    """The store's zone -> colour map, the same on every page (from the saved config, else the analysis)."""
+    names = [z.name for z in ctx.config.zones] if ctx.config else list(data.zones(ctx.db)["zone"])
+    return charts.zone_colours(names)
 
 
 def require_analytics(ctx: Context) -> bool:
@@ -137,3 +161,23 @@ def minutes(seconds: float | None) -> str:
 
 def percent(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def image_size(
+    width: object, height: object, cells: pd.DataFrame | None = None, default: tuple[int, int] = (640, 480)
+) -> tuple[int, int]:
+    """A camera's image size for drawing; when unknown (NULL: no footage yet), the extent of its heatmap
+    cells (``u_px, v_px``) with a margin, else ``default``."""
+    if not pd.isna(width) and not pd.isna(height) and width and height:
+        return int(width), int(height)
+    if cells is not None and len(cells):
+        return int(cells["u_px"].max() + 40), int(cells["v_px"].max() + 40)
+    return default
+
+
+def camera_size(db: str, camera: str) -> tuple[int, int]:
+    """A camera's image size to draw on (1280×720 before any footage of it was processed)."""
+    cams = data.cameras(db).set_index("name")
+    if camera not in cams.index:
+        return 1280, 720
+    return image_size(cams.loc[camera, "width"], cams.loc[camera, "height"], default=(1280, 720))

@@ -6,13 +6,15 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from dashboard import auth, data, ui
-from dashboard.jobs import RUNNING, VideoTask, uploads_dir
+from dashboard import auth, data, setup, ui
+from dashboard.jobs import CANCELLED, DONE, FAILED, LOADING, RUNNING, SKIPPED, VideoTask, uploads_dir
 from dashboard.uploads import UploadError, store_upload
 from pipeline.detector import DEFAULT_IMGSZ
+from pipeline.errors import ConfigError
 from pipeline.track_video import TrackSettings
 from pipeline.video import VIDEO_SUFFIXES
 
+# The detector sizes offered, in one place (the default is the detector's own).
 IMGSZ_CHOICES = [320, 480, 640, 960, 1280]
 
 ctx = ui.context()
@@ -25,6 +27,37 @@ if ctx.config is None:
     st.warning(
         "Set up the store first (cameras and zones) on the **Store setup** page, then upload footage here."
     )
+    st.stop()
+
+simulated = set(data.simulated_cameras(ctx.db))
+camera_names = [c.name for c in ctx.config.cameras if c.name not in simulated]
+if simulated:
+    st.info(
+        "This is the simulated demo store: its cameras have no real footage. Add a camera below for your own "
+        "footage, or create a new store of your own on the **Store setup** page."
+    )
+
+with st.expander("Add a camera", expanded=not camera_names), st.form("add_camera"):
+    c1, c2, c3 = st.columns(3)
+    new_name = c1.text_input("Camera name", key="new_camera_name", placeholder="e.g. entrance")
+    new_day = c2.date_input("Footage start date", value=None, key="new_camera_day")
+    new_clock = c3.time_input("Footage start time", value=time(9), key="new_camera_time")
+    st.caption("Calibrate it and draw its zones on the **Store setup** page.")
+    if st.form_submit_button("Add camera"):
+        try:
+            if new_day is None:
+                raise ConfigError("pick the date the camera's footage starts")
+            config = setup.upsert_camera(
+                ctx.config, new_name, datetime.combine(new_day, new_clock), None, data.data_dir()
+            )
+            data.save_store_config(ctx.db, config)
+            st.session_state["footage_saved"] = f"Camera {new_name.strip()!r} added."
+            st.rerun()
+        except ConfigError as exc:
+            st.error(f"Camera not added: {exc}")
+if msg := st.session_state.pop("footage_saved", None):
+    st.success(msg)
+if not camera_names:
     st.stop()
 
 limit_mb = int(st.get_option("server.maxUploadSize"))
@@ -48,22 +81,20 @@ for _, item in current:
     if isinstance(item, str):
         st.error(f"Rejected: {item}")
 
-camera_names = [c.name for c in ctx.config.cameras]
 pending = manager.pending_hashes(ctx.db)
 tasks: list[VideoTask] = []
+undated = 0
 for file_id, item in current:
     if isinstance(item, str):
         continue
     with st.container(border=True):
         st.markdown(
-            f"**{item.path.name}** — {item.duration_s:,.0f} s, {item.info.width}×{item.info.height}, "
+            f"**{item.original_name}** — {item.duration_s:,.0f} s, {item.info.width}×{item.info.height}, "
             f"{item.info.fps:.1f} fps, {item.size / 1e6:,.1f} MB"
         )
         done = data.processed_video_with_hash(ctx.db, item.sha256)
         if done is not None:
-            st.warning(
-                f"Already processed (camera {done['camera']}, video {done['video_id']}): it will not be processed again."
-            )
+            st.warning(f"Already processed (camera {done['camera']}): it will not be processed again.")
             continue
         if item.sha256 in pending:
             st.warning("This file is already queued for processing.")
@@ -71,13 +102,23 @@ for file_id, item in current:
         c1, c2, c3 = st.columns(3)
         camera = c1.selectbox("Camera", camera_names, key=f"cam::{file_id}")
         cam_start = ctx.config.camera(camera).start_time
-        day = c2.date_input("Start date", value=cam_start.date(), key=f"day::{file_id}")
+        placeholder = setup.is_placeholder_start(cam_start)
+        day = c2.date_input(
+            "Filmed on",
+            value=None if placeholder else cam_start.date(),
+            key=f"day::{file_id}::{camera}",
+            help="The date the footage was recorded: every time in the analytics counts from it.",
+        )
         clock = c3.time_input(
             "Start time",
-            value=cam_start.time().replace(microsecond=0) or time(9),
-            key=f"time::{file_id}",
+            value=time(9) if placeholder else cam_start.time().replace(microsecond=0),
+            key=f"time::{file_id}::{camera}",
             step=timedelta(minutes=1),
         )
+        if day is None:
+            undated += 1
+            st.caption("Pick the date this footage was filmed.")
+            continue
         tasks.append(VideoTask(item, camera, datetime.combine(day, clock)))
 
 with st.expander("Processing settings"):
@@ -93,12 +134,20 @@ with st.expander("Processing settings"):
     embedder = c3.selectbox(
         "Appearance embedder", ["auto", "hist", "mobilenet", "none"], key="embedder",
         help="auto: the best re-ID model found (see README), else the colour histogram.",
-    )
+    )  # fmt: skip
 
-if st.button(f"Process {len(tasks)} video(s)", type="primary", disabled=not tasks, key="process"):
+busy = manager.active(ctx.db)
+if st.button(
+    f"Process {len(tasks)} video(s)",
+    type="primary",
+    disabled=not tasks or bool(undated) or busy,
+    key="process",
+    help="Wait for the running job to finish first." if busy else None,
+):
     settings = TrackSettings(imgsz=int(imgsz), stride=int(stride), embedder=embedder)
     job = manager.submit(data.connection(ctx.db), ctx.db, ctx.config, settings, tasks)
-    st.toast(f"Job {job.job_id} queued: {len(tasks)} video(s).")
+    st.session_state["footage_saved"] = f"Job {job.job_id} queued: {len(tasks)} video(s)."
+    st.rerun()  # redraw with the button disabled and the progress shown
 
 
 @st.fragment(run_every=1.0 if manager.active(ctx.db) else None)
@@ -108,20 +157,31 @@ def progress() -> None:
         return
     st.subheader("Processing")
     for job in jobs:
-        st.markdown(f"**Job {job.job_id}** — {job.status}" + (f": {job.error}" if job.error else ""))
+        st.markdown(f"**Job {job.job_id}** — {job.status}")
         for t in job.tasks:
-            eta = t.eta_s()
-            text = f"{t.upload.path.name} → {t.camera}: {t.status}, {t.frames_done:,}/{t.n_frames:,} frames"
-            if eta is not None:
-                text += f", about {ui.duration(eta)} left"
-            st.progress(t.fraction, text=text)
+            name = f"{t.upload.original_name} → {t.camera}"
+            if t.status == FAILED:
+                st.error(f"{name}: failed — {t.error}")
+            elif t.status == DONE:
+                st.success(f"{name}: done, {t.frames_done:,} frames")
+            elif t.status in (SKIPPED, CANCELLED):
+                st.caption(f"{name}: {t.status}")
+            elif t.status == LOADING:
+                st.progress(0.0, text=f"{name}: loading the detector (takes a few seconds the first time)…")
+            else:
+                text = f"{name}: {t.status}, {t.frames_done:,}/{t.n_frames:,} frames"
+                if (eta := t.eta_s()) is not None:
+                    text += f", about {ui.duration(eta)} left"
+                st.progress(t.fraction, text=text)
+        if job.status == FAILED and not any(t.status == FAILED for t in job.tasks):
+            st.error(f"Job {job.job_id} failed: {job.error}")
         if job.active and st.button("Cancel", key=f"cancel::{job.job_id}"):
             job.cancel.set()
     if st.session_state.get("was_active") and not manager.active(ctx.db):
         st.session_state["was_active"] = False
         st.rerun(scope="app")  # the job finished: refresh the whole page with the new analytics
     st.session_state["was_active"] = manager.active(ctx.db)
-    if any(t.status == RUNNING for j in jobs for t in j.tasks):
+    if any(t.status in (LOADING, RUNNING) for j in jobs for t in j.tasks):
         st.caption("The rest of the dashboard stays usable while this runs.")
 
 
@@ -132,4 +192,18 @@ videos = data.videos(ctx.db)
 if videos.empty:
     st.caption("None yet.")
 else:
-    st.dataframe(videos.drop(columns=["sha256"]), hide_index=True, key="videos_table")
+    st.dataframe(
+        videos[["camera", "file", "start_time", "status", "frames_done", "n_frames", "duration_s", "error"]],
+        hide_index=True,
+        key="videos_table",
+        column_config={
+            "camera": "Camera",
+            "file": "File",
+            "start_time": st.column_config.DatetimeColumn("Filmed from", format="DD MMM YYYY HH:mm:ss"),
+            "status": "Status",
+            "frames_done": st.column_config.NumberColumn("Frames processed", format="%d"),
+            "n_frames": st.column_config.NumberColumn("Frames", format="%d"),
+            "duration_s": st.column_config.NumberColumn("Length (s)", format="%.1f"),
+            "error": "Problem",
+        },
+    )

@@ -36,7 +36,8 @@ with floor_tab:
             zones,
             plan.width if plan else None,
             plan.height if plan else None,
-            f"Shopper-minutes per {cells['cell_m'].iloc[0] if len(cells) else '–'} m cell",
+            f"Minutes shoppers spent in each {cells['cell_m'].iloc[0] if len(cells) else '–'} m square",
+            ui.zone_colours(ctx),
         ),
         key="floor_heatmap",
     )
@@ -49,28 +50,23 @@ with camera_tab:
     if cams.empty:
         st.info("No cameras in this database yet.")
     else:
+        # cameras with processed footage first: the default choice has something to show
+        cams = cams.sort_values(["videos", "name"], ascending=[False, True])
         camera = st.selectbox("Camera", cams["name"].tolist(), key="heatmap_camera")
         row = cams.set_index("name").loc[camera]
         cells = data.heatmap_camera(ctx.db, camera, start, end)
         path, frame, people = data.camera_frame(ctx.db, camera)
         background = evidence.blurred_frame(path, frame, people)
-        width = (
-            int(row["width"])
-            if row["width"] == row["width"] and row["width"]
-            else int(cells["u_px"].max() + 40 if len(cells) else 640)
-        )
-        height = (
-            int(row["height"])
-            if row["height"] == row["height"] and row["height"]
-            else int(cells["v_px"].max() + 40 if len(cells) else 480)
-        )
+        width, height = ui.image_size(row["width"], row["height"], cells)
         st.plotly_chart(
             charts.camera_heatmap(
-                cells, width, height, background, f"{camera}: shopper-minutes per image cell"
+                cells, width, height, background, f"{camera}: minutes shoppers spent in each part of the view"
             ),
             key="camera_heatmap",
         )
-        if background is None:
+        if not row["videos"]:
+            st.caption("No footage processed for this camera yet.")
+        elif background is None:
             st.caption("No footage file available for this camera: the heatmap is drawn on a blank frame.")
         else:
             st.caption("Representative frame with every face blurred.")

@@ -14,7 +14,8 @@ if not ui.require_analytics(ctx):
 
 steps = st.slider("Steps in the flow diagram", 2, 10, 6, key="sankey_steps")
 tables = data.paths_tables(ctx.db, ctx.start, ctx.end, top=20, steps=steps)
-st.plotly_chart(charts.sankey(tables["sankey"]), key="sankey")
+st.plotly_chart(charts.sankey(tables["sankey"], ui.zone_colours(ctx)), key="sankey")
+st.caption("Staff rooms and restricted areas are left out of the flow diagram (they are not shopper flow).")
 left, right = st.columns([1, 1])
 with left:
     st.subheader("Top zone sequences")

@@ -13,13 +13,14 @@ if not ui.require_analytics(ctx):
     st.stop()
 
 sections = data.sections(ctx.db, ctx.start, ctx.end)
+colours = ui.zone_colours(ctx)
 left, right = st.columns(2)
-left.plotly_chart(charts.dwell_bars(sections), key="dwell_bars")
+left.plotly_chart(charts.dwell_bars(sections, colours), key="dwell_bars")
 right.plotly_chart(
-    charts.dwell_distribution(data.dwell_samples(ctx.db, ctx.start, ctx.end)), key="dwell_dist"
+    charts.dwell_distribution(data.dwell_samples(ctx.db, ctx.start, ctx.end), colours), key="dwell_dist"
 )
 left, right = st.columns(2)
-left.plotly_chart(charts.visitors_bars(sections), key="visitors_bars")
+left.plotly_chart(charts.visitors_bars(sections, colours), key="visitors_bars")
 with right:
     st.markdown("**Per section**")
     st.dataframe(

@@ -21,6 +21,15 @@ TABLE_COUNT_BY_NAME = "SELECT count(*) FROM information_schema.tables WHERE tabl
 # Image size of one camera. Params: [camera name].
 CAMERA_SIZE = "SELECT width, height FROM cameras WHERE name = ?"
 
+# Drop camera rows the store config no longer names and no video refers to (e.g. a renamed placeholder
+# camera): they would show as ghost cameras without an image size. Params: [camera names (list)].
+DELETE_UNUSED_CAMERAS = (
+    "DELETE FROM cameras WHERE NOT list_contains(?, name) AND name NOT IN (SELECT camera FROM videos)"
+)
+
+# Cameras whose footage is simulated (the demo store). No params.
+SIMULATED_CAMERAS = "SELECT DISTINCT camera FROM videos WHERE path LIKE 'simulated://%' ORDER BY camera"
+
 ANALYSIS_SUMMARY_ROW = "SELECT * FROM analysis_summary WHERE id = 1"
 
 TRAJECTORY_POINT_COUNT = "SELECT count(*) FROM trajectory"
@@ -184,10 +193,12 @@ SHOPPER_SIGHTINGS = f"""
 
 # -- footage ---------------------------------------------------------------------------------------
 
-# Every video with its file name and processing status, newest first.
+# Every video with its file name (without the upload's hash prefix) and processing status, newest first.
 VIDEOS_WITH_STATUS = """
-        SELECT video_id, camera, regexp_extract(path, '[^/\\\\]+$') AS file, start_time, status,
-               frames_done, n_frames, round(n_frames / fps, 1) AS duration_s, sha256, error
+        SELECT video_id, camera,
+               regexp_replace(regexp_extract(path, '[^/\\\\]+$'), '^[0-9a-f]{12}_', '') AS file,
+               start_time, status, frames_done, n_frames, round(n_frames / fps, 1) AS duration_s, sha256,
+               coalesce(error, '') AS error
         FROM videos ORDER BY video_id DESC
         """
 

@@ -12,8 +12,9 @@ from pipeline.errors import ConfigError
 from tests.dashboard.dashboard_testkit import APP, CAMPUS_CONFIG, query
 
 
-def setup_page() -> AppTest:
+def setup_page(tab: str = "Cameras") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
+    at.session_state["setup_tab"] = tab  # what a click on the tab does
     at.switch_page("dashboard/pages/store_setup.py").run()
     assert not at.exception, at.exception
     return at
@@ -24,7 +25,7 @@ def saved_config(db: str) -> dict:
 
 
 def test_add_a_zone_on_the_floor_plan(campus_db):
-    at = setup_page()
+    at = setup_page("Zones")
     at.text_input(key="zone_name::+ New zone").input("Promo")
     at.multiselect(key="zone_kinds::+ New zone").set_value(["section", "high_value"])
     at.text_area(key="zone_points::+ New zone").input("1, 1\n4, 1\n4, 3\n1, 3")
@@ -39,7 +40,8 @@ def test_add_a_zone_on_the_floor_plan(campus_db):
 @pytest.mark.parametrize(
     ("points", "message"),
     [
-        ("0, 0\n4, 4\n4, 0\n0, 4", "self-intersection"),  # a bow tie
+        ("0, 0\n4, 4\n4, 0\n0, 4", "its edges cross each other near (2, 2)"),  # a bow tie
+        ("30, 30\n34, 30\n34, 33", "entirely outside the floor plan (16 m × 12 m"),
         ("0, 0\n1, 1\n2, 2", "zero area"),
         ("0, 0\n4, 0", "at least 3 points"),
         ("0, 0\n4, zero\n4, 4", "line 2: expected 2 numbers"),
@@ -47,7 +49,7 @@ def test_add_a_zone_on_the_floor_plan(campus_db):
     ],
 )
 def test_bad_polygon_is_rejected_with_a_clear_message(campus_db, points, message):
-    at = setup_page()
+    at = setup_page("Zones")
     at.text_input(key="zone_name::+ New zone").input("Broken")
     at.text_area(key="zone_points::+ New zone").input(points)
     at.button(key="save_zone").click().run()
@@ -84,7 +86,7 @@ def test_calibrate_from_point_pairs(campus_db):
 
 
 def test_yaml_import_rejects_bad_config_and_accepts_good(campus_db):
-    at = setup_page()
+    at = setup_page("Import / export YAML")
     at.text_area(key="yaml_text").input("name: x\ncameras: []\n")
     at.button(key="yaml_import").click().run()
     assert any("Not imported" in e.value and "cameras" in e.value for e in at.error)
@@ -98,7 +100,7 @@ def test_create_a_store_in_an_empty_database(data_dir, monkeypatch):
     monkeypatch.setenv("SHOPPER_DB", str(data_dir / "new.duckdb"))
     at = setup_page()
     at.text_input(key="store_name").input("Corner shop")
-    at.button[0].click().run()  # the form's "Create store"
+    next(b for b in at.button if b.label == "Create store").click().run()
     assert not at.exception
     assert at.sidebar.caption[-1].value == "Store: Corner shop"
 

@@ -132,7 +132,8 @@ class Frame:
 
     Attributes:
         index: 0-based frame index in the source video.
-        timestamp: seconds since the start of the video (index / fps).
+        timestamp: seconds since the first frame, from the file's presentation timestamps (see
+            :func:`pipeline.video.read_frames`).
         image: (H, W, 3) uint8 BGR pixels.
     """
 

@@ -183,6 +183,23 @@ def _estimate_frames(
     return from_duration, False
 
 
+def _first_frame(container: _Container, stream: _Stream, max_packets: int = 500) -> av.VideoFrame | None:
+    """The first decodable frame, skipping damaged packets at the start (``None`` if there is none)."""
+    try:
+        for n, packet in enumerate(container.demux(stream)):
+            if n >= max_packets:
+                return None
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                continue
+            if frames:
+                return frames[0]
+    except av.error.FFmpegError:
+        return None
+    return None
+
+
 def probe(path: str | Path, fps_override: float | None = None) -> VideoInfo:
     """Open ``path``, decode its first frame and report its properties.
 
@@ -196,13 +213,7 @@ def probe(path: str | Path, fps_override: float | None = None) -> VideoInfo:
         return _probe_opencv(path, fps_override)
     with container:
         stream = container.streams.video[0]
-        first = None
-        try:
-            for frame in container.decode(stream):
-                first = frame
-                break
-        except av.error.FFmpegError:
-            pass
+        first = _first_frame(container, stream)
         if first is None:
             raise VideoError(f"cannot decode any frame of {path}: the file is corrupt or not a video")
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -276,8 +287,28 @@ def read_frames(
         status = DecodeStatus()
     decoded = _decode_opencv(info, status) if info.backend == "opencv" else _decode_av(info, status)
     period = 1 / sample_fps if sample_fps else 0.0
-    # Timestamps rounded to a coarse time base (ms) land a hair before the sampling grid.
-    tolerance = 0.25 / info.fps
+    # Timestamps rounded to a coarse time base (ms) land a hair before the sampling grid. Larger than
+    # that, the tolerance would pull frames ahead of their slot and skip the next slot.
+    tolerance = min(1e-3, 0.1 * period)
+    try:
+        yield from _pick(decoded, info, stride, start_frame, period, tolerance, fps_override, status)
+    finally:
+        decoded.close()  # a consumer that stops early releases the file now, not at garbage collection
+    if status.truncated or status.decode_errors:
+        log.warning("%s: %s", info.path, status.problem)
+
+
+def _pick(
+    decoded: Iterator[_Decoded],
+    info: VideoInfo,
+    stride: int,
+    start_frame: int,
+    period: float,
+    tolerance: float,
+    fps_override: float | None,
+    status: DecodeStatus,
+) -> Iterator[Frame]:
+    """Timestamp every decoded frame, yield those chosen by index stride or (``period`` > 0) by time."""
     t_origin: float | None = None
     due_slot = 0
     previous = -math.inf
@@ -290,7 +321,7 @@ def read_frames(
         status.frames_decoded = index + 1
         status.last_timestamp = timestamp
         if index >= start_frame:
-            if sample_fps:
+            if period:
                 if t_origin is None:
                     t_origin = timestamp
                 wanted = timestamp - t_origin >= due_slot * period - tolerance
@@ -301,8 +332,6 @@ def read_frames(
                 wanted = (index - start_frame) % stride == 0
             if wanted:
                 yield Frame(index=index, timestamp=timestamp, image=to_image())
-    if status.truncated or status.decode_errors:
-        log.warning("%s: %s", info.path, status.problem)
 
 
 def _decode_av(info: VideoInfo, status: DecodeStatus) -> Iterator[_Decoded]:

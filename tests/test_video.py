@@ -138,6 +138,12 @@ def test_sample_fps_on_constant_rate_matches_the_step(tmp_path):
     assert decode_all(path, sample_fps=5.0)[0] == list(range(0, 30, step))
 
 
+@pytest.mark.parametrize(("sample_fps", "expected"), [(20.0, 40), (10.0, 20), (5.0, 10), (25.0, 50), (0.5, 1)])
+def test_sample_fps_gives_the_asked_rate_where_no_step_can(tmp_path, sample_fps, expected):
+    path = write_video(tmp_path / "clip.mp4", frames=50, fps=25.0)  # 2 s
+    assert len(decode_all(path, sample_fps=sample_fps)[0]) == expected
+
+
 def test_truncated_avi_is_flagged_and_keeps_its_frames(tmp_path):
     full = write_mjpg_avi(tmp_path / "full.avi")
     cut = tmp_path / "cut.avi"

@@ -16,7 +16,7 @@ from pipeline.embedders import Embedder, get_embedder
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
-from pipeline.video import DecodeStatus, prefetch, probe, read_frames, sample_step
+from pipeline.video import DecodeStatus, expected_frames, prefetch, probe, read_frames
 
 DEFAULT_EMBEDDER = "auto"
 # Appearance gate of the tracker per embedder (cosine distance scales differ between models), measured on
@@ -114,11 +114,10 @@ def track_video(
         VideoError: the file is missing, corrupt or not a video.
     """
     info = probe(path, fps_override)
-    step = sample_step(info.fps, settings.stride, settings.sample_fps)
     runner = OfflineTrackRunner(new_tracker(components.embedder))
     frame_of_step: dict[int, int] = {}
     # The frame count is only an estimate for most formats: no total (no ETA) rather than a wrong one.
-    total = max(0, (info.n_frames - start_frame + step - 1) // step) if info.n_frames_exact else None
+    total = expected_frames(info, settings.stride, settings.sample_fps, start_frame)
     label = progress if isinstance(progress, str) else Path(path).name
     bar = tqdm(
         total=total, unit="frame", desc=label, disable=not progress, dynamic_ncols=True, leave=False,

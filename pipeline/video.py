@@ -244,6 +244,19 @@ def sample_step(fps: float, stride: int = 1, sample_fps: float | None = None) ->
     return stride
 
 
+def expected_frames(
+    info: VideoInfo, stride: int = 1, sample_fps: float | None = None, start_frame: int = 0
+) -> int | None:
+    """Frames :func:`read_frames` will yield with these settings, or ``None`` when the file's frame count
+    is only an estimate (a progress total or ETA from it would lie)."""
+    if not info.n_frames_exact:
+        return None
+    n = max(0, info.n_frames - start_frame)
+    if sample_fps:
+        return min(n, math.ceil(n / info.fps * sample_fps))
+    return (n + stride - 1) // stride
+
+
 # A decoded frame whose pixels are converted only when it is picked (skipped frames cost no conversion).
 _Decoded = tuple[float | None, Callable[[], npt.NDArray[np.uint8]]]
 

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from pipeline.errors import VideoError
-from pipeline.video import DecodeStatus, _probe_opencv, prefetch, probe, read_frames, sample_step
+from pipeline.video import (
+    DecodeStatus,
+    _probe_opencv,
+    expected_frames,
+    prefetch,
+    probe,
+    read_frames,
+    sample_step,
+)
 from tests.builders import write_video
 from tests.conftest import require_shared
 
@@ -142,6 +150,21 @@ def test_sample_fps_on_constant_rate_matches_the_step(tmp_path):
 def test_sample_fps_gives_the_asked_rate_where_no_step_can(tmp_path, sample_fps, expected):
     path = write_video(tmp_path / "clip.mp4", frames=50, fps=25.0)  # 2 s
     assert len(decode_all(path, sample_fps=sample_fps)[0]) == expected
+    assert expected_frames(probe(path), sample_fps=sample_fps) == expected  # the progress total
+
+
+@pytest.mark.parametrize(
+    ("stride", "start_frame", "expected"), [(1, 0, 12), (5, 0, 3), (5, 3, 2), (1, 12, 0), (4, 20, 0)]
+)
+def test_expected_frames_by_stride(tmp_path, stride, start_frame, expected):
+    path = write_video(tmp_path / "clip.mp4", frames=12)
+    assert expected_frames(probe(path), stride, start_frame=start_frame) == expected
+    assert len(list(read_frames(path, stride, start_frame=start_frame))) == expected
+
+
+def test_expected_frames_is_unknown_for_an_estimated_count(tmp_path):
+    path = write_mjpg_avi(tmp_path / "clip.avi", frames=10)  # AVI: the count is a header field
+    assert expected_frames(probe(path)) is None
 
 
 def test_truncated_avi_is_flagged_and_keeps_its_frames(tmp_path):

@@ -1,11 +1,21 @@
 """Camera images for the dashboard, always with every person's face blurred (``dashboard.privacy``).
 
-Frames are read from the processed video files on demand; images that cannot be read (a moved file,
-the simulated demo store with no footage) come back as ``None`` and the page says so.
+Frames are read from the processed video files on demand. Before a frame is shown, a fresh detection
+pass (:func:`privacy_detections`, the pose detector at :data:`PRIVACY_IMGSZ` with a low confidence
+threshold) finds the people in it, and the heads of those *and* of every tracked person are blurred:
+bystanders the tracker never followed, people a strict ``--conf`` dropped, and a camera without any
+track points are all covered. A frame that cannot be checked (detector missing or failing) is not
+shown: these functions return ``None`` then, like for a frame that cannot be read (a moved file, the
+simulated demo store with no footage), and the page says so.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
+import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import cv2
@@ -18,6 +28,15 @@ from dashboard.privacy import blur_people
 
 THUMB_PAD = 0.35  # context around the shopper's box, as a share of its size
 THUMB_HEIGHT = 240
+PRIVACY_IMGSZ = 960  # the processing default: its export is already cached
+PRIVACY_CONF = 0.1  # low on purpose: a false blur costs nothing, a missed face is a leak
+PRIVACY_TILES = 2  # frames larger than PRIVACY_IMGSZ also get 2 x 2 tiles: small, distant people too
+_CACHE_SIZE = 256
+
+log = logging.getLogger("shopper.evidence")
+_detector = None
+_lock = threading.Lock()  # one privacy pass at a time: bounds the CPU, and the model is not thread-safe
+_found: OrderedDict[tuple[str, int, int], tuple[np.ndarray, list[np.ndarray | None]]] = OrderedDict()
 
 
 def read_frame(path: str | Path | None, frame: int) -> npt.NDArray[np.uint8] | None:
@@ -47,13 +66,61 @@ def _people(people: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray | None]]:
     return boxes, keypoints or [None] * len(boxes)
 
 
+def _privacy_detector():
+    """The detector for privacy passes, loaded once per server (raises what the detector raises)."""
+    global _detector
+    if _detector is None:
+        from pipeline.detector import YoloDetector
+
+        _detector = YoloDetector(imgsz=PRIVACY_IMGSZ, conf=PRIVACY_CONF)
+    return _detector
+
+
+def privacy_detections(
+    image: npt.NDArray[np.uint8], key: tuple[str, int, int] | None = None
+) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32] | None]] | None:
+    """People a fresh detection pass finds in ``image``: (N, 4) xyxy boxes and their keypoints.
+
+    ``None`` when the pass cannot run (the frame must then not be shown). Results are kept for the
+    last few hundred frames under ``key`` (path, file mtime, frame).
+    """
+    with _lock:
+        if key is not None and key in _found:
+            _found.move_to_end(key)
+            return _found[key]
+        try:
+            detector = _privacy_detector()
+            if max(image.shape[:2]) > PRIVACY_IMGSZ:
+                detector = copy.copy(detector)
+                detector.tiles = PRIVACY_TILES
+            dets = detector(image)
+        except Exception as exc:  # any failure: unchecked frames are not shown
+            log.error("privacy check failed, frame not shown: %s", exc)
+            return None
+        keypoints = list(dets.keypoints) if dets.keypoints is not None else [None] * len(dets.xyxy)
+        found = (dets.xyxy.astype(np.float32), keypoints)
+        if key is not None:
+            _found[key] = found
+            while len(_found) > _CACHE_SIZE:
+                _found.popitem(last=False)
+        return found
+
+
 def blurred_frame(path: str | Path | None, frame: int, people: pd.DataFrame) -> npt.NDArray[np.uint8] | None:
-    """A whole frame with the head of every tracked person in it blurred."""
+    """A whole frame with the head of every tracked person *and* every freshly detected one blurred.
+
+    ``None`` when the frame cannot be read or cannot be checked.
+    """
     image = read_frame(path, frame)
     if image is None:
         return None
-    boxes, keypoints = _people(people)
-    return blur_people(image, boxes, keypoints)
+    key = (str(Path(path).resolve()), os.stat(path).st_mtime_ns, int(frame)) if path else None
+    found = privacy_detections(image, key)
+    if found is None:
+        return None
+    tracked_boxes, tracked_keypoints = _people(people)
+    boxes = np.concatenate([tracked_boxes, found[0]]).reshape(-1, 4)
+    return blur_people(image, boxes, [*tracked_keypoints, *found[1]])
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=256)
@@ -65,8 +132,17 @@ def thumbnail(
     ``_people`` (every person in that frame) is not hashed: path and frame already identify it.
     """
     image = blurred_frame(path, frame, _people)
-    if image is None:
-        return None
+    return None if image is None else crop_thumbnail(image, box)
+
+
+def crop_thumbnail(
+    image: npt.NDArray[np.uint8], box: tuple[float, float, float, float]
+) -> npt.NDArray[np.uint8] | None:
+    """An RGB crop of a (H, W, 3) BGR ``image`` around ``box`` (xyxy px), outlined, THUMB_HEIGHT high.
+
+    ``image`` must already be privacy-checked (:func:`blurred_frame`): the padding shows bystanders.
+    """
+    image = image.copy()
     h, w = image.shape[:2]
     x1, y1, x2, y2 = box
     pad_x, pad_y = (x2 - x1) * THUMB_PAD, (y2 - y1) * THUMB_PAD

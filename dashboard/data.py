@@ -297,6 +297,7 @@ class Kpis:
         median_time_in_store_s: ``store_metrics.time_in_store_median_s`` for a one-day period; for
             longer periods the median over ``shopper_paths`` of non-staff shoppers arriving in it.
         checkout_share: share of the period's non-staff shoppers with a visit to a checkout zone.
+        has_checkout: whether the store has a checkout zone at all (else the share means nothing).
         conversion: sales transactions / visitors (``conversion_daily``), when sales are imported.
         busiest_hour: the hour with most visitors (``store_hourly``).
         open_flags: flags in the period not yet reviewed.
@@ -305,6 +306,7 @@ class Kpis:
     visitors: int
     median_time_in_store_s: float | None
     checkout_share: float | None
+    has_checkout: bool
     conversion: float | None
     busiest_hour: datetime | None
     busiest_hour_visitors: int | None
@@ -329,6 +331,7 @@ def _kpis(db: str, ver: int, start: datetime, end: datetime) -> Kpis:
         visitors=visitors,
         median_time_in_store_s=None if median is None or pd.isna(median) else float(median),
         checkout_share=None if share is None else float(share),
+        has_checkout=bool(_one(db, dashboard_sql.TILL_ZONE_COUNT)[0]),
         conversion=None if conversion is None else float(conversion),
         busiest_hour=None if busiest is None else busiest[0],
         busiest_hour_visitors=None if busiest is None else int(busiest[1]),

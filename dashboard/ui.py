@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -157,6 +159,24 @@ def minutes(seconds: float | None) -> str:
     if seconds is None:
         return "–"
     return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
+def delta(now: float | None, before: float | None, fmt: Callable[[float], str]) -> dict[str, Any]:
+    """``st.metric`` keyword arguments comparing ``now`` with ``before`` (``fmt`` writes the difference).
+
+    A difference that rounds to zero in ``fmt`` reads "no change", without an arrow or a colour (a green
+    up arrow on "+0.0 min" says the store improved when it did not).
+
+    Example:
+        >>> delta(300.0, 301.0, lambda d: f"{d / 60:+.1f} min")
+        {'delta': 'no change', 'delta_color': 'off', 'delta_arrow': 'off'}
+    """
+    if now is None or before is None:
+        return {"delta": None}
+    text = fmt(now - before)
+    if not any(c in "123456789" for c in text):
+        return {"delta": "no change", "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": text}
 
 
 def percent(value: float | None, digits: int = 0) -> str:

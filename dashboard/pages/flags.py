@@ -13,6 +13,15 @@ import streamlit as st
 
 from dashboard import auth, charts, data, evidence, ui
 
+# Short names a store manager uses; the technical rule name stays in tooltips and in the CSV exports.
+RULE_NAMES = {
+    "long_dwell": "Long stay at high-value goods",
+    "repeated_returns": "Kept coming back to high-value goods",
+    "checkout_bypass": "Left without passing a till",
+    "restricted_entry": "Went into a staff-only area",
+    "loitering": "Lingered at the door",
+    "pose_concealment": "Hands held at the waist (experimental)",
+}
 RULES = {
     "long_dwell": "Stayed in a high-value zone much longer than most shoppers do",
     "repeated_returns": "Came back to the same high-value zone several times",
@@ -34,7 +43,9 @@ if not ui.require_analytics(ctx):
 left, right = st.columns(2)
 states = left.multiselect("Review state", list(data.REVIEW_STATES), default=["new"], key="flag_states")
 flags = data.flags(ctx.db, ctx.start, ctx.end, tuple(states))
-rules = right.multiselect("Rule", sorted(flags["rule"].unique()), key="flag_rules")
+rules = right.multiselect(
+    "Rule", sorted(flags["rule"].unique()), key="flag_rules", format_func=lambda r: RULE_NAMES.get(r, r)
+)
 if rules:
     flags = flags[flags["rule"].isin(rules)]
 
@@ -42,15 +53,21 @@ if flags.empty:
     st.info(f"No flags in {ui.period_label(ctx)} with the chosen filters.")
     st.stop()
 
+table = flags[["score", "rule", "zone", "shopper_id", "start_ts", "end_ts", "review_state", "details"]].copy()
+table["rule"] = table["rule"].map(lambda r: RULE_NAMES.get(r, r))
 st.dataframe(
-    flags[["score", "rule", "zone", "shopper_id", "start_ts", "end_ts", "review_state", "details"]],
+    table,
     hide_index=True,
     key="flag_table",
     column_config={
         "score": st.column_config.ProgressColumn(
             "Score", format="%.2f", min_value=0.0, max_value=float(max(flags["score"].max(), 1.0))
         ),
-        "rule": "Rule",
+        "rule": st.column_config.TextColumn(
+            "Rule",
+            help="What the movement matched. Technical names (in the CSV exports): "
+            + ", ".join(f"{v} = {k}" for k, v in RULE_NAMES.items()),
+        ),
         "zone": "Zone",
         "shopper_id": "Shopper",
         "start_ts": st.column_config.DatetimeColumn("From", format="HH:mm:ss"),
@@ -61,12 +78,14 @@ st.dataframe(
 )
 
 labels = {
-    row.flag_key: f"{row.score:.2f} · {row.rule} · shopper {row.shopper_id} · {row.zone or '-'} · {row.start_ts:%H:%M:%S}"
+    row.flag_key: f"{row.score:.2f} · {RULE_NAMES.get(row.rule, row.rule)} · shopper {row.shopper_id} · "
+    f"{row.zone or '-'} · {row.start_ts:%H:%M:%S}"
     for row in flags.itertuples()
 }
 key = st.selectbox("Review a flag", list(labels), format_func=labels.get, key="flag_pick")
 flag = flags.set_index("flag_key").loc[key]
-st.subheader(f"{RULES.get(flag['rule'], flag['rule'])}")
+st.subheader(RULE_NAMES.get(flag["rule"], flag["rule"]), help=f"Rule `{flag['rule']}`")
+st.caption(RULES.get(flag["rule"], ""))
 st.write(
     f"{flag['details']} — shopper {flag['shopper_id']}, {flag['start_ts']:%H:%M:%S}–{flag['end_ts']:%H:%M:%S}."
 )
@@ -117,17 +136,36 @@ if not shown:
         + ")."
     )
 
-with st.form("review"):
+OUTCOMES = {"new": "Leave open", "confirmed": "Confirm lead", "dismissed": "Dismiss"}
+
+
+def _text(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+if pd.notna(flag["reviewed_at"]):
+    who = _text(flag["reviewer"]) or "an unnamed reviewer"
+    st.info(
+        f"**Reviewed** {pd.Timestamp(flag['reviewed_at']):%d %b %Y %H:%M} by {who}: "
+        f"**{flag['review_state']}**" + (f" — “{_text(flag['review_note'])}”" if _text(flag["review_note"]) else "")
+    )
+# Every widget is keyed by the flag: after a save the next flag starts from its own stored review, never
+# from the previous flag's choices.
+with st.form(f"review::{key}"):
     st.markdown(f"**Review** (currently: {flag['review_state']})")
+    outcomes = list(OUTCOMES)
     state = st.radio(
         "Outcome",
-        ["confirmed", "dismissed", "new"],
+        outcomes,
+        index=outcomes.index(flag["review_state"]) if flag["review_state"] in outcomes else 0,
         horizontal=True,
-        key="review_state",
-        format_func={"confirmed": "Confirm lead", "dismissed": "Dismiss", "new": "Reopen"}.get,
+        key=f"review_state::{key}",
+        format_func=OUTCOMES.get,
     )
-    note = st.text_area("Note", value=flag["review_note"] or "", key="review_note", max_chars=2000)
-    reviewer = st.text_input("Reviewer", value=flag["reviewer"] or "", key="reviewer_name", max_chars=100)
+    note = st.text_area("Note", value=_text(flag["review_note"]), key=f"review_note::{key}", max_chars=2000)
+    reviewer = st.text_input(
+        "Reviewer", value=_text(flag["reviewer"]), key=f"reviewer_name::{key}", max_chars=100
+    )
     if st.form_submit_button("Save review", type="primary"):
         data.set_flag_review(ctx.db, key, state, note.strip(), reviewer.strip())
         st.session_state["flag_saved"] = f"Saved: flag marked {state}."

@@ -19,27 +19,34 @@ before = data.kpis(ctx.db, *data.previous_period(ctx.start, ctx.end))
 had_before = before.visitors > 0
 
 
-def delta(a: float | None, b: float | None, fmt) -> str | None:
-    return None if not had_before or a is None or b is None else fmt(a - b)
+def delta(a: float | None, b: float | None, fmt) -> dict:
+    return ui.delta(a, b, fmt) if had_before else {"delta": None}
 
 
 cols = st.columns(6)
-cols[0].metric("Visitors", f"{now.visitors:,}", delta(now.visitors, before.visitors, lambda d: f"{d:+,}"))
+cols[0].metric("Visitors", f"{now.visitors:,}", **delta(now.visitors, before.visitors, lambda d: f"{d:+,}"))
 cols[1].metric(
     "Median time in store",
     ui.minutes(now.median_time_in_store_s),
-    delta(now.median_time_in_store_s, before.median_time_in_store_s, lambda d: f"{d / 60:+.1f} min"),
+    **delta(now.median_time_in_store_s, before.median_time_in_store_s, lambda d: f"{d / 60:+.1f} min"),
 )
-cols[2].metric(
-    "Reached checkout",
-    ui.percent(now.checkout_share),
-    delta(now.checkout_share, before.checkout_share, lambda d: f"{d * 100:+.1f} pp"),
-    help="Share of visitors (staff excluded) with a visit to a till zone.",
-)
+if now.has_checkout:
+    cols[2].metric(
+        "Reached checkout",
+        ui.percent(now.checkout_share),
+        **delta(now.checkout_share, before.checkout_share, lambda d: f"{d * 100:+.1f} pp"),
+        help="Share of visitors (staff excluded) with a visit to a till zone.",
+    )
+else:
+    cols[2].metric(
+        "Reached checkout",
+        "no checkout zone",
+        help="This store has no zone of kind *checkout*: draw one around the tills on **Store setup**.",
+    )
 cols[3].metric(
     "Conversion",
     ui.percent(now.conversion, 1),
-    delta(now.conversion, before.conversion, lambda d: f"{d * 100:+.1f} pp"),
+    **delta(now.conversion, before.conversion, lambda d: f"{d * 100:+.1f} pp"),
     help="Sales transactions / visitors. Shows – until sales are imported (`python -m pipeline import-sales`).",
 )
 cols[4].metric(

@@ -64,6 +64,9 @@ CHECKOUT_SHARE = """
         FROM shoppers
         """
 
+# Number of checkout (till) zones in the analysed store.
+TILL_ZONE_COUNT = "SELECT count(*) FROM zones WHERE is_till"
+
 # Summed sales transactions and visitors of the period's days.
 SALES_TRANSACTIONS_AND_VISITORS = (
     "SELECT sum(transactions), sum(visitors) FROM conversion_daily WHERE day >= ?::DATE AND day < ?::DATE"

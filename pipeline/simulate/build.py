@@ -196,7 +196,7 @@ def build_demo(db_path: str | Path, shoppers: int = 400, seed: int = 7, analyse:
             # gets fresh ids (1..N on a new file: the scripts' own numbering, kept in the ground truth).
             ids = dict(zip(span.index, shoppers_db.next_shopper_ids(conn, len(span))))
             if any(k != v for k, v in ids.items()):
-                raise RuntimeError(f"{db_path}: shopper id sequence not fresh; the demo must be written to a new file")
+                raise RuntimeError(f"{db_path}: shopper id sequence not fresh; write the demo to a new file")
             sql.save_store_config(conn, yaml_text)
             sql.write_simulated_store(conn, config.name, json.dumps({"simulated": True, "seed": seed,
                                       "shoppers": shoppers}), cameras, shopper_rows, trajectory, track_points)  # fmt: skip

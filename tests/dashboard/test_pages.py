@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
+from dashboard import data
 from tests.dashboard.dashboard_testkit import APP, query
 
 PAGES = ["overview", "heatmap", "sections", "paths", "queues", "flags", "footage", "store_setup", "reports"]
@@ -136,9 +138,9 @@ def test_flags_listed_by_score_with_lead_wording(demo_db):
 def test_confirm_a_flag_persists_the_review(demo_db):
     at = open_page("flags")
     key = at.selectbox(key="flag_pick").value
-    at.radio(key="review_state").set_value("confirmed")
-    at.text_area(key="review_note").input("seen on camera, passed to the manager")
-    at.text_input(key="reviewer_name").input("ana")
+    at.radio(key=f"review_state::{key}").set_value("confirmed")
+    at.text_area(key=f"review_note::{key}").input("seen on camera, passed to the manager")
+    at.text_input(key=f"reviewer_name::{key}").input("ana")
     next(b for b in at.button if b.label == "Save review").click().run()
     assert not at.exception
     assert query(demo_db, "SELECT state, note, reviewer FROM flag_reviews WHERE flag_key = ?", [key]) == [
@@ -148,6 +150,38 @@ def test_confirm_a_flag_persists_the_review(demo_db):
     assert key not in at.selectbox(key="flag_pick").options  # the 'new' queue no longer lists it
     at.multiselect(key="flag_states").set_value(["confirmed"]).run()
     assert at.selectbox(key="flag_pick").value == key
+
+
+def test_review_form_follows_the_selected_flag(demo_db):
+    """After a review the next flag's form starts from that flag's own stored review (it kept the previous
+    flag's outcome, note and reviewer: one click reviewed the wrong flag); a saved review is shown again."""
+    at = open_page("flags")
+    first = at.selectbox(key="flag_pick").value
+    at.radio(key=f"review_state::{first}").set_value("dismissed")
+    at.text_area(key=f"review_note::{first}").input("a member of the public waiting for a friend")
+    at.text_input(key=f"reviewer_name::{first}").input("ana")
+    next(b for b in at.button if b.label == "Save review").click().run()
+    assert not at.exception
+    second = at.selectbox(key="flag_pick").value
+    assert second != first
+    assert at.radio(key=f"review_state::{second}").value == "new"
+    assert at.text_area(key=f"review_note::{second}").value == ""
+    assert at.text_input(key=f"reviewer_name::{second}").value == ""
+
+    at.multiselect(key="flag_states").set_value(["dismissed"]).run()
+    assert at.selectbox(key="flag_pick").value == first
+    assert at.radio(key=f"review_state::{first}").value == "dismissed"
+    assert at.text_area(key=f"review_note::{first}").value == "a member of the public waiting for a friend"
+    assert at.text_input(key=f"reviewer_name::{first}").value == "ana"
+    assert any("by ana" in i.value and "waiting for a friend" in i.value for i in at.info)
+
+
+def test_flags_speak_a_store_managers_words(demo_db):
+    """Rule names on screen are words (the technical name stays in the tooltip and the CSV)."""
+    at = open_page("flags")
+    rules = set(at.dataframe[0].value["rule"])
+    assert rules and not rules & {"long_dwell", "repeated_returns", "checkout_bypass", "pose_concealment"}
+    assert "long_dwell" not in at.selectbox(key="flag_pick").format_func(at.selectbox(key="flag_pick").value)
 
 
 def test_mark_a_flagged_shopper_as_staff(demo_db):
@@ -190,3 +224,82 @@ def test_empty_database_explains_what_to_do(campus_db):
     assert "No analytics in this database yet" in at.info[0].value
     at.switch_page("dashboard/pages/footage.py").run()
     assert "2,048 MB" in at.get("file_uploader")[0].proto.label
+
+
+def test_a_change_that_rounds_to_zero_has_no_arrow(demo_db):
+    """The day after the demo day, with the same figures, reads "no change" (it showed a green "↑ +0.0 min")."""
+    query(demo_db, "INSERT INTO store_metrics SELECT * REPLACE (day + 1 AS day) FROM store_metrics")
+    data.bump(demo_db)
+    at = open_page()
+    (day,) = query(demo_db, "SELECT max(day) FROM store_metrics")[0]
+    at.sidebar.date_input[0].set_value((day, day)).run()
+    for label in ("Visitors", "Median time in store"):
+        m = next(m for m in at.metric if m.label == label)
+        assert m.delta == "no change", (label, m.delta)
+        assert m.proto.direction == MetricProto.MetricDirection.NONE
+        assert m.proto.color == MetricProto.MetricColor.GRAY
+
+
+def test_checkout_share_says_when_the_store_has_no_checkout(demo_db):
+    query(demo_db, "UPDATE zones SET is_till = false")
+    data.bump(demo_db)
+    at = open_page()
+    assert metric(at, "Reached checkout") == "no checkout zone"
+
+
+def test_period_follows_new_data(demo_db):
+    """When newly analysed footage extends the data, the sidebar period moves to its last day (it stayed on
+    the old period)."""
+    at = open_page()
+    (day,) = query(demo_db, "SELECT max(hour)::DATE FROM store_hourly")[0]
+    assert at.sidebar.date_input[0].value == (day, day)
+    query(demo_db, "INSERT INTO store_hourly SELECT * REPLACE (hour + INTERVAL 2 DAY AS hour) FROM store_hourly")
+    data.bump(demo_db)  # what a finished processing job does
+    at.run()
+    assert at.sidebar.date_input[0].value == (day + timedelta(days=2), day + timedelta(days=2))
+
+
+def test_heatmap_survives_a_camera_without_image_size(demo_db, data_dir):
+    """A camera with no footage yet has no image size (NULL): the heatmap drew it with a TypeError."""
+    from datetime import datetime
+
+    from dashboard import setup
+
+    config = setup.upsert_camera(data.store_config(demo_db), "aaa-new", datetime(2026, 3, 1, 9), None, data_dir)
+    data.save_store_config(demo_db, config)
+    assert query(demo_db, "SELECT width, height FROM cameras WHERE name = 'aaa-new'") == [(None, None)]
+    at = open_page("heatmap")
+    camera = at.selectbox(key="heatmap_camera")
+    assert camera.value != "aaa-new"  # cameras with footage come first
+    camera.set_value("aaa-new").run()
+    assert not at.exception, at.exception
+    assert any("No footage processed for this camera yet" in c.value for c in at.caption)
+
+
+def test_paths_flow_leaves_staff_areas_out_and_colours_zones_alike(demo_db):
+    import json
+
+    at = open_page("paths")
+    sankey = json.loads(charts(at)[0].proto.spec)["data"][0]
+    labels = sankey["node"]["label"]
+    assert labels and not {"Staff room", "Stockroom"} & set(labels)
+    colour = dict(zip(labels, sankey["node"]["color"]))
+    at.switch_page("dashboard/pages/sections.py").run()
+    bars = json.loads(charts(at)[0].proto.spec)["data"][0]
+    for zone, bar_colour in zip(bars["x"], bars["marker"]["color"]):
+        if zone in colour:
+            assert colour[zone] == bar_colour, zone
+
+
+def test_footage_on_the_demo_store_adds_a_real_camera(demo_db):
+    at = open_page("footage")
+    assert any("simulated demo store" in i.value for i in at.info)
+    assert not at.get("file_uploader")  # the simulated cameras take no footage
+    at.text_input(key="new_camera_name").input("front door")
+    at.date_input(key="new_camera_day").set_value(date(2026, 11, 20))
+    next(b for b in at.button if b.label == "Add camera").click().run()
+    assert not at.exception, at.exception
+    assert any("Camera 'front door' added" in s.value for s in at.success)
+    assert at.get("file_uploader")
+    (text,) = query(demo_db, "SELECT yaml FROM store_config")[0]
+    assert "front door" in text and "2026-11-20T09:00:00" in text

@@ -122,3 +122,48 @@ def test_remove_last_camera_is_refused(tmp_path):
     config = setup.new_store("S", 10, 10, tmp_path)
     with pytest.raises(ConfigError, match="at least one camera"):
         setup.remove_camera(config, "camera-1", tmp_path)
+
+
+def test_new_store_database_from_the_dashboard(demo_db, data_dir):
+    """Store setup creates data/<name>.duckdb with the new store and switches the sidebar to it; renaming
+    its placeholder camera leaves no ghost camera row; Footage asks for the real filming date."""
+    at = setup_page()
+    at.text_input(key="new_db_name").input("Corner Shop")
+    next(b for b in at.button if b.label == "Create store database").click().run()
+    assert not at.exception, at.exception
+    new_db = str((data_dir / "corner-shop.duckdb").resolve())
+    assert at.sidebar.selectbox(key="db").value == new_db
+    assert at.sidebar.caption[-1].value == "Store: Corner Shop"
+    assert any("Corner Shop" in s.value and "created" in s.value for s in at.success)
+    assert query(demo_db, "SELECT count(*) FROM videos")[0][0] > 0  # the demo is untouched
+
+    at.selectbox(key="camera_pick").set_value("camera-1").run()
+    at.text_input(key="cam_name::camera-1").input("front").run()
+    at.button(key="save_camera").click().run()
+    assert not at.exception, at.exception
+    assert query(new_db, "SELECT name FROM cameras") == [("front",)]
+
+    next(b for b in at.button if b.label == "Create store database").click().run()  # same name again
+    assert any("already exists" in e.value for e in at.error)
+
+
+def test_the_tab_stays_open_after_a_save(campus_db):
+    """Only the open tab runs (the page is faster), and a save keeps the user on it (it jumped to Cameras)."""
+    at = setup_page("Zones")
+    at.text_input(key="zone_name::+ New zone").input("Promo")
+    at.text_area(key="zone_points::+ New zone").input("1, 1\n4, 1\n4, 3")
+    at.button(key="save_zone").click().run()
+    assert any("Zone 'Promo' saved" in s.value for s in at.success)
+    keys = {w.key for w in at.selectbox}
+    assert "zone_pick" in keys and "camera_pick" not in keys
+
+
+def test_zones_are_drawn_with_their_names_in_distinct_colours(campus_db):
+    import json
+
+    at = setup_page("Zones")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [t["text"][0] for t in spec["data"] if t.get("mode") == "text"]
+    assert sorted(names) == ["Left", "Right", "Till"]
+    colours = {t["name"]: t["line"]["color"] for t in spec["data"] if t.get("mode") == "lines" and "name" in t}
+    assert len(set(colours.values())) == len(colours) == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import pkgutil
 import sys
@@ -39,8 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def show_pipeline_logs() -> None:
+    """Print the pipeline's INFO messages (chosen input size, embedder) as plain lines on stderr."""
+    logger = logging.getLogger("pipeline")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    show_pipeline_logs()
     try:
         return int(args._run(args) or 0)
     except (UserError, ValueError) as exc:

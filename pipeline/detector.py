@@ -7,6 +7,7 @@ offline: no auto-install of packages, no settings sync, no weight downloads.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import shutil
@@ -166,8 +167,7 @@ class YoloDetector:
         if not 1 <= tiles <= 4:
             raise ValueError(f"tiles must be in [1, 4] (a tiles x tiles grid), but got {tiles}")
         self.tiles = tiles
-        if not 32 <= imgsz <= 4096:
-            raise ValueError(f"imgsz must be in [32, 4096], but got {imgsz}")
+        _check_imgsz(imgsz)
         if not 0.0 <= conf <= 1.0:
             raise ValueError(f"conf must be in [0, 1], but got {conf}")
         self.weights = resolve_weights(weights)
@@ -191,6 +191,19 @@ class YoloDetector:
         if not persons:
             raise WeightsError(f"{self.weights} has no 'person' class (classes: {dict(names)})")
         self.person_class = int(persons[0])
+
+    def with_imgsz(self, imgsz: int) -> YoloDetector:
+        """This detector (same loaded model) running at input size ``imgsz``.
+
+        Exports use dynamic input shapes, so one loaded model serves every size.
+
+        Raises:
+            ValueError: ``imgsz`` outside [32, 4096].
+        """
+        _check_imgsz(imgsz)
+        other = copy.copy(self)
+        other.imgsz = imgsz
+        return other
 
     def __call__(self, image: np.ndarray) -> Detections:
         """Detect people in one (H, W, 3) BGR frame."""
@@ -283,6 +296,11 @@ def merge_overlapping(dets: Detections, iou: float = 0.6, containment: float = 0
             later = np.arange(n) > i
             keep[later & suppress[i]] = False
     return dets[np.sort(order[keep])]
+
+
+def _check_imgsz(imgsz: int) -> None:
+    if isinstance(imgsz, bool) or not isinstance(imgsz, int) or not 32 <= imgsz <= 4096:
+        raise ValueError(f"imgsz must be an integer in [32, 4096], but got {imgsz!r}")
 
 
 def default_device() -> str:

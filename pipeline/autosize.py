@@ -1,0 +1,136 @@
+"""Detector input size chosen from the footage (``--imgsz auto``, the default).
+
+A person detector finds people reliably only above a certain height *in the model's input*: a 50 px
+person in a 768 px frame is 83 px tall at ``imgsz`` 1280 but 62 px at 960. The right size therefore
+depends on the camera (mounting height, resolution, distance), not on a fixed number:
+
+1. :func:`probe_heights` runs the detector at the largest size (:data:`MAX_IMGSZ`) on a few frames spread
+   over the first :data:`PROBE_SECONDS` of the video and collects the heights of the confident people;
+2. :func:`choose_imgsz` (pure) takes the small people's height (the :data:`SMALL_QUANTILE` quantile) and
+   picks the smallest size in :data:`SIZE_STEPS` at which that height reaches :data:`MIN_MODEL_HEIGHT`
+   input pixels, capped at :data:`MAX_IMGSZ`.
+
+:data:`MIN_MODEL_HEIGHT` and :data:`MAX_IMGSZ` are properties of the detector, measured by
+``benchmarks/autosize.py`` on real footage downscaled so that the same people appear at many heights
+(see docs/benchmarks.md): detection recall rises with the person's height in input pixels and levels
+off above :data:`MIN_MODEL_HEIGHT`; sizes above :data:`MAX_IMGSZ` did not add recall.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.video import VideoInfo, read_frames
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+SIZE_STEPS = (640, 800, 960, 1120, 1280)
+MIN_IMGSZ = SIZE_STEPS[0]
+MAX_IMGSZ = SIZE_STEPS[-1]
+MIN_MODEL_HEIGHT = 96.0  # input pixels at which recall levels off (benchmarks/autosize.py)
+SMALL_QUANTILE = 0.1  # "the small people": the 10 % smallest confident detections
+PROBE_SECONDS = 8.0
+PROBE_FRAMES = 8
+PROBE_CONF = 0.35  # confident people only: a stray low-score box must not drive the size up
+MIN_PEOPLE = 3  # fewer confident boxes than this in the probe: nothing to measure
+
+
+@dataclass(frozen=True)
+class SizeChoice:
+    """The input size picked for one video, and why.
+
+    Attributes:
+        imgsz: detector input size (longest side, pixels).
+        n_people: confident person boxes seen by the probe.
+        small_height: the small people's height in source pixels (``None`` when too few were seen).
+        note: one line for logs and the dashboard.
+    """
+
+    imgsz: int
+    n_people: int
+    small_height: float | None
+    note: str
+
+
+def choose_imgsz(heights: npt.ArrayLike, long_side: int) -> SizeChoice:
+    """The smallest size in :data:`SIZE_STEPS` at which the small people are at least
+    :data:`MIN_MODEL_HEIGHT` input pixels tall.
+
+    Args:
+        heights: confident person box heights in source pixels (any order).
+        long_side: the frame's longest side in pixels (the detector scales it to ``imgsz``).
+
+    Returns:
+        :data:`MAX_IMGSZ` when fewer than :data:`MIN_PEOPLE` people were seen (no evidence: favour recall).
+
+    Raises:
+        ValueError: ``long_side`` < 1.
+    """
+    if long_side < 1:
+        raise ValueError(f"long_side must be >= 1, but got {long_side}")
+    h = np.asarray(heights, np.float64)
+    h = h[np.isfinite(h) & (h > 0)]
+    if len(h) < MIN_PEOPLE:
+        return SizeChoice(
+            MAX_IMGSZ, len(h), None,
+            f"imgsz {MAX_IMGSZ}: only {len(h)} confident people in the first {PROBE_SECONDS:g} s, "
+            "so the largest size is used",
+        )
+    small = float(np.quantile(h, SMALL_QUANTILE))
+    needed = MIN_MODEL_HEIGHT * long_side / small
+    imgsz = next((s for s in SIZE_STEPS if s >= needed), MAX_IMGSZ)
+    capped = " (capped: larger sizes did not add recall)" if needed > MAX_IMGSZ else ""
+    return SizeChoice(
+        imgsz, len(h), small,
+        f"imgsz {imgsz}{capped}: the smallest people are {small:.0f} px tall in a {long_side} px frame "
+        f"({len(h)} people in the first {PROBE_SECONDS:g} s); {imgsz} makes them "
+        f"{small * imgsz / long_side:.0f} px for the detector (>= {MIN_MODEL_HEIGHT:.0f} wanted)",
+    )
+
+
+def probe_frames(info: VideoInfo, fps_override: float | None = None) -> list[np.ndarray]:
+    """Up to :data:`PROBE_FRAMES` frames spread evenly over the first :data:`PROBE_SECONDS`."""
+    seconds = PROBE_SECONDS
+    if info.duration is not None and math.isfinite(info.duration) and info.duration > 0:
+        seconds = min(seconds, info.duration)
+    every = max(seconds / PROBE_FRAMES, 1e-6)
+    images, next_t = [], 0.0
+    for frame in read_frames(info.path, fps_override=fps_override, info=info):
+        if frame.timestamp > seconds or len(images) >= PROBE_FRAMES:
+            break
+        if frame.timestamp + 1e-9 >= next_t:
+            images.append(frame.image)
+            next_t += every
+    return images
+
+
+def probe_heights(images: list[np.ndarray], detector) -> npt.NDArray[np.float64]:
+    """Heights (source pixels) of the people ``detector`` finds with score >= :data:`PROBE_CONF` at
+    :data:`MAX_IMGSZ`.
+
+    Args:
+        detector: a :class:`~pipeline.detector.YoloDetector` (any size; probed at :data:`MAX_IMGSZ`).
+    """
+    if not images:
+        return np.zeros(0)
+    big = detector.with_imgsz(MAX_IMGSZ)
+    heights = []
+    for dets in big.detect_batch(images):
+        keep = dets.confidence >= PROBE_CONF
+        heights.append(dets.xyxy[keep, 3] - dets.xyxy[keep, 1])
+    return np.concatenate(heights).astype(np.float64)
+
+
+def auto_imgsz(info: VideoInfo, detector, fps_override: float | None = None) -> SizeChoice:
+    """Probe ``info``'s video and choose its input size (logged)."""
+    heights = probe_heights(probe_frames(info, fps_override), detector)
+    choice = choose_imgsz(heights, max(info.width, info.height))
+    log.info("%s: %s", Path(info.path).name, choice.note)
+    return choice

@@ -1,0 +1,69 @@
+"""``--imgsz auto``: the pure size rule, and the probe on real footage with the real detector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.conftest import require_shared
+
+from pipeline.autosize import MAX_IMGSZ, MIN_MODEL_HEIGHT, SIZE_STEPS, auto_imgsz, choose_imgsz
+from pipeline.track_video import TrackSettings
+
+
+@pytest.mark.parametrize(
+    ("heights", "long_side", "expected"),
+    [
+        ([], 640, MAX_IMGSZ),  # nobody seen: no evidence, favour recall
+        ([200, 210], 640, MAX_IMGSZ),  # too few people to measure
+        ([200, 220, 250, 300], 640, SIZE_STEPS[0]),  # big people: the smallest size is enough
+        ([60, 70, 80, 90, 100], 768, 1280),  # 40-100 px people in a 768 px frame need 1280
+        ([20, 25, 30, 35], 640, MAX_IMGSZ),  # tiny people: capped
+    ],
+)
+def test_choose_imgsz_table(heights: list[float], long_side: int, expected: int) -> None:
+    assert choose_imgsz(heights, long_side).imgsz == expected
+
+
+def test_choose_imgsz_is_the_smallest_size_reaching_the_height() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        heights = rng.uniform(20, 400, size=rng.integers(3, 30))
+        long_side = int(rng.integers(256, 2000))
+        choice = choose_imgsz(heights, long_side)
+        scale = choice.imgsz / long_side
+        assert choice.small_height is not None
+        if choice.imgsz < MAX_IMGSZ:
+            assert choice.small_height * scale >= MIN_MODEL_HEIGHT
+        smaller = [s for s in SIZE_STEPS if s < choice.imgsz]
+        if smaller:
+            assert choice.small_height * smaller[-1] / long_side < MIN_MODEL_HEIGHT
+        assert str(choice.imgsz) in choice.note
+
+
+def test_choose_imgsz_rejects_bad_frame_size() -> None:
+    with pytest.raises(ValueError, match="long_side"):
+        choose_imgsz([100, 100, 100], 0)
+
+
+@pytest.mark.parametrize("bad", [0, 31, 5000, "big", 1.5, True])
+def test_track_settings_reject_bad_imgsz(bad: object) -> None:
+    with pytest.raises(ValueError, match="imgsz"):
+        TrackSettings(imgsz=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_probe_picks_larger_size_for_small_people_on_real_footage() -> None:
+    """TUD-Campus (people 130-310 px in 640 px) needs a smaller input than a CAVIAR shop camera (35-65 px
+    in 384 px); each choice brings the measured small people to the wanted input height or hits the cap."""
+    from pipeline.detector import YoloDetector
+    from pipeline.video import probe
+
+    campus = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    shop = require_shared("data", "caviar", "OneLeaveShopReenter2front.mpg")
+    detector = YoloDetector(imgsz=MAX_IMGSZ, conf=0.1)
+    big, small = auto_imgsz(probe(campus), detector), auto_imgsz(probe(shop), detector)
+    assert big.imgsz < small.imgsz, (big.note, small.note)
+    for choice, info in ((big, probe(campus)), (small, probe(shop))):
+        assert choice.n_people >= 3, choice.note
+        reached = choice.small_height * choice.imgsz / max(info.width, info.height)
+        assert reached >= MIN_MODEL_HEIGHT or choice.imgsz == MAX_IMGSZ, choice.note

@@ -436,7 +436,8 @@ def _open_cv(path: Path) -> cv2.VideoCapture:
     if not cap.isOpened():
         cap.release()
         raise VideoError(
-            f"cannot read {path}: not a video FFmpeg can decode (supported: {', '.join(VIDEO_SUFFIXES)})"
+            f"cannot read {path}: not a video FFmpeg can decode, or damaged (an MP4/MOV cut short loses the "
+            f"index at its end); supported: {', '.join(VIDEO_SUFFIXES)}"
         )
     return cap
 

@@ -184,6 +184,44 @@ def test_truncated_avi_is_flagged_and_keeps_its_frames(tmp_path):
     assert (intact.frames_decoded, intact.truncated, intact.problem) == (71, False, None)
 
 
+def write_noise_video(path: Path, frames: int = 75, **options: str) -> Path:
+    """75 noise frames (25 fps) with PyAV's mpeg4 encoder; ``options`` go to the muxer."""
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w", options=options) as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for _ in range(frames):
+            image = rng.integers(0, 255, (120, 160, 3), np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "says"),
+    [
+        ("faststart.mp4", {"movflags": "faststart"}, "of the 75 the file states"),  # index before the data
+        ("clip.mkv", {}, "of the 3.0 s the file states"),  # Matroska states its duration up front
+    ],
+)
+def test_truncated_file_flagged_by_stated_count_or_duration(tmp_path, name, options, says):
+    full = write_noise_video(tmp_path / name, **options)
+    cut = tmp_path / f"cut-{name}"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.3)])
+    _, _, status = decode_all(cut)
+    assert status.truncated and 5 < status.frames_decoded < 30
+    assert says in status.problem
+    assert decode_all(full)[2].problem is None
+
+
+def test_mp4_cut_before_its_index_is_refused(tmp_path):
+    full = write_noise_video(tmp_path / "clip.mp4")  # the index (moov) is written at the end
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.3)])
+    with pytest.raises(VideoError, match=r"cannot read .*cut\.mp4.*cut short"):
+        probe(cut)
+
+
 def test_status_reaches_the_consumer_through_prefetch(tmp_path):
     full = write_mjpg_avi(tmp_path / "full.avi", frames=40)
     cut = tmp_path / "cut.avi"

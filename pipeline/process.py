@@ -1,13 +1,20 @@
 """Process a store: every camera's footage -> tracks -> DuckDB.
 
+Nothing stored is touched until every setting is checked and the models are loaded and have run once
+(:func:`check_settings`, :func:`load_checked`): a bad option leaves the database as it was.
+
 Writes are committed per batch of frames together with the video's progress, so an interrupted run
-(Ctrl-C, kill, crash) leaves only whole batches. A video left unfinished is restarted from scratch on
-the next run (its rows are deleted first), and a finished video with the same file and settings is
-skipped, so re-running ``process`` never duplicates rows.
+(Ctrl-C, kill, crash) leaves only whole batches. A re-processed video keeps its previous rows until its
+first batch, which replaces them in the same transaction (see :func:`pipeline.db.tracks.begin_video`);
+a failure marks it failed (or, before its first batch, leaves its previous results as they were). A
+video left unfinished is restarted from scratch on the next run, and a finished video with the same
+file and settings is skipped, so re-running ``process`` never duplicates rows. Re-running the same
+footage keeps every shopper id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -21,11 +28,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 
-from pipeline.config import CameraConfig, StoreConfig, config_to_dict
+from pipeline.config import CameraConfig, StoreConfig, dump_config
 from pipeline.db import tracks as db
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, UserError
 from pipeline.reid.assign import run_reid
 from pipeline.reid.settings import REID_MODES
 from pipeline.track_video import (
@@ -36,7 +42,7 @@ from pipeline.track_video import (
     load_components,
     track_video,
 )
-from pipeline.video import DecodeStatus, VideoInfo, probe
+from pipeline.video import DecodeStatus, VideoInfo, probe, sample_step
 
 BATCH_FRAMES = 100
 
@@ -118,6 +124,58 @@ def check_videos(config: StoreConfig) -> dict[str, VideoInfo]:
     return infos
 
 
+def check_settings(config: StoreConfig, settings: TrackSettings, infos: dict[str, VideoInfo]) -> None:
+    """What can be checked without models: frame sampling per video, and that every zone can be placed on
+    the floor (``analyse`` would refuse the stored config otherwise).
+
+    Raises:
+        ValueError: stride < 1 or sample_fps <= 0.
+        ConfigError: a zone that ``zones.geometry.build_zones`` refuses.
+    """
+    from zones.geometry import build_zones
+
+    for info in infos.values():
+        sample_step(info.fps, settings.stride, settings.sample_fps)
+    build_zones(config)
+
+
+def check_components(components: Components, info: VideoInfo) -> None:
+    """Run the detector and the embedder once on a black frame of ``info``'s size.
+
+    Some settings fail only when a model runs (a GPU that does not exist, a runtime that cannot execute
+    the model): this finds them before anything is written.
+
+    Raises:
+        UserError: the models cannot run with these settings.
+    """
+    image = np.zeros((max(info.height, 32), max(info.width, 32), 3), np.uint8)
+    try:
+        components.detector(image)
+        if components.embedder is not None:
+            components.embedder.embed(image, np.array([[0, 0, 16, 32]], np.float32))
+    except (UserError, ValueError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - runtimes fail in many ways; the message says which
+        raise UserError(f"the models cannot run with these settings: {type(exc).__name__}: {exc}") from exc
+
+
+def load_checked(settings: TrackSettings, info: VideoInfo) -> Components:
+    """Load the models named by ``settings`` and run them once (:func:`check_components`).
+
+    Raises:
+        UserError: missing or corrupt weights, or models that cannot run here.
+        ValueError: an out-of-range setting or unknown name.
+    """
+    try:
+        components = load_components(settings)
+    except (UserError, ValueError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. a torch RuntimeError for a device that does not exist
+        raise UserError(f"cannot load the models: {type(exc).__name__}: {exc}") from exc
+    check_components(components, info)
+    return components
+
+
 def process_store(
     config: StoreConfig,
     conn: duckdb.DuckDBPyConnection,
@@ -150,13 +208,10 @@ def process_store(
     if reid_mode not in REID_MODES:
         raise ValueError(f"unknown reid mode {reid_mode!r}; valid modes: {', '.join(REID_MODES)}")
     infos = check_videos(config)
-    with db.transaction(conn):
-        db.save_store_config(conn, yaml.safe_dump(config_to_dict(config), sort_keys=False))
-        for cam in config.cameras:
-            db.upsert_camera(conn, cam.name, cam.homography, infos[cam.name].width, infos[cam.name].height)
-    run_id = db.start_run(conn, config.name, str(config.source) if config.source else None, settings.as_dict())
-    outcomes: dict[str, VideoOutcome] = {}
-    tasks: list[VideoTask] = []
+    check_settings(config, settings, infos)
+    # Plan (reads only), then load and try the models, and only then write.
+    todo: list[tuple[CameraConfig, VideoInfo, str]] = []
+    skipped: dict[str, int] = {}
     for cam in config.cameras:
         info = infos[cam.name]
         sha = file_sha256(info.path)
@@ -165,8 +220,28 @@ def process_store(
             not force and existing is not None and existing["status"] == "done"
             and existing["sha256"] == sha and existing["settings"] == settings.as_dict()
         ):
-            outcomes[cam.name] = VideoOutcome(cam.name, existing["video_id"], "skipped", 0, 0)
-            continue
+            skipped[cam.name] = existing["video_id"]
+        else:
+            todo.append((cam, info, sha))
+    loaded = None
+    if todo:
+        if isinstance(components, Components):
+            check_components(components, todo[0][1])
+            loaded = components
+        else:
+            # With worker processes this is a check only (each worker loads its own), but a bad option
+            # must fail here, before the database is written.
+            loaded = components()
+            check_components(loaded, todo[0][1])
+
+    with db.transaction(conn):
+        db.save_store_config(conn, dump_config(config))
+        for cam in config.cameras:
+            db.upsert_camera(conn, cam.name, cam.homography, infos[cam.name].width, infos[cam.name].height)
+    run_id = db.start_run(conn, config.name, str(config.source) if config.source else None, settings.as_dict())
+    outcomes = {name: VideoOutcome(name, video_id, "skipped", 0, 0) for name, video_id in skipped.items()}
+    tasks = []
+    for cam, info, sha in todo:
         video_id = db.begin_video(
             conn, camera=cam.name, path=str(info.path), sha256=sha, fps=info.fps, n_frames=info.n_frames,
             start_time=cam.start_time, run_id=run_id, settings=settings.as_dict(),
@@ -174,23 +249,34 @@ def process_store(
         tasks.append(VideoTask(video_id, cam, info, settings, batch_frames, progress))
     if tasks:
         if workers == 1 or len(tasks) == 1:
-            loaded = components if isinstance(components, Components) else components()
             messages = (msg for task in tasks for msg in video_messages(task, loaded))
         else:
             messages = _parallel_messages(tasks, workers)
         by_camera = {t.camera.name: t for t in tasks}
-        for msg in messages:
-            task = by_camera[msg.camera]
-            outcome = _write_message(conn, task, msg)
-            if outcome is not None:
-                outcomes[msg.camera] = outcome
-            if on_progress:
-                # info.n_frames is an estimate: once done, the decoded count is both progress and total.
-                total = task.info.n_frames if outcome is None else msg.frames_done
-                on_progress(msg.camera, msg.frames_done, total)
+        try:
+            for msg in messages:
+                task = by_camera[msg.camera]
+                outcome = _write_message(conn, task, msg)
+                if outcome is not None:
+                    outcomes[msg.camera] = outcome
+                if on_progress:
+                    # info.n_frames is an estimate: once done, the decoded count is both progress and total.
+                    total = task.info.n_frames if outcome is None else msg.frames_done
+                    on_progress(msg.camera, msg.frames_done, total)
+        except BaseException as exc:
+            _mark_unfinished(conn, [t for t in tasks if t.camera.name not in outcomes], exc)
+            raise
     run_reid(conn, config.reid, mode=reid_mode)
     db.finish_run(conn, run_id)
     return [outcomes[cam.name] for cam in config.cameras]
+
+
+def _mark_unfinished(conn: duckdb.DuckDBPyConnection, tasks: list[VideoTask], exc: BaseException) -> None:
+    """Mark the videos a failed run did not finish (best effort: the original error is what matters)."""
+    reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    for task in tasks:
+        with contextlib.suppress(Exception):  # e.g. the connection itself broke
+            db.mark_failed(conn, task.video_id, reason)
 
 
 @dataclass(frozen=True)

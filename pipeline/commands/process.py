@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.commands._outputs import output_file
 from pipeline.commands.track import add_tracking_arguments, settings_from_args
 from pipeline.config import load_config
 from pipeline.db import connect
-from pipeline.process import BATCH_FRAMES, check_videos, process_store
+from pipeline.process import BATCH_FRAMES, check_settings, check_videos, load_checked, process_store
 from pipeline.reid.settings import REID_MODES
-from pipeline.track_video import load_components
 
 NAME = "process"
 HELP = "Process every camera of a store config into a DuckDB database (resumable, no duplicates)."
@@ -37,13 +37,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Everything that can fail is checked before the database is created or touched: config, options,
+    # videos, the database path, and (unless the database may already hold everything) the models.
     config = load_config(args.config)
     settings = settings_from_args(args)
-    check_videos(config)  # fail on a bad file before creating or touching the database
-    conn = connect(args.db)
+    if args.batch_frames < 1:
+        raise ValueError(f"--batch-frames must be >= 1, but got {args.batch_frames}")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, but got {args.workers}")
+    infos = check_videos(config)
+    check_settings(config, settings, infos)
+    db_path = output_file(args.db, "--db")
+    first = next(iter(infos.values()))
+    components = None if db_path.exists() else load_checked(settings, first)
+    conn = connect(db_path)
     try:
         outcomes = process_store(
-            config, conn, settings, lambda: load_components(settings), force=args.force,
+            config, conn, settings, components or (lambda: load_checked(settings, first)), force=args.force,
             batch_frames=args.batch_frames, workers=args.workers, reid_mode=args.reid_mode,
         )
     finally:

@@ -24,6 +24,7 @@ def merge_part(conn: duckdb.DuckDBPyConnection, part: Path) -> int:
             ).fetchall()
             for (video_id,) in stale:
                 delete_video_rows(conn, video_id)
+                conn.execute("DELETE FROM replaced_tracklets WHERE video_id = ?", [video_id])
                 conn.execute("DELETE FROM videos WHERE video_id = ?", [video_id])
             conn.execute("INSERT OR REPLACE INTO cameras SELECT * FROM part.cameras")
             conn.execute(

@@ -2,6 +2,11 @@
 
 Every multi-statement write runs in one transaction, so readers and interrupted runs never see a
 half-written batch.
+
+Re-processing a video never loses its previous results before new ones exist: :func:`begin_video` changes
+nothing stored for a known video; its old rows are replaced inside the transaction of its first batch
+(:func:`write_batch`), which also saves the old tracks' shopper ids (``replaced_tracklets``) for
+:func:`finish_video` to give back to the same tracks.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ CHUNK_COLUMNS = ["track_id", "chunk", "t_start", "t_end", "first_frame", "last_f
 POINT_PART_JOIN = """LEFT JOIN tracklet_parts q ON q.video_id = p.video_id AND q.track_id = p.track_id
              AND p.frame BETWEEN q.first_frame AND q.last_frame"""
 POINT_SHOPPER = "coalesce(q.shopper_id, t.shopper_id)"
+
+PART_COLUMNS = ["video_id", "track_id", "part", "first_frame", "last_frame", "shopper_id"]
 
 TRACK_POINT_COLUMNS = [
     "video_id", "camera", "frame", "t_sec", "ts", "track_id", "x1", "y1", "x2", "y2", "score",
@@ -94,6 +101,15 @@ def delete_video_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
     )
 
 
+# New file hash, frame count, run and settings of a known video being re-processed, applied with its first
+# batch. A TEMP table: it belongs to the connection that began the video, and a crash forgets it (nothing
+# was changed yet).
+_PENDING_DDL = """CREATE TEMP TABLE IF NOT EXISTS pending_videos (
+    video_id INTEGER PRIMARY KEY, sha256 VARCHAR, fps DOUBLE, n_frames INTEGER, start_time TIMESTAMP,
+    run_id INTEGER, settings VARCHAR
+)"""
+
+
 def begin_video(
     conn: duckdb.DuckDBPyConnection,
     *,
@@ -106,35 +122,121 @@ def begin_video(
     run_id: int,
     settings: dict,
 ) -> int:
-    """Register a video for (re)processing: old rows of it are deleted, status = 'processing'."""
+    """Register a video for (re)processing and return its id; nothing stored is changed yet.
+
+    A new video gets a row with status 'processing'. A known one (done, failed or interrupted) keeps its
+    rows and status until its first batch (:func:`write_batch`), which replaces them in one transaction,
+    so a failure before then leaves its previous results intact (:func:`mark_failed`).
+    """
     with transaction(conn):
         existing = find_video(conn, camera, path)
-        if existing is not None:
-            video_id = existing["video_id"]
-            delete_video_rows(conn, video_id)
-            conn.execute(
-                "UPDATE videos SET sha256 = ?, fps = ?, n_frames = ?, start_time = ?, status = 'processing', "
-                "frames_done = 0, run_id = ?, settings = ?, error = NULL WHERE video_id = ?",
-                [sha256, fps, n_frames, start_time, run_id, json.dumps(settings), video_id],
-            )
-        else:
-            video_id = conn.execute(
+        if existing is None:
+            return conn.execute(
                 "INSERT INTO videos (camera, path, sha256, fps, n_frames, start_time, status, run_id, settings) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'processing', ?, ?) RETURNING video_id",
                 [camera, path, sha256, fps, n_frames, start_time, run_id, json.dumps(settings)],
             ).fetchone()[0]
+        video_id = existing["video_id"]
+        conn.execute(_PENDING_DDL)
+        conn.execute(
+            "INSERT OR REPLACE INTO pending_videos VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [video_id, sha256, fps, n_frames, start_time, run_id, json.dumps(settings)],
+        )
     return video_id
+
+
+def _take_pending(conn: duckdb.DuckDBPyConnection, video_id: int) -> tuple | None:
+    """The pending re-processing values of ``video_id`` (removed), or ``None``."""
+    conn.execute(_PENDING_DDL)
+    row = conn.execute(
+        "SELECT sha256, fps, n_frames, start_time, run_id, settings FROM pending_videos WHERE video_id = ?",
+        [video_id],
+    ).fetchone()
+    if row is not None:
+        conn.execute("DELETE FROM pending_videos WHERE video_id = ?", [video_id])
+    return row
+
+
+def _replace_old_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
+    """First batch of a re-processed video (inside its transaction): save the old tracks' shopper ids,
+    delete the old rows, apply the new file hash / settings."""
+    pending = _take_pending(conn, video_id)
+    if pending is None:
+        return
+    has_tracks = conn.execute("SELECT count(*) FROM tracklets WHERE video_id = ?", [video_id]).fetchone()[0]
+    if has_tracks:  # else keep what an earlier, interrupted re-run saved
+        conn.execute("DELETE FROM replaced_tracklets WHERE video_id = ?", [video_id])
+        conn.execute(
+            """
+            INSERT INTO replaced_tracklets
+            SELECT t.video_id, t.track_id, coalesce(q.first_frame, t.first_frame), coalesce(q.last_frame, t.last_frame),
+                   coalesce(q.shopper_id, t.shopper_id), coalesce(s.is_staff, false), s.staff_source
+            FROM tracklets t
+            LEFT JOIN tracklet_parts q ON q.video_id = t.video_id AND q.track_id = t.track_id
+            LEFT JOIN shoppers s ON s.shopper_id = coalesce(q.shopper_id, t.shopper_id)
+            WHERE t.video_id = ? AND coalesce(q.shopper_id, t.shopper_id) IS NOT NULL
+            """,
+            [video_id],
+        )
+    delete_video_rows(conn, video_id)
+    sha256, fps, n_frames, start_time, run_id, settings = pending
+    conn.execute(
+        "UPDATE videos SET sha256 = ?, fps = ?, n_frames = ?, start_time = ?, status = 'processing', "
+        "frames_done = 0, run_id = ?, settings = ?, error = NULL WHERE video_id = ?",
+        [sha256, fps, n_frames, start_time, run_id, settings, video_id],
+    )
 
 
 def write_batch(
     conn: duckdb.DuckDBPyConnection, video_id: int, points: pd.DataFrame, frames_done: int
 ) -> None:
-    """Insert one batch of track points and advance the video's progress, atomically."""
+    """Insert one batch of track points and advance the video's progress, atomically (the first batch of
+    a re-processed video also replaces its old rows, see :func:`begin_video`)."""
     with transaction(conn):
+        _replace_old_rows(conn, video_id)
         if len(points):
             frame = points[TRACK_POINT_COLUMNS]  # noqa: F841 - referenced by name in SQL
             conn.execute("INSERT INTO track_points SELECT * FROM frame")
         conn.execute("UPDATE videos SET frames_done = ? WHERE video_id = ?", [frames_done, video_id])
+
+
+def _shopper_ids(conn: duckdb.DuckDBPyConnection, video_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shopper id per new track of ``video_id``, and the split parts to restore.
+
+    A track takes the saved id (``replaced_tracklets``) of the old track with its track id whose frames
+    overlap it most; when it spans exactly the old track's split parts, the parts come back too (same
+    footage and settings give the same tracks). Other tracks get fresh ids, in track order.
+
+    Returns:
+        ``(ids, parts)``: columns track_id, shopper_id; and ``PART_COLUMNS`` rows of ``tracklet_parts``.
+    """
+    new = conn.execute(
+        "SELECT track_id, first_frame, last_frame FROM tracklets WHERE video_id = ? ORDER BY track_id", [video_id]
+    ).fetchall()
+    old: dict[int, list[tuple[int, int, int]]] = {}
+    for tid, first, last, sid in conn.execute(
+        "SELECT track_id, first_frame, last_frame, shopper_id FROM replaced_tracklets WHERE video_id = ? "
+        "ORDER BY track_id, first_frame",
+        [video_id],
+    ).fetchall():
+        old.setdefault(tid, []).append((first, last, sid))
+    ids: dict[int, int] = {}
+    parts = []
+    for tid, first, last in new:
+        saved = old.get(tid, [])
+        if len(saved) > 1 and saved[0][0] == first and saved[-1][1] == last:
+            parts += [(video_id, tid, k, f, la, sid) for k, (f, la, sid) in enumerate(saved)]
+        overlaps = [(min(last, la) - max(first, f) + 1, -f, sid) for f, la, sid in saved]
+        if overlaps and max(overlaps)[0] > 0:
+            ids[tid] = max(overlaps)[2]
+    missing = [tid for tid, _, _ in new if tid not in ids]
+    if missing:
+        fresh = conn.execute("SELECT nextval('shopper_id_seq') FROM range(?)", [len(missing)]).fetchall()
+        ids.update({tid: int(r[0]) for tid, r in zip(missing, fresh)})
+    return (
+        pd.DataFrame({"track_id": list(ids), "shopper_id": list(ids.values())}, dtype="int64"),
+        pd.DataFrame(parts, columns=PART_COLUMNS, dtype="int64"),
+    )
 
 
 def finish_video(
@@ -186,23 +288,38 @@ def finish_video(
                 "n_embedded, embedding::REAL[] FROM chunk_df",
                 [video_id],
             )
+        ids, parts = _shopper_ids(conn, video_id)
+        conn.register("new_shopper_ids", ids)
+        conn.register("restored_parts", parts)
+        try:
+            conn.execute(
+                "UPDATE tracklets SET shopper_id = i.shopper_id FROM new_shopper_ids i "
+                "WHERE tracklets.video_id = ? AND tracklets.track_id = i.track_id",
+                [video_id],
+            )
+            conn.execute("DELETE FROM tracklet_parts WHERE video_id = ?", [video_id])
+            conn.execute(f"INSERT INTO tracklet_parts SELECT {', '.join(PART_COLUMNS)} FROM restored_parts")
+        finally:
+            conn.unregister("new_shopper_ids")
+            conn.unregister("restored_parts")
+        write_trajectory(conn, video_id)
+        # Shoppers new to the table (an id still used by another video's track is there already), with the
+        # staff flags their ids had before re-processing.
         conn.execute(
             """
-            UPDATE tracklets SET shopper_id = s.new_id
-            FROM (SELECT track_id, nextval('shopper_id_seq') AS new_id FROM tracklets
-                  WHERE video_id = ? ORDER BY track_id) s
-            WHERE tracklets.video_id = ? AND tracklets.track_id = s.track_id
+            INSERT INTO shoppers (shopper_id, first_ts, last_ts, is_staff, staff_source)
+            SELECT tr.shopper_id, min(tr.ts), max(tr.ts), coalesce(bool_or(r.is_staff), false), max(r.staff_source)
+            FROM trajectory tr
+            LEFT JOIN replaced_tracklets r ON r.video_id = tr.video_id AND r.shopper_id = tr.shopper_id
+            WHERE tr.video_id = ? AND tr.shopper_id NOT IN (SELECT shopper_id FROM shoppers)
+            GROUP BY tr.shopper_id
             """,
-            [video_id, video_id],
-        )
-        conn.execute(
-            "INSERT INTO shoppers (shopper_id, first_ts, last_ts) "
-            "SELECT shopper_id, first_ts, last_ts FROM tracklets WHERE video_id = ?",
             [video_id],
         )
-        write_trajectory(conn, video_id)
+        conn.execute("DELETE FROM replaced_tracklets WHERE video_id = ?", [video_id])
         conn.execute(
-            "UPDATE videos SET status = 'done', frames_done = ? WHERE video_id = ?", [frames_done, video_id]
+            "UPDATE videos SET status = 'done', frames_done = ?, error = NULL WHERE video_id = ?",
+            [frames_done, video_id],
         )
 
 
@@ -234,7 +351,21 @@ def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = Non
 
 
 def mark_failed(conn: duckdb.DuckDBPyConnection, video_id: int, error: str) -> None:
-    conn.execute("UPDATE videos SET status = 'failed', error = ? WHERE video_id = ?", [error, video_id])
+    """Record that processing ``video_id`` failed.
+
+    A video whose old rows were not replaced yet (the failure came before its first batch) keeps them and
+    its status, with the error noted; otherwise its status becomes 'failed'.
+    """
+    with transaction(conn):
+        pending = _take_pending(conn, video_id)
+        status = conn.execute("SELECT status FROM videos WHERE video_id = ?", [video_id]).fetchone()
+        if pending is not None and status is not None and status[0] == "done":
+            conn.execute(
+                "UPDATE videos SET error = ? WHERE video_id = ?",
+                [f"re-processing failed, previous results kept: {error}", video_id],
+            )
+        else:
+            conn.execute("UPDATE videos SET status = 'failed', error = ? WHERE video_id = ?", [error, video_id])
 
 
 def mark_incomplete(conn: duckdb.DuckDBPyConnection, video_id: int, warning: str) -> None:

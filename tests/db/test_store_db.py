@@ -134,8 +134,8 @@ def test_ctrl_c_keeps_whole_batches_and_rerun_restarts_cleanly(tmp_path, store, 
     conn = connect(tmp_path / "s.duckdb")
     with pytest.raises(KeyboardInterrupt):
         process_store(load_config(store), conn, SETTINGS, components, progress=False, on_progress=interrupt, batch_frames=5)
-    status, frames_done = conn.execute("SELECT status, frames_done FROM videos").fetchone()
-    assert status == "processing" and 0 < frames_done < 71
+    status, frames_done, error = conn.execute("SELECT status, frames_done, error FROM videos").fetchone()
+    assert (status, error) == ("failed", "interrupted") and 0 < frames_done < 71
     check_consistent(conn)
     assert conn.execute("SELECT count(*) FROM track_points").fetchone()[0] > 0
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import auth, ui
 
-st.set_page_config(page_title="Shopper ReID", page_icon=":material/storefront:", layout="wide")
+st.set_page_config(page_title="Shopper ReID", page_icon=ui.PAGE_ICON, layout="wide")
 
 if not auth.require_viewer():
     st.stop()

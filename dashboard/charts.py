@@ -480,15 +480,15 @@ def queue_lengths(minutes: pd.DataFrame) -> go.Figure:
 
 
 def queue_waits(hourly: pd.DataFrame) -> go.Figure:
-    """Median and p90 wait per hour per checkout (``queue_hourly``)."""
+    """Typical (median) and long (p90) wait per hour per checkout (``queue_hourly``)."""
     if hourly.empty:
         return _empty("Wait time", "No queue waits in this period")
     fig = go.Figure()
     for checkout, group in hourly.groupby("checkout", sort=True):
-        fig.add_trace(go.Bar(x=group["hour"], y=group["wait_p50_s"] / 60, name=f"{checkout} median"))
+        fig.add_trace(go.Bar(x=group["hour"], y=group["wait_p50_s"] / 60, name=f"{checkout}: typical wait"))
         fig.add_trace(
             go.Scatter(
-                x=group["hour"], y=group["wait_p90_s"] / 60, name=f"{checkout} p90", mode="lines+markers"
+                x=group["hour"], y=group["wait_p90_s"] / 60, name=f"{checkout}: 9 in 10 wait less", mode="lines+markers"
             )
         )
     fig.update_layout(

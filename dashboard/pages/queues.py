@@ -25,8 +25,12 @@ st.dataframe(
         "hour": st.column_config.DatetimeColumn("Hour", format="DD MMM HH:00"),
         "waits": "Waits",
         "served": "Served",
-        "wait_p50_s": st.column_config.NumberColumn("Median wait (s)", format="%.0f"),
-        "wait_p90_s": st.column_config.NumberColumn("p90 wait (s)", format="%.0f"),
+        "wait_p50_s": st.column_config.NumberColumn(
+            "Typical wait (s)", format="%.0f", help="Half of the waits were shorter (median, wait_p50_s)."
+        ),
+        "wait_p90_s": st.column_config.NumberColumn(
+            "Long wait (s)", format="%.0f", help="9 in 10 waits were shorter than this (p90, wait_p90_s)."
+        ),
         "mean_length": st.column_config.NumberColumn("Mean queue", format="%.1f"),
         "max_shoppers": "Max in queue",
     },

@@ -42,16 +42,26 @@ with right:
             "zone": "Section",
             "visitors": "Visitors",
             "visits": "Visits",
-            "entry_rate": st.column_config.NumberColumn("Entry rate", format="percent"),
-            "dwell_mean_s": st.column_config.NumberColumn("Mean dwell (s)", format="%.0f"),
-            "dwell_median_s": st.column_config.NumberColumn("Median dwell (s)", format="%.0f"),
-            "dwell_p90_s": st.column_config.NumberColumn("p90 dwell (s)", format="%.0f"),
-            "bounce_rate": st.column_config.NumberColumn("Bounce rate", format="percent"),
+            "entry_rate": st.column_config.NumberColumn(
+                "Entry rate", format="percent", help="Share of the store's visitors who came into this section."
+            ),
+            "dwell_mean_s": st.column_config.NumberColumn(
+                "Average stay (s)", format="%.0f", help="Mean time per visit (dwell_mean_s)."
+            ),
+            "dwell_median_s": st.column_config.NumberColumn(
+                "Typical stay (s)", format="%.0f", help="Half of the visits were shorter (median, dwell_median_s)."
+            ),
+            "dwell_p90_s": st.column_config.NumberColumn(
+                "Long stay (s)", format="%.0f", help="9 in 10 visits were shorter than this (p90, dwell_p90_s)."
+            ),
+            "bounce_rate": st.column_config.NumberColumn(
+                "Bounce rate", format="percent", help="Share of visits shorter than the store's bounce time."
+            ),
         },
     )
     if sections["days"].max() > 1 if len(sections) else False:
         st.caption(
-            "Several days: medians and p90 are per-day figures, so they are shown for one-day periods only."
+            "Several days: typical and long stays are per-day figures, so they are shown for one-day periods only."
         )
 value = st.radio("Matrix value", ["visitors", "visits"], horizontal=True, key="matrix_value")
 st.plotly_chart(

@@ -303,3 +303,25 @@ def test_footage_on_the_demo_store_adds_a_real_camera(demo_db):
     assert at.get("file_uploader")
     (text,) = query(demo_db, "SELECT yaml FROM store_config")[0]
     assert "front door" in text and "2026-11-20T09:00:00" in text
+
+
+@pytest.mark.parametrize(("page", "jargon"), [("sections", "p90"), ("queues", "p90"), ("heatmap", "shopper-min")])
+def test_no_jargon_on_screen(demo_db, page, jargon):
+    """Column and axis titles use a store manager's words; the technical name is only in tooltips."""
+    import json
+
+    at = open_page(page)
+    labels = [
+        col.get("label", "")
+        for df in at.dataframe
+        for col in json.loads(df.proto.columns or "{}").values()
+    ]
+    layouts = [json.loads(c.proto.spec)["layout"] for c in charts(at)]
+    titles = json.dumps([[lay.get("title"), lay.get("xaxis", {}).get("title"), lay.get("yaxis", {}).get("title")]
+                         for lay in layouts])  # fmt: skip
+    traces = json.dumps([
+        [t.get("name"), t.get("colorbar")] for c in charts(at) for t in json.loads(c.proto.spec)["data"]
+    ])  # fmt: skip
+    for text in [*labels, titles, traces]:
+        assert jargon not in str(text).lower()
+    assert "u (px)" not in json.dumps(layouts)

@@ -259,3 +259,76 @@ def test_sqlite_file_behind_the_header_check_makes_no_download(tmp_path):
     with pytest.raises(duckdb.Error, match="not found") as info:
         duckdb.connect(str(path), config=NO_EXTENSIONS)
     assert "http" not in str(info.value).lower()
+
+
+def counts(conn) -> dict[str, int]:
+    tables = ("track_points", "tracklets", "tracklet_chunks", "tracklet_parts", "trajectory", "shoppers")
+    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def identities(conn) -> list[tuple]:
+    """(track, frame range, shopper, staff flag) of every track and split part."""
+    return conn.execute(
+        """
+        SELECT t.track_id, coalesce(q.first_frame, t.first_frame), coalesce(q.shopper_id, t.shopper_id),
+               s.is_staff, s.staff_source
+        FROM tracklets t LEFT JOIN tracklet_parts q USING (video_id, track_id)
+        JOIN shoppers s ON s.shopper_id = coalesce(q.shopper_id, t.shopper_id)
+        ORDER BY ALL
+        """
+    ).fetchall()
+
+
+def test_reprocessing_keeps_shopper_ids_and_staff_flags(tmp_path, store, components):
+    conn = connect(tmp_path / "s.duckdb")
+    process_store(load_config(store), conn, SETTINGS, components, progress=False, batch_frames=5)
+    first_id = conn.execute("SELECT min(shopper_id) FROM shoppers").fetchone()[0]
+    conn.execute("UPDATE shoppers SET is_staff = true, staff_source = 'manual' WHERE shopper_id = ?", [first_id])
+    before, sizes = identities(conn), counts(conn)
+    assert len(before) > 3
+
+    # Interrupted after its first batch (old rows replaced), then finished: the ids come back all the same.
+    def interrupt(camera, done, total):
+        if done >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        process_store(
+            load_config(store), conn, SETTINGS, components, force=True, progress=False, on_progress=interrupt,
+            batch_frames=5,
+        )
+    assert conn.execute("SELECT status FROM videos").fetchone()[0] == "failed"
+    process_store(load_config(store), conn, SETTINGS, components, progress=False, batch_frames=5)
+    assert identities(conn) == before and counts(conn) == sizes
+    assert conn.execute("SELECT count(*) FROM replaced_tracklets").fetchone()[0] == 0
+    process_store(load_config(store), conn, SETTINGS, components, force=True, progress=False)
+    assert identities(conn) == before and counts(conn) == sizes
+    conn.close()
+
+
+def test_failure_before_the_first_batch_keeps_previous_results(tmp_path, store, components):
+    from pipeline.db import tracks as db
+    from pipeline.process import VideoTask, check_videos, process_video
+
+    config = load_config(store)
+    conn = connect(tmp_path / "s.duckdb")
+    process_store(config, conn, SETTINGS, components, progress=False, batch_frames=5)
+    sizes, before = counts(conn), identities(conn)
+    info = check_videos(config)["campus"]
+    video_id = db.begin_video(
+        conn, camera="campus", path=str(info.path), sha256="other", fps=info.fps, n_frames=info.n_frames,
+        start_time=config.cameras[0].start_time, run_id=1, settings={"changed": True},
+    )
+
+    def fail(frame):
+        raise RuntimeError("decoder fell over")
+
+    with pytest.raises(RuntimeError):
+        process_video(conn, VideoTask(video_id, config.cameras[0], info, SETTINGS, 5, False), components, fail)
+    db.mark_failed(conn, video_id, "decoder fell over")
+    assert counts(conn) == sizes and identities(conn) == before
+    status, sha, error = conn.execute("SELECT status, sha256, error FROM videos").fetchone()
+    assert status == "done" and sha != "other"
+    assert error == "re-processing failed, previous results kept: decoder fell over"
+    check_consistent(conn)
+    conn.close()

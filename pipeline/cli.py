@@ -1,9 +1,9 @@
 """``python -m pipeline COMMAND ...``: one module per command in ``pipeline/commands/``.
 
 Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
-Errors that users can fix (bad input files, bad config, out-of-range options) are raised as
-:class:`UserError` (or the subclasses in ``pipeline.errors``) or ``ValueError`` and printed as one clear
-line, without a traceback (set ``SHOPPER_DEBUG=1`` to see it).
+Errors that users can fix (bad input files, bad config, out-of-range options, unwritable outputs) are raised
+as :class:`UserError` (or the subclasses in ``pipeline.errors``), ``ValueError`` or ``OSError`` and printed as
+one ``error:`` line with exit code 2, without a traceback (set ``SHOPPER_DEBUG=1`` to see it).
 """
 
 from __future__ import annotations
@@ -50,16 +50,22 @@ def show_pipeline_logs() -> None:
         logger.setLevel(logging.INFO)
 
 
+def one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (some libraries' messages span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     show_pipeline_logs()
     try:
         return int(args._run(args) or 0)
-    except (UserError, ValueError) as exc:
-        # Argument checks raise ValueError naming the value and its range (STYLE §4): a user error here.
+    except (UserError, ValueError, OSError) as exc:
+        # Argument checks raise ValueError naming the value and its range (STYLE §4), and a file that cannot
+        # be read or written raises OSError naming it: user errors here.
         if os.environ.get("SHOPPER_DEBUG"):
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: committed work is kept; run the same command again to finish", file=sys.stderr)

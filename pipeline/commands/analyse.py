@@ -17,18 +17,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
-
     import zones
-    from pipeline.config import config_to_dict, load_config
+    from pipeline.config import dump_config, load_config
     from pipeline.db import analytics as sql
+    from zones.geometry import build_zones
     from zones.store_db import open_store  # imported here: the CLI loads every command module
 
     config = load_config(args.config, check_files=False) if args.config else None
+    if config is not None:
+        build_zones(config)  # refuse it before it replaces the stored config
     conn = open_store(args.db)
     try:
         if config is not None:
-            sql.save_store_config(conn, yaml.safe_dump(config_to_dict(config), sort_keys=False))
+            sql.save_store_config(conn, dump_config(config))
         s = zones.analyse(conn, config)
     finally:
         conn.close()

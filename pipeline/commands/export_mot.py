@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.commands._outputs import output_file
 from pipeline.db import connect
 from pipeline.db import tracks as db
 from pipeline.errors import UserError
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    output_file(args.out, "--out")
     conn = connect(args.db, read_only=True)
     try:
         cameras = db.camera_names(conn)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import yaml
-
-from pipeline.config import config_to_dict, load_config
+from pipeline.config import dump_config, load_config
 from pipeline.db import connect
 from pipeline.db.merge import merge_part
 from pipeline.db.tracks import save_store_config
@@ -42,10 +40,14 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"cannot merge {part} into itself")
         connect(part, read_only=True).close()  # missing file or other schema version -> clear error
     config = load_config(args.config, check_files=False) if args.config else None
+    if config is not None:
+        from zones.geometry import build_zones
+
+        build_zones(config)  # refuse it before it replaces the stored config
     conn = connect(args.db)
     try:
         if config is not None:
-            save_store_config(conn, yaml.safe_dump(config_to_dict(config), sort_keys=False))
+            save_store_config(conn, dump_config(config))
         for part in parts:
             print(f"{part}: {merge_part(conn, part)} video(s) merged")
         summary = run_reid(conn, config.reid if config else None, mode=args.reid_mode)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from pipeline.commands._outputs import output_dir
 from pipeline.errors import UserError
 
 NAME = "report"
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from zones.store_db import open_store  # imported here: the CLI loads every command module
 
     start, end = _time(args.start, "--start"), _time(args.end, "--end")
+    output_dir(args.out, "--out")
     conn = open_store(args.db)
     try:
         paths = write_reports(conn, args.out, start, end, args.zone)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.autosize import AUTO
+from pipeline.commands._outputs import output_file
 from pipeline.detector import BACKENDS, DEFAULT_CONF
 from pipeline.mot_io import write_mot
 from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings, load_components, track_video
@@ -74,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    output_file(args.out, "--out")  # before tracking, not after it
     probe(args.video)  # fail on a bad file before loading any model
     components = load_components(settings)
     rows = []

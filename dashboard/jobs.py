@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.uploads import StoredUpload
+from dashboard.uploads import StoredUpload, discard_processed
 from pipeline.config import CameraConfig, StoreConfig
 from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import tracks as db
@@ -231,6 +231,7 @@ class JobManager:
                         continue
                     if _already_done(cur, task.upload.sha256):
                         task.status = SKIPPED
+                        discard_processed(task.upload)  # retention: see dashboard.uploads.KEEP_ENV
                         continue
                     if components is None:
                         task.status = LOADING  # the first load of the model takes seconds: say so
@@ -278,6 +279,7 @@ class JobManager:
             return
         task.frames_done = frames
         task.status, task.finished_at = DONE, time.monotonic()
+        discard_processed(task.upload)  # retention: see dashboard.uploads.KEEP_ENV
 
 
 def _already_done(cur: duckdb.DuckDBPyConnection, sha256: str) -> bool:

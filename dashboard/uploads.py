@@ -9,6 +9,7 @@ the hash is what the Footage page checks against processed videos so a file is n
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 import unicodedata
@@ -20,6 +21,9 @@ from pipeline.errors import UserError, VideoError
 from pipeline.video import VIDEO_SUFFIXES, VideoInfo, probe
 
 MAX_NAME_CHARS = 80
+# Retention of raw uploads: deleted once processed unless this is set to 1 (issue 13, privacy). Kept
+# footage lets the dashboard show blurred evidence frames; deleted footage cannot leak.
+KEEP_ENV = "SHOPPER_KEEP_UPLOADS"
 _CHUNK = 1 << 20
 
 
@@ -129,3 +133,16 @@ def store_upload(
         part.unlink(missing_ok=True)
         raise
     return StoredUpload(final, name, sha, size, probe(final))
+
+
+def keep_uploads() -> bool:
+    """Whether raw uploads are kept after processing (``SHOPPER_KEEP_UPLOADS=1``); default: deleted."""
+    return os.environ.get(KEEP_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def discard_processed(upload: StoredUpload) -> bool:
+    """Delete a processed upload's video file unless :func:`keep_uploads`; whether it was deleted."""
+    if keep_uploads():
+        return False
+    upload.path.unlink(missing_ok=True)
+    return True

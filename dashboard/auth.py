@@ -393,4 +393,10 @@ def main() -> int:  # pragma: no cover - interactive
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except (EOFError, KeyboardInterrupt):  # no terminal and nothing on stdin, or Ctrl-C
+        import sys
+
+        print("error: no password given", file=sys.stderr)
+        raise SystemExit(2) from None

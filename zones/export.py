@@ -2,7 +2,9 @@
 
 Unit suffixes: ``_s`` seconds, ``_m`` metres, ``_mps`` metres per second, ``_frac`` a fraction 0-1,
 ``_ratio`` observed / threshold, ``_shoppers`` a count of people. Times are store-local ISO 8601
-(``2026-11-20T14:03:07.250``), dates ``YYYY-MM-DD``.
+(``2026-11-20T14:03:07.250``), dates ``YYYY-MM-DD``. Text cells that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a leading apostrophe; numbers are
+written as numbers.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ REPORTS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (``=HYPERLINK(...)`` in a zone name).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
@@ -57,6 +63,8 @@ def _cell(value: object) -> object:
         return "true" if value else "false"
     if isinstance(value, float):
         return "" if value != value else repr(round(value, 6))
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value  # shown as text, never evaluated (OWASP "CSV injection")
     return value
 
 

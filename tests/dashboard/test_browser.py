@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboard.auth import hash_password
 from tests.conftest import require_shared
 from tests.dashboard.dashboard_testkit import REPO, SCREENSHOTS, make_campus_db
 
@@ -34,6 +35,7 @@ CHROMIUM_ARGS = [
 ]
 PAGES = ["", "heatmap", "sections", "paths", "queues", "flags", "footage", "store_setup", "reports"]
 PROCESSING_TIMEOUT_S = 240
+PASSWORD = "browser test"
 
 pytestmark = pytest.mark.browser
 
@@ -68,26 +70,18 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path):
-    """``streamlit run streamlit_app.py`` on a fresh campus store database."""
+    """``python -m dashboard.server`` (what ``make run`` starts) on a fresh campus store database."""
     require_chromium()
     data_dir = tmp_path / "data"
     db = make_campus_db(data_dir / "campus.duckdb")
     port = free_port()
     env = dict(os.environ, SHOPPER_DATA_DIR=str(data_dir), SHOPPER_DB=str(db))
-    env.pop("SHOPPER_PASSWORD_HASH", None)
+    env["SHOPPER_PASSWORD_HASH"] = hash_password(PASSWORD, 1000)  # signs in at the front door first
+    env.pop("SHOPPER_REVIEWER_PASSWORD_HASH", None)
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
+        # The product's front door (`make run`): sign-in and security headers in front of Streamlit.
+        [sys.executable, "-m", "dashboard.server", "--port", str(port), "--address", "127.0.0.1"],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -139,8 +133,12 @@ def test_upload_process_view_and_download(server, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
         page.set_default_timeout(60_000)
 
-        page.goto(f"{url}/footage")
-        expect(page.get_by_text("Upload videos (up to 2,048 MB each")).to_be_visible()
+        csp_errors: list[str] = []
+        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(f"{url}/footage")  # the front door asks for the password, then goes on to the page
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Upload videos (up to 2,048 MB each")).to_be_visible(timeout=60_000)
         page.locator("input[type=file]").first.set_input_files(str(video))
         expect(page.get_by_text("_TUD-Campus.mp4")).to_be_visible()
         page.get_by_text("Processing settings").click()
@@ -177,6 +175,7 @@ def test_upload_process_view_and_download(server, tmp_path):
         target = tmp_path / "visits.csv"
         info.value.save_as(target)
         browser.close()
+    assert csp_errors == []  # the app works under the front door's Content-Security-Policy
 
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert tuple(rows[0]) == zones.export.REPORTS["visits"]

@@ -43,6 +43,7 @@ from pipeline.db import connect
 from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import shoppers as shoppers_db
 from pipeline.db import tracks as tracks_db
+from pipeline.db.connection import DatabaseLockedError
 from pipeline.errors import ConfigError, UserError
 from pipeline.reid.assign import run_reid
 
@@ -157,13 +158,11 @@ def _open(db: str) -> duckdb.DuckDBPyConnection:
         build_demo(db)
     try:
         return connect(db)
-    except UserError as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseBusyError(
-                f"{Path(db).name} is open in another program (for example a running `python -m pipeline` "
-                "command). Wait for it to finish, or pick another database in the sidebar."
-            ) from exc
-        raise
+    except DatabaseLockedError as exc:
+        raise DatabaseBusyError(
+            f"{Path(db).name} is open in another program (for example a running `python -m pipeline` "
+            "command). Wait for it to finish, or pick another database in the sidebar."
+        ) from exc
 
 
 def _df(db: str, sql: str, params: list[Any] | None = None) -> pd.DataFrame:

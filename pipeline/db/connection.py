@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import duckdb
@@ -111,6 +112,8 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     try:
         conn = duckdb.connect(str(path), read_only=read_only, config=NO_EXTENSIONS)
     except duckdb.Error as exc:
+        if "conflicting lock" in str(exc).lower():
+            raise DatabaseLockedError(_lock_message(path, str(exc))) from exc
         raise SchemaError(f"cannot open {path} as a DuckDB database: {_first_line(exc)}") from exc
     try:
         _check_ours(conn, path)
@@ -130,6 +133,25 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         conn.close()
         raise
     return conn
+
+
+class DatabaseLockedError(UserError):
+    """Another process (the dashboard, another command) has the database file open."""
+
+
+def _lock_message(path: Path, duckdb_message: str) -> str:
+    """Who holds ``path`` open, in words, from DuckDB's "Conflicting lock is held in ... (PID n)"."""
+    pid = re.search(r"PID (\d+)", duckdb_message)
+    try:
+        holder = Path(f"/proc/{pid.group(1)}/cmdline").read_bytes().replace(b"\0", b" ") if pid else b""
+    except OSError:
+        holder = b""
+    if b"streamlit" in holder or b"dashboard" in holder:
+        return (
+            f"{path} is open in the dashboard (`make run`): it keeps its database open while it runs. "
+            "Process footage from the dashboard's Footage page, or stop the dashboard and retry."
+        )
+    return f"{path} is open in another program (another Shopper ReID command?): wait for it to finish and retry."
 
 
 def _check_header(path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from dashboard.jobs import DONE, SKIPPED, JobManager, VideoTask, default_components
+from dashboard.jobs import DONE, FAILED, SKIPPED, JobManager, VideoTask, default_components
 from dashboard.uploads import store_upload
 from pipeline.track_video import TrackSettings
 from tests.conftest import require_shared
@@ -104,3 +104,35 @@ def test_footage_processed_into_the_demo_store(demo_db, data_dir):
     assert real > 0
     (total,) = query(demo_db, "SELECT count(*) FROM shoppers")[0]
     assert total >= simulated + real - 1  # the simulated store keeps its shoppers
+
+
+@pytest.mark.slow
+def test_failed_job_is_logged_and_shown_as_failed(campus_db, campus_upload, caplog):
+    """A failed video goes to the server log and reads "failed" on the Footage page, not a full progress bar;
+    the videos table speaks in words and shows the file name without the upload's hash prefix."""
+    import json
+    import logging
+
+    from dashboard import ui
+
+    campus_upload.path.write_bytes(b"\x00" * 4096)  # the stored file was damaged after upload
+    manager = ui.job_manager()
+    with caplog.at_level(logging.ERROR, logger="dashboard.jobs"):
+        job = manager.submit(
+            data.connection(campus_db), campus_db, data.store_config(campus_db), FAST,
+            [VideoTask(campus_upload, "campus", datetime(2026, 11, 20, 10))],
+        )  # fmt: skip
+        assert manager.wait(timeout=300)
+    assert job.status == FAILED and job.tasks[0].status == FAILED
+    assert any(r.name == "dashboard.jobs" and "failed" in r.getMessage() for r in caplog.records)
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("dashboard/pages/footage.py").run()
+    assert not at.exception, at.exception
+    assert any("TUD-Campus.mp4 → campus: failed" in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.get("progress")
+    (table,) = at.dataframe
+    assert list(table.value["file"]) == ["TUD-Campus.mp4"]
+    labels = [c.get("label") for c in json.loads(table.proto.columns).values()]
+    assert {"Camera", "File", "Status", "Problem"} <= set(labels)
+    assert "video_id" not in table.value.columns

@@ -167,3 +167,14 @@ def test_zones_are_drawn_with_their_names_in_distinct_colours(campus_db):
     assert sorted(names) == ["Left", "Right", "Till"]
     colours = {t["name"]: t["line"]["color"] for t in spec["data"] if t.get("mode") == "lines" and "name" in t}
     assert len(set(colours.values())) == len(colours) == 3
+
+
+def test_a_new_stores_camera_has_no_real_start_date_yet(tmp_path):
+    """The Footage page asks for the filming date instead of silently using the placeholder camera's 1 Jan
+    2026 (AppTest cannot upload a file, so the page's date field is covered by the browser test)."""
+    from datetime import datetime
+
+    config = setup.new_store("S", 10, 10, tmp_path)
+    assert setup.is_placeholder_start(config.cameras[0].start_time)
+    dated = setup.upsert_camera(config, "front", datetime(2026, 11, 20, 9), None, tmp_path, previous_name="camera-1")
+    assert not setup.is_placeholder_start(dated.camera("front").start_time)

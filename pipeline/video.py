@@ -244,6 +244,49 @@ def sample_step(fps: float, stride: int = 1, sample_fps: float | None = None) ->
     return stride
 
 
+def frame_at(
+    path: str | Path, index: int, timestamp: float | None = None, info: VideoInfo | None = None
+) -> npt.NDArray[np.uint8]:
+    """One frame as (H, W, 3) BGR uint8: the frame :func:`read_frames` yields with this ``index``.
+
+    Files with timestamps are sought to the key frame before the frame's time, then decoded forward: give
+    ``timestamp`` (the ``Frame.timestamp`` / stored ``t_sec``) for a variable frame rate file, else the
+    time is taken as ``index / fps``. Files without timestamps (raw ``.mpg`` streams) are decoded from the
+    start. (OpenCV's ``CAP_PROP_POS_FRAMES`` seek lands on a wrong frame for every index of a CAVIAR clip.)
+
+    Raises:
+        VideoError: the file cannot be read, or it ends before ``index``.
+        ValueError: ``index`` < 0.
+    """
+    if index < 0:
+        raise ValueError(f"index must be >= 0, but got {index}")
+    info = info or probe(path)
+    if info.backend == "pyav":
+        with _open_av(info.path) as container:
+            stream = container.streams.video[0]
+            if _has_timestamps(container) and stream.time_base:
+                first = _first_frame(container, stream)
+                if first is not None and first.pts is not None:
+                    target = index / info.fps if timestamp is None else timestamp
+                    return _seek_frame(container, stream, first.pts, target, info)
+    for frame in read_frames(info.path, start_frame=index, info=info):
+        return frame.image
+    raise VideoError(f"{info.path} ends before frame {index}")
+
+
+def _seek_frame(
+    container: _Container, stream: _Stream, first_pts: int, target: float, info: VideoInfo
+) -> npt.NDArray[np.uint8]:
+    """The first frame at or after ``target`` seconds from the first frame (within rounding)."""
+    tolerance = min(1e-3, 0.25 / info.fps)
+    container.seek(first_pts + int(target / stream.time_base), stream=stream, backward=True)
+    reformatter = VideoReformatter()
+    for frame in container.decode(stream):
+        if frame.pts is not None and float((frame.pts - first_pts) * frame.time_base) >= target - tolerance:
+            return reformatter.reformat(frame, format="bgr24").to_ndarray()
+    raise VideoError(f"{info.path} ends before {target:.3f} s")
+
+
 def expected_frames(
     info: VideoInfo, stride: int = 1, sample_fps: float | None = None, start_frame: int = 0
 ) -> int | None:

@@ -13,6 +13,7 @@ from pipeline.video import (
     DecodeStatus,
     _probe_opencv,
     expected_frames,
+    frame_at,
     prefetch,
     probe,
     read_frames,
@@ -274,6 +275,35 @@ def test_tud_campus_frames_match_opencv_pixel_for_pixel():
         n += 1
     cap.release()
     assert n == 8
+
+
+def test_frame_at_gives_the_frame_read_frames_yields(tmp_path):
+    path = write_vfr_video(tmp_path / "vfr.mp4")
+    frames = list(read_frames(path))
+    for frame in frames:  # by timestamp: exact on a variable frame rate too (seek + decode forward)
+        assert np.array_equal(frame_at(path, frame.index, frame.timestamp), frame.image), frame.index
+    cfr = write_video(tmp_path / "cfr.mp4", frames=12)
+    for frame in read_frames(cfr, stride=4):  # constant rate: the index is enough
+        assert np.array_equal(frame_at(cfr, frame.index), frame.image)
+    with pytest.raises(VideoError, match="ends before"):
+        frame_at(cfr, 12)
+    with pytest.raises(ValueError):
+        frame_at(cfr, -1)
+
+
+def test_frame_at_on_caviar_where_opencv_seeks_wrong():
+    path = require_shared("data", "caviar", "OneLeaveShop1front.mpg")
+    wanted = {0, 1, 150, 294}
+    expected = {f.index: f.image for f in read_frames(path) if f.index in wanted}
+    cap = cv2.VideoCapture(str(path))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 150)
+    assert not np.array_equal(cap.read()[1], expected[150])  # why frame_at exists
+    cap.release()
+    info = probe(path)
+    for index in sorted(wanted):
+        assert np.array_equal(frame_at(path, index, info=info), expected[index]), index
+    with pytest.raises(VideoError, match="ends before frame 295"):
+        frame_at(path, 295, info=info)
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.privacy import blur_people
+from pipeline.errors import VideoError
+from pipeline.video import frame_at
 
 THUMB_PAD = 0.35  # context around the shopper's box, as a share of its size
 THUMB_HEIGHT = 240
@@ -40,18 +42,14 @@ _found: OrderedDict[tuple[str, int, int], tuple[np.ndarray, list[np.ndarray | No
 
 
 def read_frame(path: str | Path | None, frame: int) -> npt.NDArray[np.uint8] | None:
-    """Frame ``frame`` (0-based) of a video as BGR, or ``None`` when the file or frame is unavailable."""
+    """Frame ``frame`` (0-based, as the pipeline numbered it) of a video as BGR, or ``None`` when the file
+    or frame is unavailable. (OpenCV's frame seek lands on a wrong frame in MPEG-1 ``.mpg`` clips.)"""
     if path is None or not Path(path).is_file():
         return None
-    cap = cv2.VideoCapture(str(path))
     try:
-        if not cap.isOpened():
-            return None
-        cap.set(cv2.CAP_PROP_POS_FRAMES, int(frame))
-        ok, image = cap.read()
-        return image if ok else None
-    finally:
-        cap.release()
+        return frame_at(path, int(frame))
+    except (VideoError, ValueError):
+        return None
 
 
 def _people(people: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray | None]]:

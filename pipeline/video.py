@@ -6,9 +6,11 @@ while decoding (a file cut short, packets that fail to decode) does not raise: i
 :class:`DecodeStatus` the caller passes to :func:`read_frames`, so the frames that could be decoded are
 kept and the caller decides how to mark the video.
 
-Why not OpenCV alone: ``cv2.VideoCapture`` trusts the container's frame count (an MPEG-1 ``.mpg``
-elementary stream reports 4 frames of 485, an AVI cut to 30 % still reports all of them) and gives no
-per-frame time that survives dropped frames or a variable frame rate.
+Why PyAV rather than OpenCV: ``cv2.VideoCapture`` reports the container's frame count as if it were
+true (an MPEG-1 ``.mpg`` elementary stream: 4 frames of 485; an AVI cut to 30 %: all 71), its frame seek
+lands on a wrong frame in MPEG-1 streams, and it hides whether the container has timestamps at all.
+PyAV gives each frame's presentation timestamp and the container's own flags. Single frames for display:
+:func:`frame_at`.
 """
 
 from __future__ import annotations

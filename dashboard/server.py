@@ -11,7 +11,7 @@ Streamlit's routes. :class:`Gate` is that middleware. It
 - lets only admins upload files (``/_stcore/upload_file``) and read ``/_stcore/metrics``;
 - drops websocket messages no browser of this product needs (``clear_cache``, ``set_run_on_save``,
   the ``debug_*`` ones), from everyone;
-- adds security headers (a CSP the app works under, X-Frame-Options, nosniff, no referrer) to
+- adds security headers (a CSP the app works under, X-Frame-Options, nosniff, same-origin referrer) to
   every response.
 
 Without any password configured the gate lets everyone in as admin (the sidebar says so). It binds
@@ -87,7 +87,8 @@ SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # Not "no-referrer": with it browsers send `Origin: null` on the sign-in form post, which looks cross-site.
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 

@@ -332,3 +332,24 @@ def test_failure_before_the_first_batch_keeps_previous_results(tmp_path, store, 
     assert error == "re-processing failed, previous results kept: decoder fell over"
     check_consistent(conn)
     conn.close()
+
+
+def test_reprocessing_keeps_cross_camera_shopper_ids(tmp_path, mot15, components):
+    # Two cameras on the same footage, joined by appearance: shoppers span both cameras, so when one
+    # camera's rows are replaced its shoppers live on through the other's tracks.
+    video = mot15 / "TUD-Campus" / "TUD-Campus.mp4"
+    path = tmp_path / "two.yaml"
+    cams = "".join(f"  - {{name: cam{i}, video: {video}, start_time: '2026-11-20T09:0{i}:00'}}\n" for i in (1, 2))
+    path.write_text(f"name: Two\ncameras:\n{cams}")
+    conn = connect(tmp_path / "s.duckdb")
+    process_store(load_config(path), conn, SETTINGS, components, progress=False, reid_mode="appearance")
+    shared = conn.execute(
+        "SELECT count(*) FROM (SELECT shopper_id FROM tracklets GROUP BY 1 HAVING count(DISTINCT camera) = 2)"
+    ).fetchone()[0]
+    assert shared > 0
+    before, sizes = sorted(map(tuple, conn.execute(
+        "SELECT camera, track_id, first_frame, shopper_id FROM tracklets").fetchall())), counts(conn)
+    process_store(load_config(path), conn, SETTINGS, components, force=True, progress=False, reid_mode="appearance")
+    after = sorted(map(tuple, conn.execute("SELECT camera, track_id, first_frame, shopper_id FROM tracklets").fetchall()))
+    assert after == before and counts(conn) == sizes
+    conn.close()

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from dashboard.jobs import DONE, FAILED, SKIPPED, JobManager, VideoTask, default_components
+from dashboard.jobs import DONE, FAILED, LOADING, SKIPPED, JobManager, VideoTask, default_components
 from dashboard.uploads import store_upload
 from pipeline.track_video import TrackSettings
 from tests.conftest import require_shared
@@ -94,10 +94,17 @@ def test_footage_processed_into_the_demo_store(demo_db, data_dir):
     config = setup.upsert_camera(data.store_config(demo_db), "campus", start, None, data_dir)
     data.save_store_config(demo_db, config)
     (simulated,) = query(demo_db, "SELECT count(*) FROM shoppers")[0]
-    manager = JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+    while_loading: list[str] = []
+
+    def components(settings):  # the real detector; records what the page shows while it loads
+        while_loading.extend(t.status for j in manager.jobs() for t in j.tasks)
+        return default_components(settings)
+
+    manager = JobManager(components, refresh=data.refresh_analytics, on_finished=data.bump)
     job = manager.submit(data.connection(demo_db), demo_db, config, FAST, [VideoTask(upload, "campus", start)])
     assert manager.wait(timeout=300)
     assert job.status == DONE, job.error
+    assert while_loading == [LOADING]  # "loading the detector", not "processing 0/71"
     (status,) = query(demo_db, "SELECT status FROM videos WHERE camera = 'campus'")[0]
     assert status == "done"
     (real,) = query(demo_db, "SELECT count(DISTINCT shopper_id) FROM trajectory WHERE camera = 'campus'")[0]

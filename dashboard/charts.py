@@ -476,7 +476,7 @@ def queue_lengths(minutes: pd.DataFrame) -> go.Figure:
         margin=_MARGIN,
         yaxis_title="shoppers",
     )
-    return fig
+    return time_axis(fig, minutes["minute"], pd.Timedelta(minutes=1))
 
 
 def queue_waits(hourly: pd.DataFrame) -> go.Figure:
@@ -508,10 +508,11 @@ def shopper_path(
     height: float | None,
     title: str,
     highlight: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
     """A shopper's floor path (``ts, x, y``) over the zones, coloured by time; the flagged stretch bold."""
     fig = go.Figure()
-    for trace in zone_outlines(zones):
+    for trace in zone_outlines(zones, colours):
         fig.add_trace(trace)
     if len(path):
         minutes = (path["ts"] - path["ts"].iloc[0]).dt.total_seconds() / 60
@@ -566,7 +567,9 @@ def shopper_path(
 
 
 def visit_timeline(
-    visits: pd.DataFrame, highlight: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    visits: pd.DataFrame,
+    highlight: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
     """A shopper's zone visits as bars on a time axis (``zone, start_ts, end_ts``)."""
     if visits.empty:
@@ -578,7 +581,7 @@ def visit_timeline(
                 x=[row.start_ts, row.end_ts],
                 y=[row.zone, row.zone],
                 mode="lines",
-                line={"width": 14, "color": "#1f77b4"},
+                line={"width": 14, "color": (colours or {}).get(row.zone, "#1f77b4")},
                 showlegend=False,
                 hovertemplate=f"{row.zone}: {row.dwell_s:.0f} s<extra></extra>",
             )

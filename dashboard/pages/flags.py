@@ -99,7 +99,8 @@ highlight = (pd.Timestamp(flag["start_ts"]), pd.Timestamp(flag["end_ts"]))
 plan = ctx.config.floor_plan if ctx.config else None
 left, right = st.columns(2)
 left.plotly_chart(
-    charts.visit_timeline(data.shopper_visits(ctx.db, flag["shopper_id"]), highlight), key="flag_timeline"
+    charts.visit_timeline(data.shopper_visits(ctx.db, flag["shopper_id"]), highlight, ui.zone_colours(ctx)),
+    key="flag_timeline",
 )
 right.plotly_chart(
     charts.shopper_path(
@@ -109,6 +110,7 @@ right.plotly_chart(
         plan.height if plan else None,
         f"Shopper {flag['shopper_id']}'s path",
         highlight,
+        ui.zone_colours(ctx),
     ),
     key="flag_path",
 )

@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from shapely.geometry import Polygon, box
@@ -20,6 +19,7 @@ from shapely.validation import explain_validity
 
 from pipeline.config import FloorPlan, StoreConfig, config_to_dict, parse_config, validate_homography
 from pipeline.errors import ConfigError
+from pipeline.store.calibration import fit_homography
 
 MIN_PAIRS = 4
 # A new store's first camera starts on this nominal date until the user sets one; the Footage page asks
@@ -90,21 +90,8 @@ def homography_from_pairs(pairs: npt.NDArray[np.float64]) -> tuple[npt.NDArray[n
         ConfigError: fewer than 4 pairs, points in a degenerate layout (3 on a line), or no solution.
     """
     pairs = np.asarray(pairs, np.float64).reshape(-1, 4)
-    if len(pairs) < MIN_PAIRS:
-        raise ConfigError(
-            f"calibration needs at least {MIN_PAIRS} image ↔ floor point pairs, but got {len(pairs)}"
-        )
-    image, floor = pairs[:, :2], pairs[:, 2:]
-    for pts, where in ((image, "image"), (floor, "floor")):
-        if np.linalg.matrix_rank(np.c_[pts, np.ones(len(pts))]) < 3:
-            raise ConfigError(f"calibration: the {where} points lie on one line; spread them over the floor")
-    h, _ = cv2.findHomography(image, floor, 0)
-    if h is None:
-        raise ConfigError("calibration: no homography fits these points; check that the pairs match")
-    h = validate_homography(h / h[2, 2], "calibration")
-    projected = np.c_[image, np.ones(len(image))] @ h.T
-    error = float(np.mean(np.linalg.norm(projected[:, :2] / projected[:, 2:3] - floor, axis=1)))
-    return h, error
+    h, errors = fit_homography(pairs[:, :2], pairs[:, 2:])
+    return h, float(np.mean(errors))
 
 
 def upsert_camera(

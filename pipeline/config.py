@@ -18,14 +18,14 @@ Example::
     reid:                                        # optional; all keys in pipeline/reid/settings.py
       max_walking_speed: 2.0                     # m/s a shopper can walk between cameras
 
-Every section is validated when the file is read (``analytics:`` and ``flags:`` by ``zones.rules``), so a
+Every section is validated when the file is read (``analytics:`` and ``flags:`` by ``pipeline.store.rules``), so a
 config that loads is one ``analyse`` accepts, except image-pixel zones on an uncalibrated camera (checked by
 ``process`` and ``analyse``, see :func:`_check_sections`). Every mistake raises
 :class:`~pipeline.errors.ConfigError` naming the file and the offending entry. YAML aliases (``*name``) are
 refused: a store config never needs them, and nested aliases can expand to billions of nodes.
 
-Importing this module loads neither DuckDB nor pandas: ``zones`` (which depends on this module) is imported
-only when a config is parsed.
+Importing this module, or parsing a config, loads neither DuckDB nor pandas: the geometry and settings
+checks live in :mod:`pipeline.store`, below this module and ``zones``.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ import yaml
 
 from pipeline.errors import ConfigError
 from pipeline.reid.settings import ReidConfig, parse_reid, reid_to_dict
+from pipeline.store.geometry import validate_homography, validate_polygon
+from pipeline.store.rules import ZONE_KINDS, parse_sections
 
-ZONE_KINDS = ("section", "entrance", "exit", "checkout", "high_value", "restricted", "staff_only")
 _TOP_KEYS = {"name", "cameras", "zones", "floor_plan", "analytics", "flags", "reid"}
 _CAMERA_KEYS = {"name", "video", "start_time", "fps", "homography"}
 _ZONE_KEYS = {"name", "kind", "polygon", "camera"}
@@ -97,27 +98,6 @@ class StoreConfig:
             if cam.name == name:
                 return cam
         raise ConfigError(f"unknown camera {name!r}; cameras: {', '.join(c.name for c in self.cameras)}")
-
-
-def validate_homography(matrix: Any, where: str = "homography") -> np.ndarray:
-    """Return ``matrix`` as a finite, invertible 3x3 float64 array.
-
-    Raises:
-        ConfigError: wrong shape, non-numeric, non-finite, or singular.
-    """
-    try:
-        h = np.asarray(matrix, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where} must be a 3x3 matrix of numbers ({exc})") from exc
-    if h.shape == (9,):
-        h = h.reshape(3, 3)
-    if h.shape != (3, 3):
-        raise ConfigError(f"{where} must be a 3x3 matrix, but got shape {h.shape}")
-    if not np.isfinite(h).all():
-        raise ConfigError(f"{where} contains NaN or infinite values")
-    if abs(np.linalg.det(h)) < 1e-12 or np.linalg.cond(h) > 1e12:
-        raise ConfigError(f"{where} is singular (not invertible): it cannot map image to floor")
-    return h
 
 
 def _parse_time(value: Any, where: str) -> datetime:
@@ -193,14 +173,12 @@ def _parse_zone(entry: Any, index: int, camera_names: set[str]) -> ZoneConfig:
     except (TypeError, ValueError, IndexError) as exc:
         raise ConfigError(f"{where}: polygon must be a list of [x, y] points ({exc})") from exc
     zone = ZoneConfig(name, tuple(kinds), polygon, camera)
-    from zones.geometry import validate_polygon  # lazy: zones.geometry imports this module's types
-
     validate_polygon(zone.polygon, where)
     return zone
 
 
 def _check_sections(config: StoreConfig) -> None:
-    """The ``analytics:`` and ``flags:`` checks ``analyse`` makes (``zones.rules``, the one place they live).
+    """The ``analytics:`` and ``flags:`` checks ``analyse`` makes (``pipeline.store.rules``, the one place).
 
     Placing image-pixel zones on the floor (``zones.geometry.build_zones``) is left to the commands that
     store or analyse a config: the dashboard builds a config step by step and may draw a zone on a camera
@@ -209,9 +187,7 @@ def _check_sections(config: StoreConfig) -> None:
     Raises:
         ConfigError: naming the key.
     """
-    from zones.rules import settings_from_config  # lazy: zones depends on this module, not vice versa
-
-    settings_from_config(config)
+    parse_sections(config.analytics, config.flags, {z.name: z.kinds for z in config.zones})
 
 
 def parse_config(raw: Any, base: Path, source: Path | None = None, check_files: bool = True) -> StoreConfig:

@@ -34,6 +34,7 @@ from pipeline.db import tracks as db
 from pipeline.errors import ConfigError, UserError
 from pipeline.reid.assign import run_reid
 from pipeline.reid.settings import REID_MODES
+from pipeline.store.geometry import apply_homography
 from pipeline.track_video import (
     Components,
     TrackChunks,
@@ -67,12 +68,7 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
 
 def to_floor(points: np.ndarray, homography: np.ndarray | None) -> np.ndarray | None:
     """Map (N, 2) image points through a 3x3 homography; ``None`` without one."""
-    if homography is None:
-        return None
-    if len(points) == 0:
-        return np.zeros((0, 2))
-    homog = np.hstack([points.astype(np.float64), np.ones((len(points), 1))]) @ homography.T
-    return homog[:, :2] / homog[:, 2:3]
+    return None if homography is None else apply_homography(homography, points)
 
 
 def frame_rows(

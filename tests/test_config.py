@@ -7,8 +7,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from pipeline.config import config_to_dict, load_config, parse_config, validate_homography
+from pipeline.config import config_to_dict, load_config, parse_config
 from pipeline.errors import ConfigError
+from pipeline.store.geometry import validate_homography
 from tests.builders import write_video
 from tests.conftest import REPO
 

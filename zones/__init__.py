@@ -30,10 +30,10 @@ Tables the dashboard reads (columns in ``pipeline/db/migrations/v0002_analytics.
 ``flag_reviews``, the view ``flags_reviewed`` (flags + review state), ``sales``, ``conversion_hourly``,
 ``conversion_daily``, ``analysis_summary``.
 
-Modules: ``geometry`` (polygons, homographies, vectorised point-in-zone), ``rules`` (``analytics:`` /
-``flags:`` settings), ``trajectory`` (sorted point arrays), ``visits`` (hysteresis), ``metrics``
-(occupancy), ``paths``, ``heatmap``, ``pose`` (experimental cue), ``flags``, ``sales``, ``export``,
-``analyse`` (the orchestration).
+Modules: ``geometry`` (zones on the floor, vectorised point-in-zone), ``trajectory`` (sorted point arrays),
+``visits`` (hysteresis), ``metrics`` (occupancy), ``paths``, ``heatmap``, ``pose`` (experimental cue),
+``flags``, ``sales``, ``export``, ``analyse`` (the orchestration). Polygons, homographies and the
+``analytics:`` / ``flags:`` settings are the store model's (:mod:`pipeline.store`).
 """
 
 from __future__ import annotations

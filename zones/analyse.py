@@ -16,9 +16,9 @@ import yaml
 from pipeline.config import StoreConfig, parse_config
 from pipeline.db import analytics as sql
 from pipeline.errors import ConfigError
+from pipeline.store.rules import settings_from_config
 from zones import flags, heatmap, metrics, paths, pose, visits
 from zones.geometry import ZoneIndex, build_zones
-from zones.rules import settings_from_config
 from zones.trajectory import US, Points, sample_interval_us, step_weights
 
 

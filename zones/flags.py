@@ -1,6 +1,6 @@
 """Suspicious-behaviour flags: leads for human review, never accusations.
 
-Rules (parameters in the store config's ``flags:``, defaults in ``zones.rules.FLAG_DEFAULTS``), all over
+Rules (parameters in the store config's ``flags:``, defaults in ``pipeline.store.rules.FLAG_DEFAULTS``), all over
 non-staff shoppers' counted visits:
 
 * ``long_dwell``: a high_value visit longer than its limit: ``threshold_s``, or, when ``use_p95`` and the zone
@@ -25,7 +25,7 @@ import duckdb
 
 from pipeline.db import analytics as sql
 from pipeline.errors import UserError
-from zones.rules import FlagRules
+from pipeline.store.rules import FlagRules
 
 REVIEW_STATES = ("new", "confirmed", "dismissed")
 

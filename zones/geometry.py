@@ -1,4 +1,7 @@
-"""Zone polygons as shapely 2 geometry, validated at the boundary."""
+"""The zone index: a store config's zones on the floor plan and vectorised point-in-zone.
+
+Polygon and homography primitives live in :mod:`pipeline.store.geometry`.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +13,12 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
-from shapely.validation import explain_validity
 
 from pipeline.errors import ConfigError
+from pipeline.store.geometry import apply_homography, validate_polygon
 
 if TYPE_CHECKING:
     from pipeline.config import StoreConfig
-
-
-def _collinear(polygon: Polygon) -> bool:
-    """All vertices on one line (the polygon encloses nothing)."""
-    return shapely.minimum_rotated_rectangle(polygon).area <= 1e-12
-
-
-def validate_polygon(points: Sequence[Sequence[float]], where: str = "polygon") -> Polygon:
-    """Build a valid shapely ``Polygon`` from ``points`` or raise ``ConfigError`` naming ``where``.
-
-    Rejects fewer than 3 points, non-finite coordinates, zero area and self-intersections.
-    """
-    if len(points) < 3:
-        raise ConfigError(f"{where}: a polygon needs at least 3 points, but got {len(points)}")
-    try:
-        coords = [(float(x), float(y)) for x, y in points]
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: polygon points must be [x, y] numbers ({exc})") from exc
-    if not np.isfinite(np.asarray(coords)).all():
-        raise ConfigError(f"{where}: polygon has NaN or infinite coordinates")
-    polygon = Polygon(coords)
-    if not polygon.is_valid or polygon.area <= 0:
-        reason = explain_validity(polygon)
-        if (polygon.area <= 0 and len(set(map(tuple, points))) < 3) or _collinear(polygon):
-            raise ConfigError(f"{where}: polygon has zero area (points are collinear or repeated)")
-        raise ConfigError(f"{where}: polygon edges cross each other (self-intersection: {reason})")
-    return polygon
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -70,20 +46,6 @@ class Zone:
 
     def has(self, kind: str) -> bool:
         return kind in self.kinds
-
-
-def apply_homography(homography: npt.NDArray[np.float64], points: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Map (N, 2) points through a 3x3 projective ``homography``.
-
-    Returns:
-        (N, 2) float64 mapped points; NaN where a point maps to infinity (on the horizon line).
-    """
-    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    hom = np.concatenate([pts, np.ones((len(pts), 1))], axis=1) @ np.asarray(homography, np.float64).T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = hom[:, :2] / hom[:, 2:3]
-    out[np.abs(hom[:, 2]) < 1e-12] = np.nan
-    return out
 
 
 def build_zones(config: StoreConfig) -> tuple[Zone, ...]:

@@ -30,8 +30,8 @@ from pipeline.simulate.layout import (
 )  # fmt: skip
 from pipeline.simulate.scripts import SUSPICIOUS, Script, arrival_times, make_script
 from pipeline.simulate.truth import DemoTruth, compute_truth
-from zones.geometry import apply_homography
-from zones.rules import settings_from_config
+from pipeline.store.geometry import apply_homography
+from pipeline.store.rules import settings_from_config
 
 SAMPLE_S = 1.0  # trajectory sampling interval
 NOISE_M = 0.03  # floor position noise (std dev)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from zones.geometry import apply_homography
+from pipeline.store.geometry import apply_homography
 
 FLOOR_W, FLOOR_H = 30.0, 20.0
 AISLE_Y = 10.0

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipeline.simulate.layout import DAY_START, ZONE
 from pipeline.simulate.scripts import Script, visits_from_intervals, zone_intervals
-from zones.rules import AnalyticsSettings
+from pipeline.store.rules import AnalyticsSettings
 
 
 @dataclass(frozen=True)

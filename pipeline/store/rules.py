@@ -1,5 +1,8 @@
 """Analytics settings and suspicious-behaviour rules: the store config's ``analytics:`` and ``flags:`` mappings.
 
+:func:`pipeline.config.parse_config` runs these checks when a config is read, so a config that loads is one
+``analyse`` accepts.
+
 Both mappings are optional; every key has a default (see :data:`ANALYTICS_DEFAULTS`, :data:`FLAG_DEFAULTS`).
 Unknown keys and out-of-range values raise :class:`~pipeline.errors.ConfigError` naming the key.
 
@@ -21,10 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline.config import ZONE_KINDS, StoreConfig
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.config import StoreConfig
+
+ZONE_KINDS = ("section", "entrance", "exit", "checkout", "high_value", "restricted", "staff_only")
 
 ANALYTICS_DEFAULTS: dict[str, Any] = {
     "min_dwell_s": 5.0,
@@ -209,9 +216,21 @@ def settings_from_config(config: StoreConfig) -> tuple[AnalyticsSettings, FlagRu
         ConfigError: as :func:`parse_analytics` and :func:`parse_flags`; also a ``queues`` entry whose
             checkout zone is not of kind ``checkout``.
     """
-    kinds = {z.name: z.kinds for z in config.zones}
-    analytics = parse_analytics(config.analytics, set(kinds))
+    return parse_sections(config.analytics, config.flags, {z.name: z.kinds for z in config.zones})
+
+
+def parse_sections(
+    analytics_raw: Mapping[str, Any] | None,
+    flags_raw: Mapping[str, Any] | None,
+    zone_kinds: Mapping[str, tuple[str, ...]],
+) -> tuple[AnalyticsSettings, FlagRules]:
+    """Both settings objects from the raw ``analytics:`` and ``flags:`` mappings and the zones' kinds.
+
+    Raises:
+        ConfigError: as :func:`settings_from_config`.
+    """
+    analytics = parse_analytics(analytics_raw, set(zone_kinds))
     for till in analytics.queues:
-        if "checkout" not in kinds[till]:
+        if "checkout" not in zone_kinds[till]:
             raise ConfigError(f"analytics.queues: zone {till!r} is not of kind 'checkout'")
-    return analytics, parse_flags(config.flags)
+    return analytics, parse_flags(flags_raw)

@@ -1,29 +1,32 @@
+"""Camera calibration: fitting a homography to point pairs, and the floor-plan checks."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipeline.config import FloorPlan, validate_homography
+from pipeline.config import FloorPlan
 from pipeline.errors import ConfigError
-from pipeline.homography import compute_homography, to_floor, validate_floor_bounds
+from pipeline.store.calibration import compute_homography, fit_homography, validate_floor_bounds
+from pipeline.store.geometry import apply_homography, validate_homography
 
 # A perspective camera: floor square metres seen as a trapezoid (far side narrower, higher in the image).
 TRUE_H = np.array([[0.02, 0.004, -1.0], [0.0, -0.05, 24.0], [0.0, 0.0008, 1.0]])
 IMAGE_PTS = np.array([[100, 450], [540, 450], [450, 250], [190, 250], [320, 350], [400, 400]], float)
-FLOOR_PTS = to_floor(IMAGE_PTS, TRUE_H)
+FLOOR_PTS = apply_homography(TRUE_H, IMAGE_PTS)
 PLAN = FloorPlan(20, 20)
 
 
 def test_recovers_a_known_homography():
     h = compute_homography(IMAGE_PTS, FLOOR_PTS, floor_plan=PLAN, image_size=(640, 480))
     probe = np.array([[10.0, 470.0], [320.0, 300.0], [600.0, 260.0]])
-    np.testing.assert_allclose(to_floor(probe, h), to_floor(probe, TRUE_H), atol=1e-6)
+    np.testing.assert_allclose(apply_homography(h, probe), apply_homography(TRUE_H, probe), atol=1e-6)
     assert h[2, 2] == pytest.approx(1.0)
 
 
 def test_four_points_are_enough_and_lists_work():
     h = compute_homography(IMAGE_PTS[:4].tolist(), FLOOR_PTS[:4].tolist())
-    np.testing.assert_allclose(to_floor(IMAGE_PTS, h), FLOOR_PTS, atol=1e-6)
+    np.testing.assert_allclose(apply_homography(h, IMAGE_PTS), FLOOR_PTS, atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,10 @@ def test_horizon_crossing_the_image_bottom_is_refused():
     with pytest.raises(ConfigError, match="crosses the horizon"):
         validate_floor_bounds(h, FloorPlan(1000, 1000), image_size=(640, 480))
     validate_floor_bounds(h, None, image_size=(640, 480))  # no floor plan: nothing to check
+
+
+def test_fit_homography_returns_each_pairs_error():
+    h, errors = fit_homography(IMAGE_PTS, FLOOR_PTS)
+    assert errors.shape == (len(IMAGE_PTS),)
+    np.testing.assert_allclose(errors, 0, atol=1e-6)
+    np.testing.assert_allclose(apply_homography(h, IMAGE_PTS), FLOOR_PTS, atol=1e-6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import ConfigError
-from zones.rules import ANALYTICS_DEFAULTS, parse_analytics, parse_flags
+from pipeline.store.rules import ANALYTICS_DEFAULTS, parse_analytics, parse_flags
 
 
 def test_defaults():

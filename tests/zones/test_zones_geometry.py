@@ -1,4 +1,4 @@
-"""Polygon validation, homography conversion and the vectorised point-in-zone index."""
+"""Zones placed on the floor (pixel polygons through their camera) and the vectorised point-in-zone index."""
 
 from __future__ import annotations
 
@@ -8,30 +8,10 @@ import shapely
 from zones_testkit import make_config
 
 from pipeline.errors import ConfigError
-from zones.geometry import Zone, ZoneIndex, apply_homography, build_zones, validate_polygon
+from pipeline.store.geometry import validate_polygon
+from zones.geometry import Zone, ZoneIndex, build_zones
 
 SQUARE = [[0, 0], [4, 0], [4, 4], [0, 4]]
-
-
-@pytest.mark.parametrize(
-    ("points", "error"),
-    [
-        ([], "at least 3 points, but got 0"),
-        ([[0, 0], [1, 1]], "at least 3 points, but got 2"),
-        ([[0, 0], [1, 1], [2, 2]], "zero area"),
-        ([[0, 0], [1, 0], [0, 0], [1, 0]], "zero area"),
-        ([[0, 0], [4, 4], [4, 0], [0, 4]], "self-intersection"),
-        ([[0, 0], [1, 0], [float("nan"), 1]], "NaN or infinite"),
-        (SQUARE, None),
-    ],
-)
-def test_validate_polygon(points, error):
-    if error is None:
-        assert validate_polygon(points, "zone 'Sq'").area == 16
-    else:
-        with pytest.raises(ConfigError, match=error) as info:
-            validate_polygon(points, "zone 'Sq'")
-        assert "zone 'Sq'" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -73,14 +53,6 @@ def test_camera_without_homography_is_an_error():
     cfg = cfg.__class__(**{**cfg.__dict__, "cameras": (cam,)})
     with pytest.raises(ConfigError, match="zone 'Px': camera 'cam1' has no homography"):
         build_zones(cfg)
-
-
-def test_apply_homography_projective():
-    h = np.array([[1, 0, 0], [0, 1, 0], [0.1, 0, 1]])
-    out = apply_homography(h, [[0, 0], [10, 5], [-10, 0]])
-    assert out[0].tolist() == [0, 0]
-    assert out[1] == pytest.approx([5, 2.5])
-    assert np.isnan(out[2]).all()  # on the horizon
 
 
 def test_zone_index_matches_shapely_on_random_points():

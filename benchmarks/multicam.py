@@ -53,7 +53,6 @@ from common import REPO, mot_sequences, print_table  # noqa: E402
 
 from pipeline.types import Detections  # noqa: E402
 
-DEFAULT_CROPS = ((0, 200), (240, 400), (440, 640))
 DEFAULT_M_PER_PX = 0.01  # ~1.7 m person / ~170 px box in the TUD sequences
 START_TIME = "2026-11-20T09:00:00"
 
@@ -253,31 +252,41 @@ def camera_rows(conn, camera: str) -> pd.DataFrame:
 
 
 class CachedDetector:
-    """Wraps a detector; remembers its output per image (by content hash) in a pickle file.
+    """Wraps a detector; remembers its output per image and input size (by content hash) in a pickle file.
 
     Every embedder and every re-run of the benchmark then reuses the same detections: on a shared
-    CPU the detector is by far the slowest stage.
+    CPU the detector is by far the slowest stage. ``--imgsz auto`` probes at another size through
+    :meth:`with_imgsz`, which shares the cache.
     """
 
-    def __init__(self, detector, path: Path) -> None:
+    def __init__(self, detector, path: Path, cache: dict | None = None, state: dict | None = None) -> None:
         self.detector = detector
         self.device = detector.device
+        self.imgsz = detector.imgsz
         self.path = path
-        self.cache: dict[str, tuple] = pickle.loads(path.read_bytes()) if path.is_file() else {}
-        self.misses = 0
+        if cache is None:
+            cache = pickle.loads(path.read_bytes()) if path.is_file() else {}
+        self.cache: dict[str, tuple] = cache
+        self.state = state if state is not None else {"misses": 0}
+
+    def with_imgsz(self, imgsz: int) -> CachedDetector:
+        return CachedDetector(self.detector.with_imgsz(imgsz), self.path, self.cache, self.state)
 
     def __call__(self, image: np.ndarray) -> Detections:
-        key = hashlib.sha1(image.tobytes()).hexdigest() + str(image.shape)
+        key = hashlib.sha1(image.tobytes()).hexdigest() + str(image.shape) + f"@{self.imgsz}"
         hit = self.cache.get(key)
         if hit is None:
             d = self.detector(image)
             hit = (d.xyxy, d.confidence, d.keypoints)
             self.cache[key] = hit
-            self.misses += 1
+            self.state["misses"] += 1
         return Detections(hit[0], hit[1], keypoints=hit[2])
 
+    def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        return [self(image) for image in images]
+
     def save(self) -> None:
-        if self.misses:
+        if self.state["misses"]:
             self.path.write_bytes(pickle.dumps(self.cache))
 
 
@@ -310,22 +319,39 @@ SETTINGS_ROWS = (
     ("full (online)", "full", False),
     ("full", "full", True),
 )
+# Ambiguity margins tried in mode full (share of the match threshold); the shipped default is chosen
+# leave-one-sequence-out from these (see ``held_out``).
+MARGINS = (0.0, 0.1, 0.2, 0.3)
+# Camera layouts (strips of the 640 px frame): 2 and 3 cameras, blind gaps of 40, 80 and 120 px.
+DEFAULT_CROPS = ((0, 200), (240, 400), (440, 640))  # the layout of the accuracy test
+LAYOUTS = (
+    "0:300,340:640", "0:280,360:640", "0:260,380:640",
+    "0:200,240:400,440:640", "0:187,267:373,453:640", "0:173,293:347,467:640",
+)
 
 
 def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -> list[dict]:
-    """Recompute the assignment for every setting on one processed database and score it."""
+    """Recompute the assignment for every setting (and every margin in mode full) on one processed
+    database and score it; the on-site calibration stored by ``process`` is reused."""
+    from dataclasses import replace
+
     from pipeline.db import connect
     from pipeline.db import tracks as db
     from pipeline.evaluate import score_frames
-    from pipeline.reid.assign import run_reid
+    from pipeline.reid.assign import run_reid, stored_reid_config
 
     gt_joint = joint_rows(gt_split, n_frames)
     rows = []
-    for label, mode, refine in SETTINGS_ROWS:
+    runs = [(label, mode, refine, None) for label, mode, refine in SETTINGS_ROWS if mode != "full"]
+    runs += [(label, mode, refine, m) for label, mode, refine in SETTINGS_ROWS if mode == "full" for m in MARGINS]
+    for label, mode, refine, margin in runs:
         conn = connect(db_path)
         try:
+            config = stored_reid_config(conn)
+            if margin is not None:
+                config = replace(config, match_margin=margin)
             started = time.perf_counter()
-            summary = run_reid(conn, mode=mode, refine=refine)
+            summary = run_reid(conn, config, mode=mode, refine=refine)
             seconds = time.perf_counter() - started
             exported = [db.camera_track_rows(conn, f"cam{k}") for k in range(len(gt_split))]
             cams = [camera_rows(conn, f"cam{k}") for k in range(len(gt_split))]
@@ -333,11 +359,40 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
             conn.close()
         s = score_frames(gt_joint, joint_rows(exported, n_frames))
         stats = handoff_stats(gt_split, cams)
+        cal = summary.calibration
         rows.append({
-            "setting": label, "IDF1": s.idf1, "HOTA": s.hota, "IDSW": s.idsw, "shoppers": summary.n_shoppers,
-            **stats, "reid s": seconds,
+            "setting": label, "margin": margin, "IDF1": s.idf1, "HOTA": s.hota, "IDSW": s.idsw,
+            "shoppers": summary.n_shoppers, **stats,
+            "threshold": summary.match_threshold, "calibrated": None if cal is None else cal.source,
+            "reid s": seconds,
         })
     return rows
+
+
+def held_out(table: pd.DataFrame) -> pd.DataFrame:
+    """Leave-one-sequence-out rows of mode ``full``: the margin is chosen on the *other* sequence (fewest
+    wrong joins, then most joined, over all its layouts and embedders) and reported on this one."""
+    full = table[table["setting"] == "full"]
+    out = []
+    for seq in full["sequence"].unique():
+        other = full[full["sequence"] != seq]
+        if other.empty:
+            continue
+        by_margin = other.groupby("margin").agg(wrong=("wrong", "sum"), joined=("joined", "sum"))
+        chosen = by_margin.sort_values(["wrong", "joined"], ascending=[True, False]).index[0]
+        rows = full[(full["sequence"] == seq) & (full["margin"] == chosen)]
+        local = table[(table["sequence"] == seq) & (table["setting"] == "independent")]
+        for r in rows.itertuples(index=False):
+            camera_local = local[(local["layout"] == r.layout) & (local["embedder"] == r.embedder)]["IDF1"]
+            out.append({
+                "sequence (held out)": seq, "margin chosen on": ", ".join(other["sequence"].unique()),
+                "margin": chosen, "layout": r.layout, "embedder": r.embedder, "joined": r.joined,
+                "hand-offs": r._asdict()["hand-offs"], "joined %": r._asdict()["joined %"], "wrong": r.wrong,
+                "wrong %": r._asdict()["wrong %"], "IDF1 global": r.IDF1,
+                "IDF1 camera-local": float(camera_local.iloc[0]) if len(camera_local) else float("nan"),
+                "threshold": r.threshold, "calibrated": r.calibrated,
+            })
+    return pd.DataFrame(out)
 
 
 def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cache: Path) -> float:
@@ -367,48 +422,61 @@ def main() -> None:
         "--embedders", nargs="*", default=None, metavar="NAME[=MODEL]",
         help="embedders, each with an optional model file/dir (default: the product's default embedder)",
     )
-    parser.add_argument("--imgsz", type=int, default=None, help="detector input size (default: product default)")
+    parser.add_argument("--imgsz", default="auto", help="detector input size (default: the product's, auto)")
     parser.add_argument(
-        "--crops", type=parse_crops, default=DEFAULT_CROPS, metavar="X0:X1,X0:X1,...",
-        help="the cameras' strips in full-frame pixels, left to right (default: 0:200,240:400,440:640)",
+        "--layouts", type=parse_crops, nargs="*", default=[parse_crops(x) for x in LAYOUTS], metavar="X0:X1,...",
+        help="camera layouts: each the cameras' strips in full-frame pixels, left to right "
+        "(default: 2 and 3 cameras with 40, 80 and 120 px blind gaps)",
     )
     parser.add_argument("--m-per-px", type=float, default=DEFAULT_M_PER_PX)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shopper_multicam")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "multicam.md")
     args = parser.parse_args()
 
-    from pipeline.detector import DEFAULT_CONF, DEFAULT_IMGSZ
+    from pipeline.commands.track import imgsz_arg
+    from pipeline.detector import DEFAULT_CONF
     from pipeline.mot_io import read_mot
     from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings
 
-    crops = args.crops
     embedders = args.embedders or [DEFAULT_EMBEDDER]
-    imgsz = args.imgsz or DEFAULT_IMGSZ
+    imgsz = imgsz_arg(str(args.imgsz))
     rows = []
     for seq in mot_sequences(args.sequences):
-        work = args.work / seq.name / "_".join(f"{x0}-{x1}" for x0, x1 in crops)
         video = seq / f"{seq.name}.mp4"
         gt = read_mot(seq / "gt" / "gt.txt")
         n_frames = int(gt["frame"].max())
-        paths = [work / f"cam{k}.mp4" for k in range(len(crops))]
-        if not all(p.is_file() for p in paths):
-            split_video(video, crops, work)
-        store = work / "store.yaml"
-        store.write_text(yaml.safe_dump(store_yaml(paths, crops, args.m_per_px, seq.name), sort_keys=False))
-        gt_split = split_gt(gt, crops)
         cache = args.work / seq.name / f"detections-{imgsz}.pkl"
-        for spec in embedders:
-            emb, _, model = spec.partition("=")
-            settings = TrackSettings(imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None)
-            single = single_camera_idf1(video, gt, work, settings, cache)
-            db_path = work / f"store-{emb}.duckdb"
-            process_cached(store, db_path, settings, cache)
-            for row in evaluate_modes(db_path, gt_split, n_frames):
-                rows.append({"sequence": seq.name, "embedder": emb, **row, "single-cam IDF1": single})
-                print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
+        singles: dict[str, float] = {}
+        for crops in args.layouts:
+            layout = ",".join(f"{x0}:{x1}" for x0, x1 in crops)
+            work = args.work / seq.name / "_".join(f"{x0}-{x1}" for x0, x1 in crops)
+            paths = [work / f"cam{k}.mp4" for k in range(len(crops))]
+            if not all(p.is_file() for p in paths):
+                split_video(video, crops, work)
+            store = work / "store.yaml"
+            store.write_text(yaml.safe_dump(store_yaml(paths, crops, args.m_per_px, seq.name), sort_keys=False))
+            gt_split = split_gt(gt, crops)
+            for spec in embedders:
+                emb, _, model = spec.partition("=")
+                settings = TrackSettings(imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None)
+                if emb not in singles:
+                    singles[emb] = single_camera_idf1(video, gt, work, settings, cache)
+                db_path = work / f"store-{emb}.duckdb"
+                db_path.unlink(missing_ok=True)
+                process_cached(store, db_path, settings, cache)
+                for row in evaluate_modes(db_path, gt_split, n_frames):
+                    rows.append({
+                        "sequence": seq.name, "layout": layout, "cameras": len(crops), "embedder": emb, **row,
+                        "single-cam IDF1": singles[emb],
+                    })
+                    print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
     table = pd.DataFrame(rows)
-    print(f"\ncrops {crops}, imgsz {imgsz}, conf {DEFAULT_CONF}, {args.m_per_px} m/px\n")
-    print_table(table, args.out, floatfmt=".1f")
+    print(f"\nimgsz {imgsz}, conf {DEFAULT_CONF}, {args.m_per_px} m/px\n")
+    print_table(table, args.out, floatfmt=".2f")
+    loo = held_out(table)
+    if not loo.empty:
+        print("\nHeld out (margin chosen on the other sequence; threshold calibrated on site, no labels):\n")
+        print_table(loo, args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".1f")
 
 
 if __name__ == "__main__":

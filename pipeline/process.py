@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.autosize import SizeChoice
 from pipeline.config import CameraConfig, StoreConfig, dump_config
 from pipeline.db import tracks as db
 from pipeline.errors import ConfigError, UserError
@@ -40,6 +41,7 @@ from pipeline.track_video import (
     TrackChunks,
     TrackedVideoFrame,
     TrackSettings,
+    choose_size,
     load_components,
     track_video,
 )
@@ -262,7 +264,8 @@ def process_store(
         except BaseException as exc:
             _mark_unfinished(conn, [t for t in tasks if t.camera.name not in outcomes], exc)
             raise
-    run_reid(conn, config.reid, mode=reid_mode)
+    # New footage: refit the on-site cross-camera threshold (pipeline.reid.calibrate).
+    run_reid(conn, config.reid, mode=reid_mode, calibrate=True if tasks else None)
     db.finish_run(conn, run_id)
     return [outcomes[cam.name] for cam in config.cameras]
 
@@ -300,6 +303,8 @@ class VideoMessage:
     embedder: str | None = None
     chunks: pd.DataFrame | None = None
     warning: str | None = None
+    size: SizeChoice | None = None  # final message: the detector input size used, and why
+    error: str | None = None  # instead of a final message: the video failed (see ``process_store(executor=)``)
 
 
 def video_messages(
@@ -317,8 +322,9 @@ def video_messages(
     last_frame = -1
     label = cam.name if task.progress else False
     decoded = DecodeStatus()
+    size = choose_size(task.info, task.settings, components, cam.fps)
     for tracked in track_video(
-        task.info.path, task.settings, components, cam.fps, progress=label, status=decoded
+        task.info.path, task.settings, components, cam.fps, progress=label, status=decoded, size=size
     ):
         if on_frame is not None:
             on_frame(tracked.frame)
@@ -332,7 +338,7 @@ def video_messages(
     yield VideoMessage(
         cam.name, frame_rows(task.video_id, cam, batch), decoded.frames_decoded, True, chunks.means(),
         chunks.n_tracks, components.embedder.name if components.embedder is not None else None,
-        chunks.table(), decoded.problem,
+        chunks.table(), decoded.problem, size,
     )
 
 
@@ -360,6 +366,8 @@ def _write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoM
     db.finish_video(conn, task.video_id, msg.embedder, msg.embeddings or {}, msg.frames_done, msg.chunks)
     if msg.warning:
         db.mark_incomplete(conn, task.video_id, msg.warning)
+    if msg.size is not None:
+        db.record_imgsz(conn, task.video_id, msg.size.imgsz, msg.size.note)
     return VideoOutcome(
         task.camera.name, task.video_id, "processed", msg.frames_done, msg.n_tracks, msg.warning
     )

@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-refine", action="store_true", help="mode full: skip the offline refinement pass")
     parser.add_argument("--config", help="store config YAML whose reid: settings to use (default: the saved one)")
+    parser.add_argument(
+        "--calibrate", action="store_true",
+        help="refit the match threshold on this store's footage (no labels needed) before assigning; "
+        "otherwise the stored calibration is reused (reid.match_threshold in the config always wins)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, check_files=False).reid if args.config else None
     conn = connect(args.db)
     try:
-        summary = run_reid(conn, config, mode=args.mode, refine=False if args.no_refine else None)
+        summary = run_reid(
+            conn, config, mode=args.mode, refine=False if args.no_refine else None,
+            calibrate=True if args.calibrate else None,
+        )
     finally:
         conn.close()
     how = args.mode + (" + refinement" if summary.refined else "")
@@ -47,4 +55,7 @@ def run(args: argparse.Namespace) -> int:
         f"{summary.n_tracklets} tracklets from {summary.cameras} camera(s) -> {summary.n_shoppers} shoppers "
         f"({how}; online gallery: {summary.online_shoppers})"
     )
+    if summary.match_threshold is not None and args.mode != "independent":
+        where = summary.calibration.note if summary.calibration else "set in the config or built in"
+        print(f"match threshold {summary.match_threshold:.3f}: {where}")
     return 0

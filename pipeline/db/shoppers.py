@@ -68,11 +68,13 @@ def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.D
 
 
 def tracklet_chunks(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Appearance chunks of finished tracklets: video_id, track_id, chunk, first_frame, last_frame,
-    n_embedded, embedding (list or None); ordered by track and chunk."""
+    """Appearance chunks of finished tracklets: video_id, track_id, chunk, t_start, t_end (seconds since the
+    start of the video), first_frame, last_frame, n_embedded, embedding (list or None); ordered by track and
+    chunk."""
     return _nulls_as_none(conn.execute(
         """
-        SELECT c.video_id, c.track_id, c.chunk, c.first_frame, c.last_frame, c.n_embedded, c.embedding
+        SELECT c.video_id, c.track_id, c.chunk, c.t_start, c.t_end, c.first_frame, c.last_frame, c.n_embedded,
+               c.embedding
         FROM tracklet_chunks c JOIN videos v USING (video_id)
         WHERE v.status = 'done'
         ORDER BY c.video_id, c.track_id, c.chunk
@@ -195,3 +197,32 @@ def set_manual_staff(conn: duckdb.DuckDBPyConnection, shopper_id: int, is_staff:
     conn.execute(
         "UPDATE shoppers SET is_staff = ?, staff_source = 'manual' WHERE shopper_id = ?", [is_staff, shopper_id]
     )
+
+
+CALIBRATION_COLUMNS = (
+    "threshold", "source", "target_false_join", "n_same", "n_diff", "est_false_join", "est_join", "note",
+)
+
+
+def save_calibration(conn: duckdb.DuckDBPyConnection, embedder: str, values: dict) -> None:
+    """Store the cross-camera threshold calibration of ``embedder`` (replacing the previous one).
+
+    Args:
+        values: the :data:`CALIBRATION_COLUMNS` (see :class:`pipeline.reid.calibrate.Calibration`).
+    """
+    row = [values[c] for c in CALIBRATION_COLUMNS]
+    conn.execute(
+        f"INSERT OR REPLACE INTO reid_calibration (embedder, {', '.join(CALIBRATION_COLUMNS)}, computed_at) "
+        f"VALUES (?, {', '.join('?' * len(CALIBRATION_COLUMNS))}, now()::TIMESTAMP)",
+        [embedder, *row],
+    )
+
+
+def load_calibration(conn: duckdb.DuckDBPyConnection, embedder: str | None = None) -> pd.DataFrame:
+    """Stored calibrations (all embedders, or one): embedder, the :data:`CALIBRATION_COLUMNS`, computed_at."""
+    where, params = ("WHERE embedder = ?", [embedder]) if embedder is not None else ("", [])
+    return conn.execute(
+        f"SELECT embedder, {', '.join(CALIBRATION_COLUMNS)}, computed_at FROM reid_calibration {where} "
+        "ORDER BY embedder",
+        params,
+    ).df()

@@ -368,6 +368,11 @@ def mark_failed(conn: duckdb.DuckDBPyConnection, video_id: int, error: str) -> N
             conn.execute("UPDATE videos SET status = 'failed', error = ? WHERE video_id = ?", [error, video_id])
 
 
+def record_imgsz(conn: duckdb.DuckDBPyConnection, video_id: int, imgsz: int, note: str) -> None:
+    """Record the detector input size a video was processed at, and why (``--imgsz auto`` explains its pick)."""
+    conn.execute("UPDATE videos SET imgsz = ?, imgsz_note = ? WHERE video_id = ?", [imgsz, note, video_id])
+
+
 def mark_incomplete(conn: duckdb.DuckDBPyConnection, video_id: int, warning: str) -> None:
     """Record why a finished video is incomplete (a cut file): its decoded part stays 'done' and used."""
     conn.execute("UPDATE videos SET error = ? WHERE video_id = ?", [f"incomplete: {warning}", video_id])

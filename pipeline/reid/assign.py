@@ -29,6 +29,8 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from pipeline.db import shoppers as db
+from pipeline.db.store_config import stored_config
+from pipeline.reid.calibrate import Calibration, calibrate
 from pipeline.reid.constraints import feasibility_matrix, sequence_feasible
 from pipeline.reid.gallery import Shopper, gallery_distance, join, new_shopper
 from pipeline.reid.refine import constrained_agglomerative
@@ -84,12 +86,13 @@ def assign_online(
     feasible = feasibility_matrix(tracklets, config) if mode == "full" else None
     shoppers: list[Shopper] = []
     merge_distance = config.match_threshold / 2
+    margin = config.match_margin * config.match_threshold
 
     def distance(gallery: list[Shopper], batch: list[int], shopper_indices: list[int], batch_indices: list[int]):
         """(S, B) gallery distance, ``INFTY_COST`` where space/time forbid the pair (mode full)."""
         cost = gallery_distance([gallery[s] for s in shopper_indices], [tracklets[batch[b]].embedding for b in batch_indices])
         if feasible is None:
-            return cost
+            return refuse_ambiguous(cost, margin)
         for r, s in enumerate(shopper_indices):
             members = list(gallery[s].members)
             for c, b in enumerate(batch_indices):
@@ -98,7 +101,7 @@ def assign_online(
                     feasible[i, members].all() and sequence_feasible([tracklets[m] for m in (*members, i)], config)
                 ):
                     cost[r, c] = INFTY_COST
-        return cost
+        return refuse_ambiguous(cost, margin)
 
     for batch in _batches(tracklets):
         matches, _, unmatched = min_cost_matching(distance, config.match_threshold, shoppers, batch)
@@ -110,6 +113,32 @@ def assign_online(
     for k, s in enumerate(shoppers):
         labels[list(s.members)] = k
     return labels, shoppers
+
+
+def refuse_ambiguous(cost: npt.NDArray[np.float64], margin: float) -> npt.NDArray[np.float64]:
+    """``cost`` with ambiguous pairs gated out (:data:`INFTY_COST`).
+
+    A tracklet whose best shopper is not at least ``margin`` closer than its second best could be either
+    of two different people: it is joined to neither (it starts a shopper of its own). Likewise a
+    shopper with two nearly equally close tracklets in one batch takes neither.
+    """
+    if margin <= 0 or cost.size == 0:
+        return cost
+    out = cost.copy()
+    for axis in (0, 1):
+        finite = np.where(cost < INFTY_COST, cost, np.inf)
+        if finite.shape[axis] < 2:
+            continue
+        two = np.sort(finite, axis=axis).take([0, 1], axis=axis)
+        best, second = two.take(0, axis=axis), two.take(1, axis=axis)
+        ambiguous = np.isfinite(second) & (second - best < margin)
+        if axis == 0:
+            out[:, ambiguous] = np.where(cost[:, ambiguous] < best[ambiguous] + margin, INFTY_COST, out[:, ambiguous])
+        else:
+            out[ambiguous, :] = np.where(
+                cost[ambiguous, :] < best[ambiguous, None] + margin, INFTY_COST, out[ambiguous, :]
+            )
+    return out
 
 
 def gallery_of(labels: npt.NDArray[np.int64], tracklets: Sequence[Tracklet], config: ReidConfig) -> list[Shopper]:
@@ -141,7 +170,8 @@ def refine(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt.NDArray[np.
         return sequence_feasible([tracklets[m] for m in members], config)
 
     return constrained_agglomerative(
-        [t.embedding for t in tracklets], feasible, config.refine_threshold, group_ok
+        [t.embedding for t in tracklets], feasible, config.refine_threshold, group_ok,
+        config.match_margin * config.refine_threshold,
     )
 
 
@@ -341,6 +371,40 @@ class ReidSummary:
     n_shoppers: int
     online_shoppers: int
     cameras: int
+    match_threshold: float | None = None
+    calibration: Calibration | None = None
+
+
+def site_calibration(
+    conn: duckdb.DuckDBPyConnection,
+    tracklets: Sequence[Tracklet],
+    config: ReidConfig,
+    embedder: str,
+    recompute: bool | None = None,
+) -> Calibration:
+    """The stored on-site calibration of ``embedder``, fitted and stored first when there is none (or
+    ``recompute``); see :mod:`pipeline.reid.calibrate`."""
+    if not recompute:
+        stored = db.load_calibration(conn, embedder)
+        if len(stored) and float(stored["target_false_join"].iloc[0]) == config.target_false_join:
+            row = stored.iloc[0]
+            threshold = None if pd.isna(row["threshold"]) else float(row["threshold"])
+            return Calibration(
+                threshold, str(row["source"]), float(row["target_false_join"]), int(row["n_same"]),
+                int(row["n_diff"]), None if pd.isna(row["est_false_join"]) else float(row["est_false_join"]),
+                None if pd.isna(row["est_join"]) else float(row["est_join"]), str(row["note"]),
+            )
+    chunks: dict[tuple[int, int], list] = {}
+    for r in db.tracklet_chunks(conn).itertuples(index=False):
+        emb = None if r.embedding is None or len(r.embedding) == 0 else np.asarray(r.embedding, np.float64)
+        chunks.setdefault((int(r.video_id), int(r.track_id)), []).append(
+            (float(r.t_start), float(r.t_end), emb, int(r.n_embedded))
+        )
+    feasible = feasibility_matrix(tracklets, config.for_embedder(embedder)) if tracklets else None
+    result = calibrate(tracklets, chunks, config.target_false_join, feasible)
+    db.save_calibration(conn, embedder, asdict(result))
+    log.info("cross-camera threshold (%s): %s", embedder, result.note)
+    return result
 
 
 def run_reid(
@@ -348,6 +412,7 @@ def run_reid(
     config: ReidConfig | None = None,
     mode: str = "full",
     refine: bool | None = None,
+    calibrate: bool | None = None,
 ) -> ReidSummary:
     """Recompute every global shopper id of a processed store and write them (one transaction).
 
@@ -356,12 +421,19 @@ def run_reid(
         config: re-ID parameters (default: the ``reid:`` of the store config saved in the database).
         mode: ``independent``, ``appearance`` or ``full``.
         refine: run the offline refinement in mode ``full`` (default: ``config.refine``).
+        calibrate: refit the on-site match threshold (``True``; e.g. after new footage), reuse the stored
+            one (``None``: fitted once if none is stored), or ignore calibration (``False``: built-in table).
+            An explicit ``reid.match_threshold`` always wins.
     """
     _check_mode(mode)
     if config is None:
         config = stored_reid_config(conn)
     tracklets, rows = load_tracklets(conn, split=mode != "independent")
-    config = config.for_embedder(rows.attrs.get("embedder"))
+    embedder = rows.attrs.get("embedder")
+    calibration = None
+    if config.match_threshold is None and embedder is not None and calibrate is not False:
+        calibration = site_calibration(conn, tracklets, config, embedder, recompute=calibrate)
+    config = config.for_embedder(embedder, calibration.threshold if calibration else None)
     result = assign(tracklets, config, mode, refine)
     old_ids = rows["shopper_id"].tolist() if len(rows) else []
     weights = [t.n_points for t in tracklets]
@@ -402,20 +474,12 @@ def run_reid(
         parts[split_keys.to_numpy()],
     )
     return ReidSummary(
-        mode, result.refined, len(tracklets), len(ids), result.online_shoppers, len({t.camera for t in tracklets})
+        mode, result.refined, len(tracklets), len(ids), result.online_shoppers, len({t.camera for t in tracklets}),
+        config.match_threshold, calibration,
     )
 
 
 def stored_reid_config(conn: duckdb.DuckDBPyConnection) -> ReidConfig:
     """The ``reid:`` settings of the store config saved in the database (defaults if none)."""
-    import yaml
-
-    from pipeline.db.tracks import load_store_config
-    from pipeline.reid.settings import parse_reid
-
-    text = load_store_config(conn)
-    if not text:
-        return ReidConfig()
-    raw = yaml.safe_load(text) or {}
-    cameras = {str(c.get("name")) for c in raw.get("cameras") or [] if isinstance(c, dict)}
-    return parse_reid(raw.get("reid"), cameras)
+    config = stored_config(conn)
+    return ReidConfig() if config is None else config.reid

@@ -22,6 +22,7 @@ def constrained_agglomerative(
     feasible: npt.NDArray[np.bool_],
     threshold: float,
     group_feasible: Callable[[list[int]], bool] | None = None,
+    margin: float = 0.0,
 ) -> npt.NDArray[np.int64]:
     """Cluster N items by average-linkage cosine distance under cannot-link constraints.
 
@@ -30,6 +31,9 @@ def constrained_agglomerative(
         feasible: (N, N) symmetric; ``False`` = the two items must end in different clusters.
         threshold: stop when the closest mergeable pair of clusters is farther than this.
         group_feasible: extra check of a candidate merged cluster (member indices); ``False`` forbids it.
+        margin: refuse an ambiguous merge: when cluster ``i`` is within ``margin`` as close to a rival
+            ``k`` as to ``j``, and ``k`` cannot be ``j`` (a cannot-link), ``i`` could be either person, so
+            it is merged with neither (wrong joins cost more than missed ones).
 
     Returns:
         (N,) cluster labels 0..C-1, numbered by each cluster's smallest member.
@@ -55,6 +59,12 @@ def constrained_agglomerative(
         i, j = divmod(flat, n)
         if not np.isfinite(cand[i, j]) or cand[i, j] > threshold:
             break
+        if margin > 0:
+            rivals = _rivals(cand, blocked, alive, i, j, margin) + _rivals(cand, blocked, alive, j, i, margin)
+            if rivals:
+                for a, b in [(i, j), *rivals]:
+                    blocked[a, b] = blocked[b, a] = True
+                continue
         merged = members[i] + members[j]
         if group_feasible is not None and not group_feasible(merged):
             blocked[i, j] = blocked[j, i] = True
@@ -73,3 +83,13 @@ def constrained_agglomerative(
     for label, root in enumerate(sorted(members, key=lambda r: min(members[r]))):
         labels[members[root]] = label
     return labels
+
+
+def _rivals(
+    cand: npt.NDArray[np.float64], blocked: npt.NDArray[np.bool_], alive: npt.NDArray[np.bool_],
+    i: int, j: int, margin: float,
+) -> list[tuple[int, int]]:
+    """Pairs ``(i, k)`` where ``k`` is another person than ``j`` yet about as close to ``i`` as ``j`` is."""
+    near = alive & (cand[i] <= cand[i, j] + margin) & blocked[j]
+    near[[i, j]] = False
+    return [(i, int(k)) for k in np.flatnonzero(near)]

@@ -4,8 +4,12 @@ Example::
 
     reid:
       max_walking_speed: 2.0        # m/s; a hand-off needing a faster walk is impossible
-      match_threshold: 0.4          # max cosine distance to join a known shopper online
-                                    # (default: calibrated per embedder, EMBEDDER_THRESHOLDS)
+      match_threshold: 0.4          # max cosine distance to join a known shopper
+                                    # (default: calibrated on this store's footage, see
+                                    # pipeline.reid.calibrate; EMBEDDER_THRESHOLDS without enough data)
+      target_false_join: 0.01       # false-join rate the on-site calibration aims for
+      match_margin: 0.1             # the best shopper must be closer than the second best by this
+                                    # share of the match threshold (else: ambiguous, no join)
       refine_threshold: 0.4         # max average-linkage distance of the offline pass (default: match_threshold)
       position_slack: 1.5           # m of foot-point noise allowed in the speed check
       colocation_radius: 1.0        # m; two cameras seeing one person at once agree this closely
@@ -49,6 +53,8 @@ class ReidConfig:
 
     max_walking_speed: float = 2.0
     match_threshold: float | None = None
+    target_false_join: float = 0.01
+    match_margin: float = 0.1
     refine_threshold: float | None = None
     position_slack: float = 1.5
     colocation_radius: float = 1.0
@@ -66,14 +72,19 @@ class ReidConfig:
                 raise ValueError(f"{name} must be a positive number, but got {value!r}")
         if not math.isfinite(self.position_slack) or self.position_slack < 0:
             raise ValueError(f"position_slack must be >= 0, but got {self.position_slack!r}")
+        if not 0 < self.target_false_join < 0.5:
+            raise ValueError(f"target_false_join must be in (0, 0.5), but got {self.target_false_join!r}")
+        if not math.isfinite(self.match_margin) or self.match_margin < 0:
+            raise ValueError(f"match_margin must be >= 0, but got {self.match_margin!r}")
         if self.max_views < 1:
             raise ValueError(f"max_views must be >= 1, but got {self.max_views!r}")
 
-    def for_embedder(self, embedder: str | None) -> ReidConfig:
-        """This config with unset thresholds filled in for ``embedder`` (:data:`EMBEDDER_THRESHOLDS`)."""
+    def for_embedder(self, embedder: str | None, calibrated: float | None = None) -> ReidConfig:
+        """This config with unset thresholds filled in: ``calibrated`` (fitted on the store's footage) when
+        given, else the built-in value for ``embedder`` (:data:`EMBEDDER_THRESHOLDS`)."""
         match = self.match_threshold
         if match is None:
-            match = EMBEDDER_THRESHOLDS.get(embedder or "", FALLBACK_THRESHOLD)
+            match = calibrated if calibrated is not None else EMBEDDER_THRESHOLDS.get(embedder or "", FALLBACK_THRESHOLD)
         refine = self.refine_threshold if self.refine_threshold is not None else match
         return replace(self, match_threshold=match, refine_threshold=refine)
 
@@ -85,7 +96,10 @@ class ReidConfig:
 
 
 DEFAULTS = ReidConfig()
-_NUMBER_KEYS = ("max_walking_speed", "match_threshold", "refine_threshold", "position_slack", "colocation_radius")
+_NUMBER_KEYS = (
+    "max_walking_speed", "match_threshold", "refine_threshold", "position_slack", "colocation_radius",
+    "target_false_join", "match_margin",
+)
 _KEYS = {*_NUMBER_KEYS, "max_views", "refine", "adjacency", "transit_time"}
 
 
@@ -160,7 +174,9 @@ def parse_reid(raw: Any, cameras: set[str]) -> ReidConfig:
     values: dict[str, Any] = {}
     for key in _NUMBER_KEYS:
         if key in raw:
-            values[key] = _number(raw, key, positive=key != "position_slack")
+            values[key] = _number(raw, key, positive=key not in ("position_slack", "match_margin"))
+    if values.get("target_false_join", 0.01) >= 0.5:
+        raise ConfigError(f"reid: target_false_join must be below 0.5, but got {values['target_false_join']!r}")
     if "max_views" in raw:
         mv = raw["max_views"]
         if isinstance(mv, bool) or not isinstance(mv, int) or mv < 1:

@@ -53,13 +53,13 @@ def add_video(conn, camera: CameraConfig, walks: list[dict], looks: dict[int, np
 
 @pytest.fixture
 def store_db(tmp_path):
-    """P walks through A (0-4 s) then B (5-8 s); Q is in B at the same time as P; L looks like P but is
-    in B at the same time as P (another person in a similar coat)."""
+    """P walks through A (0-4 s) then B (5-8 s); Q is in B at the same time as P; L looks like P (cosine
+    distance 0.11, within the match threshold) but is in B at the same time as P (a similar coat)."""
     conn = connect(tmp_path / "store.duckdb")
     run_id = db.start_run(conn, "Test", None, {})
     add_video(conn, CAM_A, [walk(1, 0, 4, 0, 400)], {1: LOOK_P}, run_id)
     add_video(conn, CAM_B, [walk(1, 5, 8, 50, 350), walk(2, 5, 9, 600, 400), walk(3, 5.5, 8, 100, 300)],
-              {1: LOOK_P, 2: LOOK_Q, 3: (LOOK_P + 0.05 * LOOK_Q) / np.linalg.norm(LOOK_P + 0.05 * LOOK_Q)}, run_id)
+              {1: LOOK_P, 2: LOOK_Q, 3: (LOOK_P + 0.5 * LOOK_Q) / np.linalg.norm(LOOK_P + 0.5 * LOOK_Q)}, run_id)
     yield conn
     conn.close()
 
@@ -92,6 +92,24 @@ def check_consistent(conn) -> None:
            HAVING s.first_ts <> min(t.first_ts) OR s.last_ts <> max(t.last_ts)"""
     ).fetchall()
     assert spans == []
+
+
+def test_a_near_twin_makes_the_join_ambiguous_so_nobody_is_joined(tmp_path):
+    """L almost identical to P (distance 0.001) in B while P is: either could be P, so neither is joined
+    (a wrong join merges two shoppers' paths; a missed one only splits one)."""
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    twin = (LOOK_P + 0.05 * LOOK_Q) / np.linalg.norm(LOOK_P + 0.05 * LOOK_Q)
+    add_video(conn, CAM_A, [walk(1, 0, 4, 0, 400)], {1: LOOK_P}, run_id)
+    add_video(conn, CAM_B, [walk(1, 5, 8, 50, 350), walk(3, 5.5, 8, 100, 300)], {1: LOOK_P, 3: twin}, run_id)
+    try:
+        run_reid(conn, ReidConfig(), mode="full")
+        assert len(set(ids(conn).values())) == 3
+        run_reid(conn, ReidConfig(match_margin=0.0), mode="full")  # without the margin the closer one joins
+        got = ids(conn)
+        assert got[("A", 1)] == got[("B", 1)] != got[("B", 3)]
+    finally:
+        conn.close()
 
 
 def test_full_mode_joins_across_cameras_and_keeps_tables_consistent(store_db):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -56,8 +58,30 @@ def test_shopper_takes_one_tracklet_per_batch():
     known = tk("A", 0, 2, (0, 0), (1, 0), RED)
     x = tk("B", 3, 6, (2, 0), (3, 0), RED2)
     y = tk("C", 3, 6, (2, 1), (3, 1), RED2)
-    labels = labels_of([known, x, y], "appearance")
+    labels = labels_of([known, x, y], "appearance", replace(CFG, match_margin=0.0))
     assert labels[0] in labels[1:] and labels[1] != labels[2]
+
+
+def test_ambiguous_candidates_are_joined_to_neither():
+    # With a margin, two equally close look-alikes make the match ambiguous: a wrong join costs more
+    # than a missed one, so the known shopper takes neither.
+    known = tk("A", 0, 2, (0, 0), (1, 0), RED)
+    x = tk("B", 3, 6, (2, 0), (3, 0), RED2)
+    y = tk("C", 3, 6, (2, 1), (3, 1), RED2)
+    assert labels_of([known, x, y], "appearance", replace(CFG, match_margin=0.5)) == [0, 1, 2]
+    assert labels_of([known, x], "appearance", replace(CFG, match_margin=0.5)) == [0, 0]
+
+
+def test_refuse_ambiguous_gates_only_close_rivals():
+    from pipeline.reid.assign import refuse_ambiguous
+    from pipeline.tracking.matching import INFTY_COST
+
+    cost = np.array([[0.10, 0.30], [0.12, 0.60], [INFTY_COST, 0.31]])
+    out = refuse_ambiguous(cost, 0.05)
+    assert (out[:2, 0] == INFTY_COST).all()  # column 0: 0.10 vs 0.12 is ambiguous
+    assert (out[[0, 2], 1] == INFTY_COST).all() and out[1, 1] == 0.60  # column 1: 0.30 vs 0.31
+    assert (refuse_ambiguous(cost, 0.0) == cost).all()
+    assert refuse_ambiguous(np.zeros((0, 3)), 0.05).shape == (0, 3)
 
 
 def test_multi_view_gallery_matches_either_view():
@@ -107,7 +131,7 @@ def test_refinement_merges_what_online_split():
         tk("B", 3, 5, (2, 0), (3, 0), unit(1, 0.6, 0, 0)),
         tk("C", 6, 8, (4, 0), (5, 0), unit(1, 0.3, 0, 0)),
     ]
-    config = ReidConfig(match_threshold=0.1, refine_threshold=0.1)
+    config = ReidConfig(match_threshold=0.1, refine_threshold=0.1, match_margin=0.0)
     online = assign(t, config, "full", refine_pass=False)
     refined = assign(t, config, "full", refine_pass=True)
     assert online.labels.tolist() == [0, 1, 1] and not online.refined

@@ -12,6 +12,7 @@ from pipeline.config import load_config
 from pipeline.db import connect
 from pipeline.mot_io import read_mot
 from pipeline.process import process_store
+from pipeline.reid.settings import ReidConfig
 from pipeline.track_video import TrackSettings, load_components
 from pipeline.video import probe
 from tests.conftest import require_shared
@@ -129,8 +130,10 @@ def test_cross_camera_accuracy_on_split_campus(split_store, campus, tmp_path):
         process_store(load_config(store), conn, settings, load_components(settings), progress=False)
     finally:
         conn.close()
-    rows = {r["setting"]: r for r in mc.evaluate_modes(db_path, gt_split, int(gt["frame"].max()))}
-    full, independent = rows["full"], rows["independent"]
+    rows = mc.evaluate_modes(db_path, gt_split, int(gt["frame"].max()))
+    default_margin = ReidConfig().match_margin
+    full = next(r for r in rows if r["setting"] == "full" and r["margin"] == default_margin)
+    independent = next(r for r in rows if r["setting"] == "independent")
     assert full["hand-offs"] == 8
     assert full["joined"] >= 7
     assert full["wrong"] == 0

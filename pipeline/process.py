@@ -54,7 +54,7 @@ BATCH_FRAMES = 100
 class VideoOutcome:
     camera: str
     video_id: int
-    status: str  # 'processed' | 'skipped'
+    status: str  # 'processed' | 'skipped' | 'failed' (an executor's error, in ``warning``)
     frames: int
     tracks: int
     warning: str | None = None  # why a processed video is incomplete (truncated or damaged file)
@@ -185,6 +185,7 @@ def process_store(
     batch_frames: int = BATCH_FRAMES,
     workers: int = 1,
     reid_mode: str = "full",
+    executor: Callable[[list[VideoTask]], Iterator[VideoMessage]] | None = None,
 ) -> list[VideoOutcome]:
     """Process every camera of ``config`` into ``conn``.
 
@@ -198,6 +199,9 @@ def process_store(
             process (DuckDB has one writer), so batch atomicity is the same as with ``workers=1``.
         reid_mode: cross-camera identity once every camera is done (``independent``, ``appearance`` or
             ``full``), recomputed from all finished tracklets on each run (see ``pipeline.reid.assign``).
+        executor: tracks the videos elsewhere and streams their messages back, each video's in order
+            (e.g. :class:`pipeline.distributed.ray_executor.RayExecutor`); a message with ``error`` marks
+            its video failed and the others go on. ``None``: in-process or ``workers`` processes.
     """
     if batch_frames < 1:
         raise ValueError(f"batch_frames must be >= 1, but got {batch_frames}")
@@ -246,7 +250,9 @@ def process_store(
         )
         tasks.append(VideoTask(video_id, cam, info, settings, batch_frames, progress))
     if tasks:
-        if workers == 1 or len(tasks) == 1:
+        if executor is not None:
+            messages = executor(tasks)
+        elif workers == 1 or len(tasks) == 1:
             messages = (msg for task in tasks for msg in video_messages(task, loaded))
         else:
             messages = _parallel_messages(tasks, workers)
@@ -254,6 +260,10 @@ def process_store(
         try:
             for msg in messages:
                 task = by_camera[msg.camera]
+                if msg.error is not None:  # an executor gave up on this video; the others go on
+                    db.mark_failed(conn, task.video_id, msg.error)
+                    outcomes[msg.camera] = VideoOutcome(msg.camera, task.video_id, "failed", 0, 0, msg.error)
+                    continue
                 outcome = _write_message(conn, task, msg)
                 if outcome is not None:
                     outcomes[msg.camera] = outcome

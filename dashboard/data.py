@@ -614,6 +614,16 @@ def videos(db: str) -> pd.DataFrame:
     return _videos(db, version(db))
 
 
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _reid_calibration(db: str, ver: int) -> pd.DataFrame:
+    return _df(db, dashboard_sql.REID_CALIBRATION)
+
+
+def reid_calibration(db: str) -> pd.DataFrame:
+    """The cross-camera match threshold fitted on this store's footage, per embedder, with its evidence."""
+    return _reid_calibration(db, version(db))
+
+
 def processed_video_with_hash(db: str, sha256: str) -> dict[str, Any] | None:
     """The processed video with these bytes, if any (uncached: it guards against double processing)."""
     row = _one(db, dashboard_sql.DONE_VIDEO_BY_HASH, [sha256])

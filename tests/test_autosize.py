@@ -67,3 +67,26 @@ def test_probe_picks_larger_size_for_small_people_on_real_footage() -> None:
         assert choice.n_people >= 3, choice.note
         reached = choice.small_height * choice.imgsz / max(info.width, info.height)
         assert reached >= MIN_MODEL_HEIGHT or choice.imgsz == MAX_IMGSZ, choice.note
+
+
+def test_chosen_size_is_stored_and_shown_with_its_reason(tmp_path) -> None:
+    from datetime import datetime
+
+    from pipeline.db import connect
+    from pipeline.db import dashboard as dashboard_sql
+    from pipeline.db import tracks as db
+
+    conn = connect(tmp_path / "store.duckdb")
+    try:
+        run_id = db.start_run(conn, "Test", None, {})
+        video_id = db.begin_video(
+            conn, camera="front", path="/v/front.mpg", sha256=None, fps=25.0, n_frames=10,
+            start_time=datetime(2026, 1, 5, 9), run_id=run_id, settings={"imgsz": "auto"},
+        )
+        choice = choose_imgsz([40, 45, 50, 60], 384)
+        db.record_imgsz(conn, video_id, choice.imgsz, choice.note)
+        assert conn.execute("SELECT imgsz, imgsz_note FROM videos").fetchone() == (choice.imgsz, choice.note)
+        shown = conn.execute(dashboard_sql.VIDEOS_WITH_STATUS).df()["imgsz"].iloc[0]
+        assert shown.startswith(str(choice.imgsz)) and "smallest people are 42 px" in shown
+    finally:
+        conn.close()

@@ -9,13 +9,13 @@ import streamlit as st
 from dashboard import auth, data, setup, ui
 from dashboard.jobs import CANCELLED, DONE, FAILED, LOADING, RUNNING, SKIPPED, VideoTask, uploads_dir
 from dashboard.uploads import UploadError, store_upload
-from pipeline.detector import DEFAULT_IMGSZ
+from pipeline.autosize import AUTO
 from pipeline.errors import ConfigError
 from pipeline.track_video import TrackSettings
 from pipeline.video import VIDEO_SUFFIXES
 
-# The detector sizes offered, in one place (the default is the detector's own).
-IMGSZ_CHOICES = [320, 480, 640, 960, 1280]
+# The detector sizes offered, in one place; "auto" (the default) picks one per video from its people.
+IMGSZ_CHOICES = [AUTO, 320, 480, 640, 960, 1280]
 
 ctx = ui.context()
 manager = ui.job_manager()
@@ -126,9 +126,10 @@ with st.expander("Processing settings"):
     imgsz = c1.selectbox(
         "Detector image size",
         IMGSZ_CHOICES,
-        index=IMGSZ_CHOICES.index(DEFAULT_IMGSZ),
+        index=0,
         key="imgsz",
-        help="Smaller is faster and misses more small or distant people.",
+        help="auto: measured per video from the people in its first seconds (small, distant people get a "
+        "larger size). A smaller fixed size is faster and misses more small or distant people.",
     )
     stride = c2.number_input("Process every n-th frame", min_value=1, max_value=30, value=1, key="stride")
     embedder = c3.selectbox(
@@ -144,7 +145,7 @@ if st.button(
     key="process",
     help="Wait for the running job to finish first." if busy else None,
 ):
-    settings = TrackSettings(imgsz=int(imgsz), stride=int(stride), embedder=embedder)
+    settings = TrackSettings(imgsz=imgsz if imgsz == AUTO else int(imgsz), stride=int(stride), embedder=embedder)
     job = manager.submit(data.connection(ctx.db), ctx.db, ctx.config, settings, tasks)
     st.session_state["footage_saved"] = f"Job {job.job_id} queued: {len(tasks)} video(s)."
     st.rerun()  # redraw with the button disabled and the progress shown
@@ -193,7 +194,7 @@ if videos.empty:
     st.caption("None yet.")
 else:
     st.dataframe(
-        videos[["camera", "file", "start_time", "status", "frames_done", "n_frames", "duration_s", "error"]],
+        videos[["camera", "file", "start_time", "status", "frames_done", "n_frames", "duration_s", "imgsz", "error"]],
         hide_index=True,
         key="videos_table",
         column_config={
@@ -204,6 +205,17 @@ else:
             "frames_done": st.column_config.NumberColumn("Frames processed", format="%d"),
             "n_frames": st.column_config.NumberColumn("Frames", format="%d"),
             "duration_s": st.column_config.NumberColumn("Length (s)", format="%.1f"),
+            "imgsz": st.column_config.TextColumn(
+                "Detector size", help="The input size the detector ran at, and why (auto measures the people)."
+            ),
             "error": "Problem",
         },
     )
+
+calibration = data.reid_calibration(ctx.db)
+if not calibration.empty:
+    st.subheader("Cross-camera matching")
+    for row in calibration.itertuples(index=False):
+        threshold = "built-in" if row.threshold is None or row.threshold != row.threshold else f"{row.threshold:.3f}"
+        st.markdown(f"**{row.embedder}** — match threshold {threshold}")
+        st.caption(str(row.note))

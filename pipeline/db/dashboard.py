@@ -201,7 +201,8 @@ VIDEOS_WITH_STATUS = """
         SELECT video_id, camera,
                regexp_replace(regexp_extract(path, '[^/\\\\]+$'), '^[0-9a-f]{12}_', '') AS file,
                start_time, status, frames_done, n_frames, round(n_frames / fps, 1) AS duration_s, sha256,
-               coalesce(error, '') AS error
+               coalesce(error, '') AS error,
+               CASE WHEN imgsz IS NULL THEN '' ELSE imgsz::VARCHAR || coalesce(' — ' || imgsz_note, '') END AS imgsz
         FROM videos ORDER BY video_id DESC
         """
 
@@ -212,3 +213,9 @@ DONE_VIDEO_BY_HASH = (
 
 # Number of processed videos with these bytes. Params: [sha256].
 DONE_VIDEO_COUNT_BY_HASH = "SELECT count(*) FROM videos WHERE sha256 = ? AND status = 'done'"
+
+# The on-site cross-camera calibration per embedder (see pipeline.reid.calibrate).
+REID_CALIBRATION = """
+        SELECT embedder, threshold, source, n_same, n_diff, est_false_join, est_join, note, computed_at
+        FROM reid_calibration ORDER BY embedder
+        """

@@ -44,6 +44,7 @@ from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import shoppers as shoppers_db
 from pipeline.db import tracks as tracks_db
 from pipeline.db.connection import DatabaseLockedError
+from pipeline.db.store_config import stored_config
 from pipeline.errors import ConfigError, UserError
 from pipeline.reid.assign import run_reid
 
@@ -190,20 +191,17 @@ def _has_table(db: str, name: str) -> bool:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def _store_config_yaml(db: str, ver: int) -> str | None:
+def _stored_config(db: str, ver: int) -> StoreConfig | None:
     cur = connection(db).cursor()
     try:
-        return tracks_db.load_store_config(cur)
+        return stored_config(cur)
     finally:
         cur.close()
 
 
 def store_config(db: str) -> StoreConfig | None:
     """The store config saved in ``db`` (``None`` when none is saved yet)."""
-    text = _store_config_yaml(db, version(db))
-    if text is None:
-        return None
-    return parse_config(yaml.safe_load(text), Path(db).parent, check_files=False)
+    return _stored_config(db, version(db))
 
 
 def config_from_yaml(text: str) -> StoreConfig:

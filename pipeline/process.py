@@ -15,13 +15,11 @@ footage keeps every shopper id.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -33,6 +31,7 @@ from pipeline.autosize import SizeChoice
 from pipeline.config import CameraConfig, StoreConfig, dump_config
 from pipeline.db import tracks as db
 from pipeline.errors import ConfigError, UserError
+from pipeline.hashing import file_sha256
 from pipeline.reid.assign import run_reid
 from pipeline.reid.settings import REID_MODES
 from pipeline.store.geometry import apply_homography
@@ -58,14 +57,6 @@ class VideoOutcome:
     frames: int
     tracks: int
     warning: str | None = None  # why a processed video is incomplete (truncated or damaged file)
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def to_floor(points: np.ndarray, homography: np.ndarray | None) -> np.ndarray | None:

@@ -31,18 +31,6 @@ _CLEAR = {name: f"DELETE FROM {name}" for name in DERIVED_TABLES}  # constant ta
 
 
 @contextmanager
-def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Run the block in one transaction: readers see all of it or none of it."""
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-@contextmanager
 def registered(conn: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[None]:
     """Make ``frame`` readable as table ``name`` for the block."""
     conn.register(name, frame)
@@ -50,22 +38,6 @@ def registered(conn: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
         yield
     finally:
         conn.unregister(name)
-
-
-# --- store config -------------------------------------------------------------------------------------------
-
-
-def store_config_yaml(conn: duckdb.DuckDBPyConnection) -> str | None:
-    row = conn.execute("SELECT yaml FROM store_config WHERE id = 1").fetchone()
-    return None if row is None else row[0]
-
-
-def save_store_config(conn: duckdb.DuckDBPyConnection, yaml_text: str) -> None:
-    conn.execute(
-        "INSERT INTO store_config (id, yaml, updated_at) VALUES (1, ?, now()) "
-        "ON CONFLICT (id) DO UPDATE SET yaml = excluded.yaml, updated_at = excluded.updated_at",
-        [yaml_text],
-    )
 
 
 # --- inputs ---------------------------------------------------------------------------------------------------

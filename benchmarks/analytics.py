@@ -27,7 +27,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.db import analytics as sql  # noqa: E402
-from pipeline.db import connect  # noqa: E402
+from pipeline.db import connect, transaction  # noqa: E402
+from pipeline.db.store_config import save_store_config  # noqa: E402
 from pipeline.simulate.layout import DAY_START, FLOOR_H, FLOOR_W, ZONES, store_config_dict  # noqa: E402
 
 POINTS_PER_SHOPPER = 1000
@@ -83,8 +84,8 @@ def generate(path: Path, n_points: int, seed: int = 0) -> None:
     path.unlink(missing_ok=True)
     conn = connect(path)
     conn.execute("SET enable_progress_bar = false")
-    with sql.transaction(conn):
-        sql.save_store_config(conn, yaml.safe_dump(store_config_dict(), sort_keys=False))
+    with transaction(conn):
+        save_store_config(conn, yaml.safe_dump(store_config_dict(), sort_keys=False))
         sql.write_simulated_store(conn, "benchmark", "{}", cameras, shoppers, traj, empty_tp)
     conn.close()
 

@@ -24,9 +24,9 @@ from common import REPO, mot_sequences, print_table, shared_dir
 from scipy.optimize import linear_sum_assignment
 
 from pipeline.autosize import auto_imgsz
+from pipeline.boxes import box_iou
 from pipeline.detector import YoloDetector
 from pipeline.mot_io import read_mot
-from pipeline.tracking.matching import box_iou
 from pipeline.video import probe, read_frames
 
 BINS = [0, 32, 48, 64, 80, 96, 128, 160, 224, 320, 10_000]

@@ -8,7 +8,6 @@ offline: no auto-install of packages, no settings sync, no weight downloads.
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import shutil
 import tempfile
@@ -18,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.boxes import box_area, box_intersection, box_iou
 from pipeline.errors import WeightsError
+from pipeline.hashing import file_sha256
 from pipeline.resources import package_file
 from pipeline.types import Detections
 
@@ -84,11 +85,7 @@ def resolve_weights(weights: str | Path | None) -> Path:
 
 
 def _weights_key(weights: Path) -> str:
-    digest = hashlib.sha256()
-    with weights.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return file_sha256(weights)[:16]
 
 
 def export_cache_dir(weights: Path) -> Path:
@@ -282,13 +279,9 @@ def merge_overlapping(dets: Detections, iou: float = 0.6, containment: float = 0
     if n <= 1:
         return dets
     order = np.argsort(-dets.confidence, kind="stable")
-    boxes = dets.xyxy[order].astype(np.float64)
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    lt = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
-    rb = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    iou_m = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
-    cover = inter / np.maximum(area[None, :], 1e-9)  # share of box j inside box i
+    boxes = dets.xyxy[order]
+    iou_m = box_iou(boxes, boxes)
+    cover = box_intersection(boxes, boxes) / np.maximum(box_area(boxes)[None, :], 1e-9)  # share of box j in box i
     suppress = (iou_m >= iou) | (cover >= containment)
     keep = np.ones(n, bool)
     for i in range(n):

@@ -73,7 +73,7 @@ def frames(mot15):
 
 def _match(a, b):
     """Greedy IoU matching of two detection sets; returns index pairs."""
-    from pipeline.tracking.matching import box_iou
+    from pipeline.boxes import box_iou
 
     iou = box_iou(a.xyxy, b.xyxy)
     pairs = []

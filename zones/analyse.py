@@ -5,33 +5,21 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 
-from pipeline.config import StoreConfig, parse_config
+from pipeline.config import StoreConfig
 from pipeline.db import analytics as sql
+from pipeline.db import transaction
+from pipeline.db.store_config import stored_config
 from pipeline.errors import ConfigError
 from pipeline.store.rules import settings_from_config
 from zones import flags, heatmap, metrics, paths, pose, visits
 from zones.geometry import ZoneIndex, build_zones
 from zones.trajectory import US, Points, sample_interval_us, step_weights
-
-
-def stored_config(conn: duckdb.DuckDBPyConnection) -> StoreConfig:
-    """The store config saved in the database (``store_config`` table).
-
-    Raises:
-        ConfigError: none saved, or it is invalid.
-    """
-    text = sql.store_config_yaml(conn)
-    if text is None:
-        raise ConfigError("the database has no store config; pass one with --config")
-    return parse_config(yaml.safe_load(text), Path("."), source=None, check_files=False)
 
 
 def _zone_frame(zones, analytics) -> pd.DataFrame:
@@ -78,11 +66,14 @@ def analyse(conn: duckdb.DuckDBPyConnection, config: StoreConfig | None = None) 
         timings[stage] = round(now - clock[0], 4)
         clock[0] = now
 
-    config = stored_config(conn) if config is None else config
+    if config is None:
+        config = stored_config(conn)
+        if config is None:
+            raise ConfigError("the database has no store config; pass one with --config")
     analytics, rules = settings_from_config(config)
     zones = build_zones(config)
     index = ZoneIndex.build(zones)
-    with sql.transaction(conn):
+    with transaction(conn):
         sql.clear_derived(conn)
         sql.insert_zones(conn, _zone_frame(zones, analytics))
 

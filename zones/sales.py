@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.db import analytics as sql
+from pipeline.db import transaction
 from pipeline.errors import UserError
 
 REQUIRED = ("timestamp", "transactions")
@@ -109,7 +110,7 @@ def import_sales(conn: duckdb.DuckDBPyConnection, path: str | Path) -> dict[str,
     """Validate ``path`` and, in one transaction, replace the sales rows in the time range it covers and
     recompute conversion. Returns counts ``imported`` and ``replaced``."""
     rows = parse_sales_csv(path)
-    with sql.transaction(conn):
+    with transaction(conn):
         replaced = sql.replace_sales(conn, rows, str(path))
         sql.refresh_conversion(conn)
     return {"imported": len(rows), "replaced": replaced}

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import zones
     from pipeline.config import dump_config, load_config
-    from pipeline.db import analytics as sql
+    from pipeline.db.store_config import save_store_config
     from zones.geometry import build_zones
     from zones.store_db import open_store  # imported here: the CLI loads every command module
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     conn = open_store(args.db)
     try:
         if config is not None:
-            sql.save_store_config(conn, dump_config(config))
+            save_store_config(conn, dump_config(config))
         s = zones.analyse(conn, config)
     finally:
         conn.close()

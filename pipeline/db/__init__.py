@@ -6,6 +6,6 @@ code knows, one migration per transaction. A database written by a newer version
 
 from __future__ import annotations
 
-from pipeline.db.connection import SCHEMA_VERSION, SchemaError, connect
+from pipeline.db.connection import SCHEMA_VERSION, SchemaError, connect, transaction
 
-__all__ = ["SCHEMA_VERSION", "SchemaError", "connect"]
+__all__ = ["SCHEMA_VERSION", "SchemaError", "connect", "transaction"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -43,6 +45,19 @@ def current_version(conn: duckdb.DuckDBPyConnection) -> int:
     return int(row[0] or 0)
 
 
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (including Ctrl-C): readers and
+    interrupted runs see all of the block or none of it."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def migrate(conn: duckdb.DuckDBPyConnection) -> int:
     """Apply every migration newer than the database's version, each in its own transaction.
 
@@ -61,14 +76,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> int:
     for number, module in _migration_modules():
         if number <= version:
             continue
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             module.migrate(conn)
             conn.execute("INSERT INTO schema_version VALUES (?, now())", [number])
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
         version = number
     return version
 

@@ -14,8 +14,9 @@ import yaml
 
 from pipeline.config import parse_config
 from pipeline.db import analytics as sql
-from pipeline.db import connect
+from pipeline.db import connect, transaction
 from pipeline.db import shoppers as shoppers_db
+from pipeline.db.store_config import save_store_config
 from pipeline.simulate.layout import (
     CAMERA_VIEWS,
     DAY_START,
@@ -191,13 +192,13 @@ def build_demo(db_path: str | Path, shoppers: int = 400, seed: int = 7, analyse:
     _write_sales(scripts, sales_path, rng)
     conn = connect(db_path)
     try:
-        with sql.transaction(conn):
+        with transaction(conn):
             # Shopper ids come from the database's sequence, so footage processed into the demo store later
             # gets fresh ids (1..N on a new file: the scripts' own numbering, kept in the ground truth).
             ids = dict(zip(span.index, shoppers_db.next_shopper_ids(conn, len(span))))
             if any(k != v for k, v in ids.items()):
                 raise RuntimeError(f"{db_path}: shopper id sequence not fresh; write the demo to a new file")
-            sql.save_store_config(conn, yaml_text)
+            save_store_config(conn, yaml_text)
             sql.write_simulated_store(conn, config.name, json.dumps({"simulated": True, "seed": seed,
                                       "shoppers": shoppers}), cameras, shopper_rows, trajectory, track_points)  # fmt: skip
         from zones.sales import import_sales

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
+from pipeline.boxes import box_iou
 from pipeline.tracking.kalman import CHI2INV95, KalmanFilter, xyxy_to_xyah
 from pipeline.tracking.track import Track
 from pipeline.types import Detections
@@ -26,19 +27,6 @@ _GEMM_SINGLE_THREAD_SIZE = 200_000
 
 DistanceMetric = Callable[[Sequence[Track], Detections, list[int], list[int]], npt.NDArray[np.float64]]
 MatchResult = tuple[list[tuple[int, int]], list[int], list[int]]
-
-
-def box_iou(xyxy_a: npt.ArrayLike, xyxy_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Pairwise IoU of (A, 4) and (B, 4) xyxy boxes -> (A, B); empty inputs give an empty matrix."""
-    a = np.asarray(xyxy_a, np.float64).reshape(-1, 4)
-    b = np.asarray(xyxy_b, np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 def _all(indices: list[int] | None, n: int) -> list[int]:

@@ -8,7 +8,6 @@ import pytest
 from pipeline.tracking.kalman import KalmanFilter, xyxy_to_xyah
 from pipeline.tracking.matching import (
     INFTY_COST,
-    box_iou,
     cosine_distance,
     cosine_distance_matrix,
     gate_cost_matrix,
@@ -37,21 +36,6 @@ def table_metric(table):
         return table[np.ix_(track_indices, detection_indices)]
 
     return metric
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        ([[0, 0, 10, 10]], [[0, 0, 10, 10]], [[1.0]]),
-        ([[0, 0, 10, 10]], [[20, 20, 30, 30]], [[0.0]]),
-        ([[0, 0, 10, 10]], [[5, 0, 15, 10]], [[50 / 150]]),
-        ([[0, 0, 10, 10]], [[2, 2, 8, 8], [0, 0, 20, 10]], [[0.36, 0.5]]),
-        ([[0, 0, 0, 0]], [[0, 0, 0, 0]], [[0.0]]),  # degenerate boxes: no division by zero
-        (np.zeros((0, 4)), [[0, 0, 1, 1]], np.zeros((0, 1))),  # empty
-    ],
-)
-def test_box_iou(a, b, expected):
-    np.testing.assert_allclose(box_iou(a, b), expected)
 
 
 def test_iou_distance_uses_predicted_track_boxes():

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.config import parse_config
 from pipeline.db import analytics as sql
-from pipeline.db import connect
+from pipeline.db import connect, transaction
 
 T0 = datetime(2026, 11, 20, 10, 0, 0)
 OUT = (15.0, 20.0)  # a floor point in no zone
@@ -86,7 +86,7 @@ def write_store(db: Path, shoppers: dict[int, list], staff: dict[int, str] | Non
         ("y2", "float64"), ("score", "float64"), ("foot_u", "float64"), ("foot_v", "float64"),
         ("floor_x", "float64"), ("floor_y", "float64"), ("keypoints", "object")]})  # fmt: skip
     conn = connect(db)
-    with sql.transaction(conn):
+    with transaction(conn):
         sql.write_simulated_store(conn, "test", "{}", cameras, shoppers_df, traj[
             ["shopper_id", "camera", "frame", "ts", "x", "y"]], empty_tp)  # fmt: skip
     conn.close()

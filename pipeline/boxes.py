@@ -1,0 +1,28 @@
+"""Box overlap in ``xyxy`` pixels: the one IoU of the project (tracking, detector tiling, benchmarks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+
+def box_intersection(xyxy_a: npt.ArrayLike, xyxy_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Pairwise intersection areas of (A, 4) and (B, 4) xyxy boxes -> (A, B)."""
+    a = np.asarray(xyxy_a, np.float64).reshape(-1, 4)
+    b = np.asarray(xyxy_b, np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    return np.prod(np.clip(rb - lt, 0, None), axis=2)
+
+
+def box_area(xyxy: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """(N,) areas of (N, 4) xyxy boxes; an inverted box has area 0."""
+    boxes = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    return np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
+
+
+def box_iou(xyxy_a: npt.ArrayLike, xyxy_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Pairwise IoU of (A, 4) and (B, 4) xyxy boxes -> (A, B); empty inputs give an empty matrix."""
+    inter = box_intersection(xyxy_a, xyxy_b)
+    union = box_area(xyxy_a)[:, None] + box_area(xyxy_b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)

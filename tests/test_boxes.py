@@ -1,0 +1,43 @@
+"""Box overlap in xyxy pixels (pipeline.boxes): IoU, intersection and area tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.boxes import box_area, box_intersection, box_iou
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ([[0, 0, 10, 10]], [[0, 0, 10, 10]], [[1.0]]),
+        ([[0, 0, 10, 10]], [[20, 20, 30, 30]], [[0.0]]),
+        ([[0, 0, 10, 10]], [[5, 0, 15, 10]], [[50 / 150]]),
+        ([[0, 0, 10, 10]], [[2, 2, 8, 8], [0, 0, 20, 10]], [[0.36, 0.5]]),
+        ([[0, 0, 0, 0]], [[0, 0, 0, 0]], [[0.0]]),  # degenerate boxes: no division by zero
+        (np.zeros((0, 4)), [[0, 0, 1, 1]], np.zeros((0, 1))),  # empty
+    ],
+)
+def test_box_iou(a, b, expected):
+    np.testing.assert_allclose(box_iou(a, b), expected)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ([[0, 0, 10, 10]], [[5, 5, 20, 20]], [[25.0]]),
+        ([[0, 0, 10, 10]], [[10, 0, 20, 10]], [[0.0]]),  # touching edges share no area
+        (np.zeros((0, 4)), np.zeros((0, 4)), np.zeros((0, 0))),  # empty
+    ],
+)
+def test_box_intersection(a, b, expected):
+    np.testing.assert_allclose(box_intersection(a, b), expected)
+
+
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [([[0, 0, 10, 5]], [50.0]), ([[10, 10, 0, 0]], [0.0]), (np.zeros((0, 4)), np.zeros(0))],
+)
+def test_box_area(boxes, expected):
+    np.testing.assert_allclose(box_area(boxes), expected)

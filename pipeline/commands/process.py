@@ -33,6 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="cross-camera identity: independent (one shopper per track), appearance (gallery), "
         "full (gallery + space/time constraints + offline refinement; default)",
     )
+    parser.add_argument(
+        "--executor", default="local", choices=("local", "ray"),
+        help="where videos are tracked: local (this machine; default) or ray (a Ray cluster, see "
+        "docs/scale-out.md); the database is written by this process either way",
+    )
+    parser.add_argument(
+        "--ray-address", default=None,
+        help="with --executor ray: the cluster to join (e.g. HEAD:6379); default $RAY_ADDRESS or a local Ray",
+    )
+    parser.add_argument(
+        "--segment-seconds", type=float, default=None,
+        help="with --executor ray: split each video into segments of about this many seconds, tracked in "
+        "parallel and stitched (default: one task per video)",
+    )
     add_tracking_arguments(parser)
 
 
@@ -45,6 +59,15 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--batch-frames must be >= 1, but got {args.batch_frames}")
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, but got {args.workers}")
+    executor = None
+    if args.executor == "ray":
+        if args.workers != 1:
+            raise ValueError("--workers is for --executor local; Ray runs one worker per CPU of the cluster")
+        from pipeline.distributed.ray_executor import RayExecutor
+
+        executor = RayExecutor(address=args.ray_address, segment_seconds=args.segment_seconds)
+    elif args.ray_address is not None or args.segment_seconds is not None:
+        raise ValueError("--ray-address and --segment-seconds need --executor ray")
     infos = check_videos(config)
     check_settings(config, settings, infos)
     db_path = output_file(args.db, "--db")
@@ -54,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcomes = process_store(
             config, conn, settings, components or (lambda: load_checked(settings, first)), force=args.force,
-            batch_frames=args.batch_frames, workers=args.workers, reid_mode=args.reid_mode,
+            batch_frames=args.batch_frames, workers=args.workers, reid_mode=args.reid_mode, executor=executor,
         )
     finally:
         conn.close()
     for o in outcomes:
         what = "already processed, skipped" if o.status == "skipped" else f"{o.frames} frames, {o.tracks} tracks"
+        if o.status == "failed":
+            what = f"failed: {o.warning}"
         print(f"{o.camera}: {what}")
     print(f"database: {args.db}")
-    return 0
+    return 1 if any(o.status == "failed" for o in outcomes) else 0

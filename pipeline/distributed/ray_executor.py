@@ -82,6 +82,22 @@ def footage_error(path: str | Path, host: str, problem: str) -> str:
     )
 
 
+def finals_in_order(messages: Iterator[VideoMessage], cameras: list[str]) -> Iterator[VideoMessage]:
+    """``messages`` with each video's last message (final, or error) held back until every earlier camera's
+    has passed: videos then finish in config order, as in-process, so they get the same shopper ids."""
+    held: dict[str, VideoMessage] = {}
+    next_camera = 0
+    for msg in messages:
+        if not (msg.final or msg.error is not None):
+            yield msg
+            continue
+        held[msg.camera] = msg
+        while next_camera < len(cameras) and cameras[next_camera] in held:
+            yield held.pop(cameras[next_camera])
+            next_camera += 1
+    yield from held.values()  # only if a camera never ended (a bug upstream): do not lose the others
+
+
 class TrackWorker:
     """A Ray actor: the models, loaded once, and the units it is sent.
 
@@ -234,7 +250,8 @@ class RayExecutor:
             if problems:
                 raise UserError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
             pids = ray.get([w.pid.remote() for w in workers])
-            yield from self._schedule(units, assemblers, workers, pids, settings)
+            stream = self._schedule(units, assemblers, workers, pids, settings)
+            yield from finals_in_order(stream, [t.camera.name for t in tasks])
         finally:
             for w in workers:
                 ray.kill(w, no_restart=True)

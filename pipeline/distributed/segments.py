@@ -27,6 +27,8 @@ from pipeline.track_video import Components, TrackChunks, TrackedVideoFrame, cho
 from pipeline.tracking.matching import linear_assignment
 from pipeline.video import DecodeStatus, VideoInfo
 
+# The tracker's max_age (pipeline.tracking.tracker): someone the unsplit tracker would re-link after an
+# occlusion just before a cut reappears within the overlap, where the earlier segment still links them.
 DEFAULT_OVERLAP_SECONDS = 2.0
 MIN_IOU = 0.5  # two boxes in the same frame are the same detection
 MIN_AGREEMENT = 0.5  # fraction of the shorter side's frames in the window whose boxes coincide
@@ -61,7 +63,7 @@ def plan_segments(n_frames: int, n_segments: int, overlap: int, step: int = 1) -
 
     Cuts and read starts are multiples of ``step`` (the frame stride), so a segment processes exactly
     the frames the unsplit run would. Fewer segments are returned when the video is too short for each
-    to own at least ``max(step, overlap)`` frames. The last segment reads and owns to the end of the
+    to own at least ``overlap`` frames (and one stride). The last segment reads and owns to the end of the
     file (``n_frames`` is often only an estimate).
 
     Raises:

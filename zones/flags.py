@@ -30,29 +30,16 @@ from pipeline.store.rules import FlagRules
 REVIEW_STATES = ("new", "confirmed", "dismissed")
 
 
-def rule_params(rules: FlagRules) -> dict[str, list[Any]]:
-    """SQL parameters of each enabled SQL rule (``pose_concealment`` runs in numpy, see ``zones.pose``)."""
-    out: dict[str, list[Any]] = {}
-    if rules.enabled("long_dwell"):
-        r = rules["long_dwell"]
-        out["long_dwell"] = [
-            r["use_p95"],
-            r["p95_min_visits"],
-            r["threshold_s"],
-            r["p95_min_s"],
-            r["threshold_s"],
-        ]
-    if rules.enabled("repeated_returns"):
-        n = rules["repeated_returns"]["min_visits"]
-        out["repeated_returns"] = [float(n), n]
-    if rules.enabled("checkout_bypass"):
-        out["checkout_bypass"] = []
-    if rules.enabled("restricted_entry"):
-        out["restricted_entry"] = [rules["restricted_entry"]["min_s"]]
-    if rules.enabled("loitering"):
-        t = rules["loitering"]["threshold_s"]
-        out["loitering"] = [max(t, 1e-9), t]
-    return out
+def rule_params(rules: FlagRules) -> dict[str, dict[str, Any]]:
+    """Named SQL parameters (``$threshold_s`` ...) of each enabled SQL rule: its ``flags:`` settings.
+
+    ``pose_concealment`` runs in numpy (see ``zones.pose``).
+    """
+    return {
+        name: {key: value for key, value in rules[name].items() if key != "enabled"}
+        for name in ("long_dwell", "repeated_returns", "checkout_bypass", "restricted_entry", "loitering")
+        if rules.enabled(name)
+    }
 
 
 def set_flag_review(

@@ -52,15 +52,11 @@ def clear_derived(conn: duckdb.DuckDBPyConnection) -> None:
 def floor_points(conn: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
     """Floor trajectory points as numpy arrays ``shopper_id`` (int32), ``ts_us`` (int64), ``x``, ``y``."""
     query = "SELECT shopper_id, ts, x, y FROM trajectory WHERE space = 'floor'"
-    try:  # Arrow hands the columns over without a per-value conversion: 2-5x faster than fetchnumpy.
-        # A cursor, because a relation refuses to run while this connection holds an unfinished result;
-        # it reads committed rows, and analyse never writes the trajectory.
-        with conn.cursor() as cur:
-            table = cur.sql(query).to_arrow_table(1 << 30)  # big batches: to_numpy then barely copies
-    except ImportError:  # pyarrow missing (it comes with streamlit)
-        out = conn.execute(query).fetchnumpy()
-        return {"shopper_id": out["shopper_id"], "ts_us": np.asarray(out["ts"], "datetime64[us]").view(np.int64),
-                "x": out["x"], "y": out["y"]}  # fmt: skip
+    # Arrow hands the columns over without a per-value conversion: 2-5x faster than fetchnumpy. A cursor,
+    # because a relation refuses to run while this connection holds an unfinished result; it reads committed
+    # rows, and analyse never writes the trajectory.
+    with conn.cursor() as cur:
+        table = cur.sql(query).to_arrow_table(1 << 30)  # big batches: to_numpy then barely copies
     out = {name: table.column(name).to_numpy() for name in ("shopper_id", "ts", "x", "y")}
     out["ts_us"] = np.asarray(out.pop("ts"), "datetime64[us]").view(np.int64)
     return out
@@ -475,7 +471,8 @@ FLAG_RULE_SQL = {
     + """,
         p AS (SELECT zone, quantile_cont(dwell_s, 0.95) AS p95, count(*) AS n FROM hv GROUP BY zone),
         l AS (SELECT hv.*, p.p95,
-                     CASE WHEN ? AND p.n >= ? THEN least(?, greatest(p.p95, ?)) ELSE ? END AS limit_s
+                     CASE WHEN $use_p95 AND p.n >= $p95_min_visits THEN least($threshold_s, greatest(p.p95, $p95_min_s))
+                          ELSE $threshold_s END AS limit_s
               FROM hv JOIN p USING (zone))
         SELECT 'long_dwell', shopper_id, zone, dwell_s / limit_s, start_ts, end_ts, false,
                printf('dwell %.0f s in %s (limit %.0f s; zone p95 %.0f s)', dwell_s, zone, limit_s, p95)
@@ -483,9 +480,9 @@ FLAG_RULE_SQL = {
     """,
     "repeated_returns": _HV
     + """
-        SELECT 'repeated_returns', shopper_id, zone, count(*) / ?, min(start_ts), max(end_ts), false,
-               printf('%d separate visits to %s', count(*), zone)
-        FROM hv GROUP BY shopper_id, zone HAVING count(*) >= ?
+        SELECT 'repeated_returns', shopper_id, zone, count(*) / CAST($min_visits AS DOUBLE), min(start_ts),
+               max(end_ts), false, printf('%d separate visits to %s', count(*), zone)
+        FROM hv GROUP BY shopper_id, zone HAVING count(*) >= $min_visits
     """,
     "checkout_bypass": _HV
     + """,
@@ -511,16 +508,17 @@ FLAG_RULE_SQL = {
                       CASE WHEN list_contains(z.kinds, 'restricted') THEN 'restricted' ELSE 'staff-only' END, v.zone)
         FROM zone_visits v JOIN zones z USING (zone)
         WHERE (list_contains(z.kinds, 'restricted') OR list_contains(z.kinds, 'staff_only'))
-              AND NOT v.is_staff AND v.dwell_s >= ?
+              AND NOT v.is_staff AND v.dwell_s >= $min_s
     """,
     "loitering": """
-        SELECT 'loitering', v.shopper_id, v.zone, v.dwell_s / ?, v.start_ts, v.end_ts, false,
+        SELECT 'loitering', v.shopper_id, v.zone, v.dwell_s / greatest($threshold_s, 1e-9), v.start_ts, v.end_ts,
+               false,
                printf('%.0f s at %s', v.dwell_s, v.zone)
         FROM zone_visits v JOIN zones z USING (zone)
         WHERE (list_contains(z.kinds, 'entrance') OR list_contains(z.kinds, 'exit'))
-              AND NOT v.is_staff AND v.dwell_s >= ?
+              AND NOT v.is_staff AND v.dwell_s >= $threshold_s
     """,
-}
+}  # each rule's named parameters are its flags: settings (zones.flags.rule_params)
 
 
 def pose_points(conn: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
@@ -543,12 +541,12 @@ def pose_points(conn: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
 
 
 def insert_flags(
-    conn: duckdb.DuckDBPyConnection, rules: dict[str, list[Any]], pose: pd.DataFrame | None
+    conn: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, Any]], pose: pd.DataFrame | None
 ) -> int:
     """Evaluate the enabled rules and write ``flags`` with evidence; ``flag_reviews`` is left untouched.
 
     Args:
-        rules: rule name -> its query parameters (see :data:`FLAG_RULE_SQL`), enabled rules only.
+        rules: rule name -> its named query parameters (see :data:`FLAG_RULE_SQL`), enabled rules only.
         pose: pose-cue candidates (shopper_id, zone, score, start_us, end_us, details) or ``None``.
 
     Returns:
@@ -556,7 +554,7 @@ def insert_flags(
     """
     conn.execute(_CANDIDATES)
     for name, params in rules.items():
-        conn.execute("INSERT INTO _flag_candidates " + FLAG_RULE_SQL[name], params)
+        conn.execute("INSERT INTO _flag_candidates " + FLAG_RULE_SQL[name], params or None)
     if pose is not None and not pose.empty:
         with registered(conn, "_pose", pose):
             conn.execute(
@@ -572,7 +570,8 @@ def insert_flags(
             FROM _flag_candidates
             QUALIFY row_number() OVER (PARTITION BY rule, shopper_id, zone, start_ts ORDER BY end_ts DESC) = 1),
         zs AS (
-            SELECT c.flag_key, list({'zone': v.zone, 'start': strftime(v.start_ts, ?), 'end': strftime(v.end_ts, ?),
+            SELECT c.flag_key, list({'zone': v.zone, 'start': strftime(v.start_ts, $iso_ms),
+                                     'end': strftime(v.end_ts, $iso_ms),
                                      'dwell_s': round(v.dwell_s, 1)} ORDER BY v.start_ts, v.zone) AS zones
             FROM c JOIN zone_visits v ON v.shopper_id = c.shopper_id
                  AND v.end_ts > c.start_ts AND v.start_ts < c.end_ts
@@ -584,7 +583,7 @@ def insert_flags(
             GROUP BY c.flag_key, t.camera, t.video_id),
         cs AS (
             SELECT flag_key, list({'camera': camera, 'video_id': video_id, 'first_frame': f0, 'last_frame': f1,
-                                   'start': strftime(t0, ?), 'end': strftime(t1, ?)}
+                                   'start': strftime(t0, $iso_ms), 'end': strftime(t1, $iso_ms)}
                                   ORDER BY camera, video_id) AS cameras
             FROM cf GROUP BY flag_key)
         SELECT c.flag_key, c.rule, c.shopper_id, c.zone, c.score, c.start_ts, c.end_ts, c.experimental, c.details,
@@ -592,7 +591,7 @@ def insert_flags(
                            'cameras', coalesce(to_json(cs.cameras), '[]'::JSON))
         FROM c LEFT JOIN zs USING (flag_key) LEFT JOIN cs USING (flag_key)
         """,
-        [ISO_MS, ISO_MS, ISO_MS, ISO_MS],
+        {"iso_ms": ISO_MS},
     )
     conn.execute("DROP TABLE _flag_candidates")
     return conn.execute("SELECT count(*) FROM flags").fetchone()[0]
@@ -637,10 +636,6 @@ def write_summary(
     cur = conn.execute("SELECT * FROM analysis_summary")
     names = [d[0] for d in cur.description]
     return dict(zip(names, cur.fetchone()))
-
-
-def update_summary_seconds(conn: duckdb.DuckDBPyConnection, seconds: float) -> None:
-    conn.execute("UPDATE analysis_summary SET seconds = ?", [seconds])
 
 
 # --- queries for the API, dashboard and CSV exports -----------------------------------------------------------
@@ -784,12 +779,6 @@ def heatmap_cells(
         + " GROUP BY iu, iv ORDER BY iv, iu",
         [start, end, None, camera],
     ).df()
-
-
-def table_names(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    return [
-        r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
-    ]
 
 
 # --- simulated demo store (pipeline.simulate) -----------------------------------------------------------------

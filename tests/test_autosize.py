@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.conftest import require_shared
 
 from pipeline.autosize import MAX_IMGSZ, MIN_MODEL_HEIGHT, SIZE_STEPS, auto_imgsz, choose_imgsz
 from pipeline.track_video import TrackSettings
+from tests.conftest import require_shared
 
 
 @pytest.mark.parametrize(

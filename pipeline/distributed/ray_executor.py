@@ -82,6 +82,31 @@ def footage_error(path: str | Path, host: str, problem: str) -> str:
     )
 
 
+def _node_footage_problems(paths: list[str]) -> list[str]:
+    host = socket.gethostname()
+    return [footage_error(p, host, why) for p in paths if (why := footage_problem(p)) is not None]
+
+
+def check_footage(paths: list[str]) -> None:
+    """Check on every alive node of the cluster, before any model is loaded, that it can read ``paths``
+    (units may run on any node).
+
+    Raises:
+        UserError: the first node / file that cannot be read (and how many more).
+    """
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    probe = ray.remote(num_cpus=0)(_node_footage_problems)
+    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
+    found = ray.get([
+        probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote(paths)
+        for node in nodes
+    ])
+    problems = sorted({line for lines in found for line in lines})
+    if problems:
+        raise UserError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+
+
 def finals_in_order(messages: Iterator[VideoMessage], cameras: list[str]) -> Iterator[VideoMessage]:
     """``messages`` with each video's last message (final, or error) held back until every earlier camera's
     has passed: videos then finish in config order, as in-process, so they get the same shopper ids."""
@@ -115,10 +140,6 @@ class TrackWorker:
 
     def pid(self) -> int:
         return os.getpid()
-
-    def footage_problems(self, paths: list[str]) -> list[str]:
-        """One error line per path this worker cannot read."""
-        return [footage_error(p, self.host, why) for p in paths if (why := footage_problem(p)) is not None]
 
     def track(self, unit: Unit) -> Iterator[VideoMessage]:
         """Track one unit; yields its batches and ends with its final message."""
@@ -241,14 +262,9 @@ class RayExecutor:
         n_workers = max(1, min(len(units), math.floor(cluster_cpus / self.cpus_per_worker)))
         if self.max_workers is not None:
             n_workers = min(n_workers, self.max_workers)
+        check_footage(sorted({str(t.info.path) for t in tasks}))
         workers = [self._new_worker(settings) for _ in range(n_workers)]
         try:
-            # Where is the footage? Every worker must read every file (units may land on any of them).
-            paths = sorted({str(t.info.path) for t in tasks})
-            found = ray.get([w.footage_problems.remote(paths) for w in workers])
-            problems = sorted({line for lines in found for line in lines})
-            if problems:
-                raise UserError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
             pids = ray.get([w.pid.remote() for w in workers])
             stream = self._schedule(units, assemblers, workers, pids, settings)
             yield from finals_in_order(stream, [t.camera.name for t in tasks])

@@ -211,7 +211,8 @@ def insert_heatmap_floor(conn: duckdb.DuckDBPyConnection, cells: pd.DataFrame, c
 def insert_heatmap_camera(
     conn: duckdb.DuckDBPyConnection, cell_px: float, max_step_s: float, fallback_s: float
 ) -> None:
-    """Shopper-seconds per image cell per camera and hour from ``track_points`` (staff excluded).
+    """Shopper-seconds per image cell per camera and hour from ``track_points`` (staff and static
+    tracklets, e.g. mannequins, excluded).
 
     Each point stands for the time to the track's next point (or from its previous one, for the last),
     capped: a step longer than ``max_step_s`` counts as ``fallback_s``.
@@ -221,6 +222,7 @@ def insert_heatmap_camera(
         INSERT INTO heatmap_camera
         WITH tp AS (
             SELECT tp.camera, tp.ts, tp.foot_u, tp.foot_v, coalesce(s.is_staff, false) AS is_staff,
+                   coalesce(t.is_static, false) AS is_static,
                    lead(tp.t_sec) OVER w - tp.t_sec AS next_step, tp.t_sec - lag(tp.t_sec) OVER w AS prev_step
             FROM track_points tp
                  LEFT JOIN tracklets t ON t.video_id = tp.video_id AND t.track_id = tp.track_id
@@ -230,7 +232,7 @@ def insert_heatmap_camera(
             SELECT camera, date_trunc('hour', ts) AS hour,
                    CAST(floor(foot_u / ?) AS INTEGER) AS iu, CAST(floor(foot_v / ?) AS INTEGER) AS iv,
                    CASE WHEN next_step <= ? THEN next_step WHEN prev_step <= ? THEN prev_step ELSE ? END AS w
-            FROM tp WHERE NOT is_staff)
+            FROM tp WHERE NOT is_staff AND NOT is_static)
         SELECT camera, hour, iu, iv, (iu + 0.5) * ?, (iv + 0.5) * ?, ?, sum(w)
         FROM c GROUP BY camera, hour, iu, iv
         """,
@@ -839,7 +841,8 @@ def write_simulated_store(
             """
             INSERT INTO tracklets
             SELECT v.video_id, p.camera, p.track_id, any_value(p.shopper_id), min(p.frame), max(p.frame),
-                   min(CAST(p.ts AS TIMESTAMP)), max(CAST(p.ts AS TIMESTAMP)), count(*), avg(p.score), NULL, NULL
+                   min(CAST(p.ts AS TIMESTAMP)), max(CAST(p.ts AS TIMESTAMP)), count(*), avg(p.score), NULL, NULL,
+                   false
             FROM _track_points p JOIN videos v ON v.camera = p.camera
             GROUP BY v.video_id, p.camera, p.track_id
             """

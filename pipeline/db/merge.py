@@ -45,9 +45,9 @@ def merge_part(conn: duckdb.DuckDBPyConnection, part: Path) -> int:
             )
             conn.execute(
                 "INSERT INTO tracklets (video_id, camera, track_id, shopper_id, first_frame, last_frame, first_ts, "
-                "last_ts, n_points, mean_score, embedder, embedding) "
+                "last_ts, n_points, mean_score, embedder, embedding, is_static) "
                 "SELECT m.new_id, t.camera, t.track_id, NULL, t.first_frame, t.last_frame, t.first_ts, t.last_ts, "
-                "t.n_points, t.mean_score, t.embedder, t.embedding "
+                "t.n_points, t.mean_score, t.embedder, t.embedding, t.is_static "
                 "FROM part.tracklets t JOIN id_map m ON m.old_id = t.video_id"
             )
             has_chunks = conn.execute(

@@ -27,7 +27,7 @@ def _nulls_as_none(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Tracklets of finished videos, in a stable order.
+    """Tracklets of finished videos, in a stable order; static ones (mannequins) are no shoppers and left out.
 
     Columns: video_id, track_id, camera, t_start, t_end (seconds since the epoch of the store clock),
     first_frame, last_frame, n_points, embedder, embedding (list or None), shopper_id (current).
@@ -37,7 +37,7 @@ def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         SELECT t.video_id, t.track_id, t.camera, epoch(t.first_ts) AS t_start, epoch(t.last_ts) AS t_end,
                t.first_frame, t.last_frame, t.n_points, t.embedder, t.embedding, t.shopper_id
         FROM tracklets t JOIN videos v USING (video_id)
-        WHERE v.status = 'done'
+        WHERE v.status = 'done' AND NOT t.is_static
         ORDER BY t.video_id, t.track_id
         """
     ).df(), "embedding")

@@ -12,6 +12,8 @@ nothing stored for a known video; its old rows are replaced inside the transacti
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.db.connection import transaction
-
-# Re-exported: process, merge and the dashboard save and read the store config through this module.
-from pipeline.db.store_config import load_store_config, save_store_config  # noqa: F401
+from pipeline.static_objects import is_static
 
 CHUNK_COLUMNS = ["track_id", "chunk", "t_start", "t_end", "first_frame", "last_frame", "n_embedded", "embedding"]
 
@@ -38,6 +37,29 @@ TRACK_POINT_COLUMNS = [
     "video_id", "camera", "frame", "t_sec", "ts", "track_id", "x1", "y1", "x2", "y2", "score",
     "foot_u", "foot_v", "floor_x", "floor_y", "keypoints",
 ]
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (including Ctrl-C)."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def save_store_config(conn: duckdb.DuckDBPyConnection, yaml_text: str) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO store_config (id, yaml, updated_at) VALUES (1, ?, now())", [yaml_text]
+    )
+
+
+def load_store_config(conn: duckdb.DuckDBPyConnection) -> str | None:
+    row = conn.execute("SELECT yaml FROM store_config WHERE id = 1").fetchone()
+    return None if row is None else row[0]
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, store_name: str, config_path: str | None, settings: dict) -> int:
@@ -181,7 +203,7 @@ def write_batch(
 
 
 def _shopper_ids(conn: duckdb.DuckDBPyConnection, video_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Shopper id per new track of ``video_id``, and the split parts to restore.
+    """Shopper id per new track of ``video_id`` (static tracks get none), and the split parts to restore.
 
     A track takes the saved id (``replaced_tracklets``) of the old track with its track id whose frames
     overlap it most; when it spans exactly the old track's split parts, the parts come back too (same
@@ -191,7 +213,9 @@ def _shopper_ids(conn: duckdb.DuckDBPyConnection, video_id: int) -> tuple[pd.Dat
         ``(ids, parts)``: columns track_id, shopper_id; and ``PART_COLUMNS`` rows of ``tracklet_parts``.
     """
     new = conn.execute(
-        "SELECT track_id, first_frame, last_frame FROM tracklets WHERE video_id = ? ORDER BY track_id", [video_id]
+        "SELECT track_id, first_frame, last_frame FROM tracklets WHERE video_id = ? AND NOT is_static "
+        "ORDER BY track_id",
+        [video_id],
     ).fetchall()
     old: dict[int, list[tuple[int, int, int]]] = {}
     for tid, first, last, sid in conn.execute(
@@ -230,6 +254,8 @@ def finish_video(
     """Write tracklets (and their appearance chunks), one shopper per tracklet, and the trajectory; mark
     the video done.
 
+    Static tracklets (mannequins, see :func:`mark_static_tracklets`) get no shopper and no trajectory.
+
     Cross-camera identity may later reassign ``shopper_id``; until then each tracklet is a shopper.
 
     Args:
@@ -252,7 +278,7 @@ def finish_video(
                 INSERT INTO tracklets
                 SELECT p.video_id, any_value(p.camera), p.track_id, NULL,
                        min(p.frame), max(p.frame), min(p.ts), max(p.ts), count(*), avg(p.score),
-                       ?, any_value(e.embedding)::REAL[]
+                       ?, any_value(e.embedding)::REAL[], false
                 FROM track_points p LEFT JOIN track_embeddings e USING (track_id)
                 WHERE p.video_id = ?
                 GROUP BY p.video_id, p.track_id
@@ -268,6 +294,7 @@ def finish_video(
                 "n_embedded, embedding::REAL[] FROM chunk_df",
                 [video_id],
             )
+        mark_static_tracklets(conn, video_id, frames_done)
         ids, parts = _shopper_ids(conn, video_id)
         conn.register("new_shopper_ids", ids)
         conn.register("restored_parts", parts)
@@ -303,12 +330,45 @@ def finish_video(
         )
 
 
+def mark_static_tracklets(conn: duckdb.DuckDBPyConnection, video_id: int, video_frames: int) -> int:
+    """Set ``tracklets.is_static`` for ``video_id``'s tracks: those that never move over the video
+    (:func:`pipeline.static_objects.is_static`), e.g. mannequins. Call inside the video's transaction.
+
+    Args:
+        video_frames: frames decoded from the video (what a track's span is measured against).
+
+    Returns:
+        The number of static tracklets.
+    """
+    points = conn.execute(
+        "SELECT track_id, frame, x1, y1, x2, y2 FROM track_points WHERE video_id = ? ORDER BY track_id, frame",
+        [video_id],
+    ).fetchnumpy()
+    track_ids = points["track_id"]
+    if len(track_ids) == 0 or video_frames < 1:
+        return 0  # Nothing tracked.
+    xyxy = np.column_stack([points[c] for c in ("x1", "y1", "x2", "y2")])
+    starts = np.flatnonzero(np.r_[True, track_ids[1:] != track_ids[:-1]])
+    ends = np.r_[starts[1:], len(track_ids)]
+    static = [
+        int(track_ids[a])
+        for a, b in zip(starts, ends)
+        if is_static(points["frame"][a:b], xyxy[a:b], video_frames)
+    ]
+    conn.execute(
+        "UPDATE tracklets SET is_static = list_contains(?::INTEGER[], track_id) WHERE video_id = ?",
+        [static, video_id],
+    )
+    return len(static)
+
+
 def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = None, smooth: int = 2) -> None:
     """(Re)build trajectory rows from track points and the tracklets' shopper ids.
 
     Floor metres where the camera has a homography, else image pixels (``space = 'image'``). Positions
     are smoothed with a centred moving average of ``2 * smooth + 1`` points per track (foot points
-    jitter). ``video_id`` limits it to one video; ``None`` rebuilds every finished video.
+    jitter). ``video_id`` limits it to one video; ``None`` rebuilds every finished video. Static tracklets
+    (mannequins) have no trajectory.
     """
     conn.execute("DELETE FROM trajectory WHERE ? IS NULL OR video_id = ?", [video_id, video_id])
     conn.execute(
@@ -322,7 +382,7 @@ def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = Non
         JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
         JOIN videos v ON v.video_id = p.video_id
         {POINT_PART_JOIN}
-        WHERE ($video_id IS NULL AND v.status = 'done') OR p.video_id = $video_id
+        WHERE (($video_id IS NULL AND v.status = 'done') OR p.video_id = $video_id) AND NOT t.is_static
         WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
                      ROWS BETWEEN $smooth PRECEDING AND $smooth FOLLOWING)
         """,

@@ -12,8 +12,6 @@ nothing stored for a known video; its old rows are replaced inside the transacti
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +19,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.db.connection import transaction
+
+# Re-exported: process, merge and the dashboard save and read the store config through this module.
+from pipeline.db.store_config import load_store_config, save_store_config  # noqa: F401
 from pipeline.static_objects import is_static
 
 CHUNK_COLUMNS = ["track_id", "chunk", "t_start", "t_end", "first_frame", "last_frame", "n_embedded", "embedding"]
@@ -37,29 +39,6 @@ TRACK_POINT_COLUMNS = [
     "video_id", "camera", "frame", "t_sec", "ts", "track_id", "x1", "y1", "x2", "y2", "score",
     "foot_u", "foot_v", "floor_x", "floor_y", "keypoints",
 ]
-
-
-@contextmanager
-def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``BEGIN`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (including Ctrl-C)."""
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def save_store_config(conn: duckdb.DuckDBPyConnection, yaml_text: str) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO store_config (id, yaml, updated_at) VALUES (1, ?, now())", [yaml_text]
-    )
-
-
-def load_store_config(conn: duckdb.DuckDBPyConnection) -> str | None:
-    row = conn.execute("SELECT yaml FROM store_config WHERE id = 1").fetchone()
-    return None if row is None else row[0]
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, store_name: str, config_path: str | None, settings: dict) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ MIN_PAIRS = 4
 # A new store's first camera starts on this nominal date until the user sets one; the Footage page asks
 # for the real date rather than dating footage to it.
 PLACEHOLDER_START = datetime(2026, 1, 1, 9)
+# Earliest footage date the pages accept (Streamlit's default is ten years before the shown date, which
+# refused archive footage such as the 2004 CAVIAR clips).
+FOOTAGE_MIN_DAY = date(1990, 1, 1)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 

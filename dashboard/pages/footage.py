@@ -40,7 +40,9 @@ if simulated:
 with st.expander("Add a camera", expanded=not camera_names), st.form("add_camera"):
     c1, c2, c3 = st.columns(3)
     new_name = c1.text_input("Camera name", key="new_camera_name", placeholder="e.g. entrance")
-    new_day = c2.date_input("Footage start date", value=None, key="new_camera_day")
+    new_day = c2.date_input(
+        "Footage start date", value=None, min_value=setup.FOOTAGE_MIN_DAY, key="new_camera_day"
+    )
     new_clock = c3.time_input("Footage start time", value=time(9), key="new_camera_time")
     st.caption("Calibrate it and draw its zones on the **Store setup** page.")
     if st.form_submit_button("Add camera"):
@@ -106,6 +108,7 @@ for file_id, item in current:
         day = c2.date_input(
             "Filmed on",
             value=None if placeholder else cam_start.date(),
+            min_value=setup.FOOTAGE_MIN_DAY,
             key=f"day::{file_id}::{camera}",
             help="The date the footage was recorded: every time in the analytics counts from it.",
         )

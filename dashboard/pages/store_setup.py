@@ -118,7 +118,9 @@ if cams_tab.open:
         c1, c2, c3 = st.columns(3)
         cam_name = c1.text_input("Name", value=cam.name if cam else "", key=f"cam_name::{pick}")
         start = cam.start_time if cam else datetime.combine(datetime.now().date(), time(9))
-        cam_day = c2.date_input("Footage start date", value=start.date(), key=f"cam_day::{pick}")
+        cam_day = c2.date_input(
+            "Footage start date", value=start.date(), min_value=setup.FOOTAGE_MIN_DAY, key=f"cam_day::{pick}"
+        )
         cam_clock = c3.time_input("Footage start time", value=start.time(), key=f"cam_time::{pick}")
         method = st.radio(
             "Calibration (image → floor)",

@@ -70,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--ray-address and --segment-seconds need --executor ray")
     infos = check_videos(config)
     check_settings(config, settings, infos)
+    if executor is not None:
+        from pipeline.distributed.ray_executor import check_footage
+
+        executor.connect()
+        check_footage(sorted({str(info.path) for info in infos.values()}))  # every node reads every file
     db_path = output_file(args.db, "--db")
     first = next(iter(infos.values()))
     components = None if db_path.exists() else load_checked(settings, first)

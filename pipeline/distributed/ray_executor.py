@@ -210,6 +210,7 @@ class RayExecutor:
         self.max_retries = max_retries
         self.on_batch = on_batch
         self.stitched: dict[str, int] = {}  # camera -> tracks continued across its seams (last run)
+        self._started = False
 
     def units(self, tasks: list[VideoTask]) -> tuple[list[Unit], dict[int, VideoAssembler]]:
         """The units of ``tasks``, and an assembler per video split into more than one segment."""
@@ -235,17 +236,27 @@ class RayExecutor:
         settings = {t.settings for t in tasks}
         if len(settings) != 1:
             raise ValueError("every task of one run must share its tracking settings")
-        started = not ray.is_initialized()
-        if started:
-            # A remote cluster's nodes get this checkout's pipeline package shipped with the job (small,
-            # no weights); a local one imports it from the driver's working directory.
-            runtime_env = {"py_modules": [str(Path(__file__).resolve().parents[1])]} if self.address else None
-            ray.init(address=self.address, include_dashboard=False, configure_logging=False, runtime_env=runtime_env)
+        self.connect()
         try:
             yield from self._run(tasks, settings.pop())
         finally:
-            if started:
-                ray.shutdown()
+            self.close()
+
+    def connect(self) -> None:
+        """Join the cluster (or start a local Ray) unless this process already has; idempotent."""
+        if ray.is_initialized():
+            return
+        # A remote cluster's nodes get this checkout's pipeline package shipped with the job (small,
+        # no weights); a local one imports it from the driver's working directory.
+        runtime_env = {"py_modules": [str(Path(__file__).resolve().parents[1])]} if self.address else None
+        ray.init(address=self.address, include_dashboard=False, configure_logging=False, runtime_env=runtime_env)
+        self._started = True
+
+    def close(self) -> None:
+        """Leave the cluster (stop the local Ray) if :meth:`connect` joined it."""
+        if self._started:
+            ray.shutdown()
+            self._started = False
 
     def _new_worker(self, settings: TrackSettings) -> ray.actor.ActorHandle:
         cls = ray.remote(TrackWorker).options(num_cpus=self.cpus_per_worker, max_restarts=0)

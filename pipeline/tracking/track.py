@@ -30,6 +30,8 @@ class Track:
         time_since_update: tracker steps since the last update (1 right after a predict of a track
             that was updated on the previous step; used for the matching cascade).
         seconds_since_update: seconds since the last update (used for deletion).
+        seconds_since_confident: seconds since the last update by a confident (high-score) detection;
+            low-score boxes only bridge short occlusions (see ``DeepSortTracker.max_low_seconds``).
         state: :class:`TrackState`.
         features: (K, D) appearance gallery, newest last, ``K <= nn_budget``; ``None`` without embeddings.
         last_detection_index: row of the detection that last updated the track in its frame, or -1.
@@ -56,6 +58,7 @@ class Track:
         self.age = 1
         self.time_since_update = 0
         self.seconds_since_update = 0.0
+        self.seconds_since_confident = 0.0
         self.state = TrackState.CONFIRMED if n_init <= 1 else TrackState.TENTATIVE
         self._n_init = n_init
         self._nn_budget = nn_budget
@@ -83,6 +86,7 @@ class Track:
         self.age += 1
         self.time_since_update += 1
         self.seconds_since_update += dt
+        self.seconds_since_confident += dt
 
     def update(
         self,
@@ -93,6 +97,7 @@ class Track:
         feature: npt.NDArray[np.float32] | None = None,
         keypoints: npt.NDArray[np.float32] | None = None,
         confidence: float | None = None,
+        confident: bool = True,
     ) -> bool:
         """Correct the state with a matched detection.
 
@@ -105,6 +110,8 @@ class Track:
                 detections whose crops are unreliable).
             keypoints: (17, 3) keypoints of the detection.
             confidence: detector score, forwarded to :meth:`KalmanFilter.update`.
+            confident: the detection scored high enough to vouch for the track (resets
+                ``seconds_since_confident``).
 
         Returns:
             ``True`` when this update confirmed a tentative track.
@@ -118,6 +125,8 @@ class Track:
         self.hits += 1
         self.time_since_update = 0
         self.seconds_since_update = 0.0
+        if confident:
+            self.seconds_since_confident = 0.0
         self.last_detection_index = detection_index
         self.keypoints = keypoints
         if self.state == TrackState.TENTATIVE:

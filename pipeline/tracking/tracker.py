@@ -61,6 +61,10 @@ class DeepSortTracker:
         confidence_weighted_update: scale the Kalman measurement noise by ``1 - confidence``
             (StrongSORT's NSA Kalman).
         kalman_filter: the motion model (default :class:`KalmanFilter()`).
+        max_low_seconds: a confirmed track kept alive only by low-score boxes for longer than this many
+            seconds is ended (``None`` = ``max_age``). Low-score boxes bridge short occlusions; a track
+            that lives on them for long has usually slid onto a static look-alike (a mannequin, a
+            poster) where its person left.
 
     Raises:
         ValueError: an argument is out of range.
@@ -88,6 +92,7 @@ class DeepSortTracker:
         iou_stage_max_misses: int | None = None,
         confidence_weighted_update: bool = True,
         kalman_filter: KalmanFilter | None = None,
+        max_low_seconds: float | None = None,
     ) -> None:
         if new_track_threshold is None:
             new_track_threshold = high_conf_threshold
@@ -102,6 +107,8 @@ class DeepSortTracker:
             raise ValueError(f"nn_budget must be >= 1 or None, but got {nn_budget}")
         if max_age < 0:
             raise ValueError(f"max_age must be >= 0 seconds, but got {max_age}")
+        if max_low_seconds is not None and max_low_seconds < 0:
+            raise ValueError(f"max_low_seconds must be >= 0 seconds, but got {max_low_seconds}")
         if n_init < 1:
             raise ValueError(f"n_init must be >= 1, but got {n_init}")
         if iou_stage_max_misses is not None and iou_stage_max_misses < 1:
@@ -110,6 +117,7 @@ class DeepSortTracker:
         self.nn_budget = nn_budget
         self.max_iou_distance = max_iou_distance
         self.max_age = max_age
+        self.max_low_seconds = max_age if max_low_seconds is None else max_low_seconds
         self.n_init = n_init
         self.high_conf_threshold = high_conf_threshold
         self.low_conf_threshold = low_conf_threshold
@@ -275,12 +283,16 @@ class DeepSortTracker:
                 feature=feature,
                 keypoints=None if kps is None else kps[det_idx],
                 confidence=float(conf[det_idx]) if self.confidence_weighted_update else None,
+                confident=bool(conf[det_idx] >= self.high_conf_threshold),
             )
             if confirmed_now:
                 self._backfill += [(s, d, track.track_id) for s, d in track.pending if s != self.step]
                 track.pending = []
         for track_idx in unmatched_tracks:
             self.tracks[track_idx].mark_missed(self.max_age)
+        for track in self.tracks:
+            if track.is_confirmed() and track.seconds_since_confident > self.max_low_seconds:
+                track.state = TrackState.DELETED
         new = [d for d in unmatched_detections if conf[d] >= self.new_track_threshold]
         if new:
             means, covs = self.kf.initiate(xyah[new])

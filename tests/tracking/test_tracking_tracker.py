@@ -229,3 +229,26 @@ def test_offline_runner_needs_a_fresh_tracker():
 def test_offline_runner_on_empty_stream():
     runner = OfflineTrackRunner(DeepSortTracker())
     assert runner.finish() == []
+
+
+@pytest.mark.parametrize(("max_low_seconds", "alive_at_end"), [(None, False), (1.0, False), (100.0, True)])
+def test_track_living_only_on_low_score_boxes_ends(max_low_seconds, alive_at_end):
+    """A person walks behind a mannequin: only a weak box stays there. The track may bridge that for
+    ``max_low_seconds`` (default: max_age), not forever."""
+    tracker = DeepSortTracker(max_low_seconds=max_low_seconds, max_age=2.0)
+    fps = 10.0
+    for k in range(5):  # confident walk
+        tracker.update(make_detections([person_box(100 + 2 * k)], 0.9), k / fps)
+    seen = []
+    for k in range(5, 5 + 40):  # 4 s of a static weak box where the walker stopped
+        out = tracker.update(make_detections([person_box(108)], 0.3), k / fps)
+        seen.append(len(out))
+    assert seen[0] == 1  # the low pass extends the track at first
+    assert (seen[-1] == 1) is alive_at_end
+    if not alive_at_end:
+        assert sum(seen) <= 2.5 * fps  # ended after about max_low_seconds
+
+
+def test_max_low_seconds_must_not_be_negative():
+    with pytest.raises(ValueError, match="max_low_seconds"):
+        DeepSortTracker(max_low_seconds=-1.0)

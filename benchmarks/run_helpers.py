@@ -10,7 +10,18 @@ import pandas as pd
 import yaml
 
 from pipeline.detector import ultralytics_module
-from pipeline.track_video import TrackSettings, load_components, track_video
+from pipeline.track_video import (
+    Components,
+    TrackSettings,
+    choose_size,
+    embed_confident,
+    load_components,
+    track_video,
+)
+from pipeline.tracking.offline import OfflineTrackRunner
+from pipeline.tracking.tracker import DeepSortTracker
+from pipeline.types import Detections
+from pipeline.video import probe, read_frames
 
 MOT_COLUMNS = ["frame", "id", "x", "y", "w", "h", "score"]
 
@@ -48,9 +59,12 @@ def run_ultralytics(video: Path, tracker: str, weights: Path, imgsz: int, conf: 
     return pd.DataFrame(rows, columns=MOT_COLUMNS), fps
 
 
-def run_ours(video: Path, settings: TrackSettings) -> tuple[pd.DataFrame, float]:
-    """Our ``track`` pipeline end to end; returns MOT rows and frames/s (model load excluded)."""
-    components = load_components(settings)
+def run_ours(
+    video: Path, settings: TrackSettings, components: Components | None = None
+) -> tuple[pd.DataFrame, float]:
+    """Our ``track`` pipeline end to end; returns MOT rows and frames/s (model load excluded, the
+    ``--imgsz auto`` probe included)."""
+    components = components or load_components(settings)
     warm = cv2.VideoCapture(str(video)).read()[1]
     components.detector(warm)
     rows, frames = [], 0
@@ -64,3 +78,37 @@ def run_ours(video: Path, settings: TrackSettings) -> tuple[pd.DataFrame, float]
             rows.append((f.frame + 1, tid, *box, score))
     fps = frames / (time.perf_counter() - start)
     return pd.DataFrame(rows, columns=MOT_COLUMNS), fps
+
+
+def record_inputs(
+    video: Path, settings: TrackSettings, components: Components, high_conf: float
+) -> tuple[list[tuple[int, float, Detections]], int]:
+    """What our tracker receives for each frame (detections at the size ``settings`` pick, embedded above
+    ``high_conf``), so tracker parameters can be replayed without the detector. Returns the frames and the
+    input size used."""
+    info = probe(video)
+    size = choose_size(info, settings, components)
+    detector = components.detector.with_imgsz(size.imgsz)
+    frames = []
+    for frame in read_frames(video, info=info):
+        dets = detector(frame.image)
+        if components.embedder is not None:
+            dets = embed_confident(components.embedder, frame.image, dets, high_conf)
+        frames.append((frame.index, frame.timestamp, dets))
+    return frames, size.imgsz
+
+
+def replay_tracker(frames: list[tuple[int, float, Detections]], tracker: DeepSortTracker) -> pd.DataFrame:
+    """MOT rows of ``tracker`` (fresh) run offline over recorded inputs (see :func:`record_inputs`)."""
+    runner = OfflineTrackRunner(tracker)
+    index_of_step = [index for index, _, _ in frames]
+    rows = []
+    done = []
+    for _, timestamp, dets in frames:
+        done += runner.update(dets, timestamp)
+    done += runner.finish()
+    for f in done:
+        d = f.detections
+        for tid, box, score in zip(d.track_id.tolist(), d.tlwh.tolist(), d.confidence.tolist()):
+            rows.append((index_of_step[f.step] + 1, tid, *box, score))
+    return pd.DataFrame(rows, columns=MOT_COLUMNS)

@@ -165,7 +165,7 @@ def upsert_zone(
     """Add zone ``name`` or replace ``previous_name``; the polygon is validated (area, self-crossing).
 
     Raises:
-        ConfigError: empty or duplicate name, no kind, bad polygon, unknown camera.
+        ConfigError: empty or duplicate name, no kind, bad polygon, unknown or uncalibrated camera.
     """
     name = name.strip()
     if not name:
@@ -180,6 +180,13 @@ def upsert_zone(
     }
     if camera:
         entry["camera"] = camera
+        # Analysis places a camera zone on the floor through the camera's homography (zones.geometry); refuse
+        # it here rather than let the background re-analysis fail later.
+        if camera in {c.name for c in config.cameras} and config.camera(camera).homography is None:
+            raise ConfigError(
+                f"zone {name!r}: camera {camera!r} is not calibrated yet: calibrate it on the Cameras tab "
+                "(image → floor), then draw zones on its frame"
+            )
     _check_zone_shape(name, entry["polygon"], None if camera else config.floor_plan)
     old = previous_name or name
     exists = any(z["name"] == old for z in raw["zones"])

@@ -131,7 +131,8 @@ def refuse_ambiguous(cost: npt.NDArray[np.float64], margin: float) -> npt.NDArra
             continue
         two = np.sort(finite, axis=axis).take([0, 1], axis=axis)
         best, second = two.take(0, axis=axis), two.take(1, axis=axis)
-        ambiguous = np.isfinite(second) & (second - best < margin)
+        with np.errstate(invalid="ignore"):  # inf - inf where a row/column has no candidate at all
+            ambiguous = np.isfinite(second) & (second - best < margin)
         if axis == 0:
             out[:, ambiguous] = np.where(cost[:, ambiguous] < best[ambiguous] + margin, INFTY_COST, out[:, ambiguous])
         else:

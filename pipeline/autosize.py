@@ -34,7 +34,7 @@ AUTO = "auto"
 SIZE_STEPS = (640, 800, 960, 1120, 1280)
 MIN_IMGSZ = SIZE_STEPS[0]
 MAX_IMGSZ = SIZE_STEPS[-1]
-MIN_MODEL_HEIGHT = 96.0  # input pixels at which recall levels off (benchmarks/autosize.py)
+MIN_MODEL_HEIGHT = 128.0  # input pixels above which recall is >= 0.9 of its plateau (benchmarks/autosize.py)
 SMALL_QUANTILE = 0.1  # "the small people": the 10 % smallest confident detections
 PROBE_SECONDS = 8.0
 PROBE_FRAMES = 8

@@ -69,9 +69,16 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=8, help="use every K-th frame")
     parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3, 4], help="k of the k x k mosaics")
     parser.add_argument("--sizes", type=int, nargs="*", default=[640, 960, 1280, 1600])
+    parser.add_argument("--picks-only", action="store_true", help="only print what auto picks per shared video")
     args = parser.parse_args()
 
     detector = YoloDetector(imgsz=max(args.sizes), conf=0.1)
+    if not args.picks_only:
+        recall_tables(detector, args)
+    print_picks(detector)
+
+
+def recall_tables(detector: YoloDetector, args: argparse.Namespace) -> None:
     rows = []
     for seq in mot_sequences():
         gt = read_mot(seq / "gt" / "gt.txt")
@@ -103,6 +110,9 @@ def main() -> None:
     print("\nRecall by mosaic (people 1/k as tall) and imgsz (does a larger size still help?):\n")
     print_table((100 * by_size).round(1).reset_index(), REPO / "benchmarks" / "results" / "autosize_sizes.md")
 
+
+
+def print_picks(detector: YoloDetector) -> None:
     picks = []
     root = shared_dir() / "data"
     videos = sorted((root / "mot15").glob("*/*.mp4")) + sorted((root / "caviar").glob("*.mpg"))

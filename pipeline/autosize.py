@@ -13,7 +13,8 @@ depends on the camera (mounting height, resolution, distance), not on a fixed nu
 :data:`MIN_MODEL_HEIGHT` and :data:`MAX_IMGSZ` are properties of the detector, measured by
 ``benchmarks/autosize.py`` on real footage downscaled so that the same people appear at many heights
 (see docs/benchmarks.md): detection recall rises with the person's height in input pixels and levels
-off above :data:`MIN_MODEL_HEIGHT`; sizes above :data:`MAX_IMGSZ` did not add recall.
+off above :data:`MIN_MODEL_HEIGHT`; :data:`MAX_IMGSZ` is the largest size measured (it still helped the
+smallest people).
 """
 
 from __future__ import annotations
@@ -31,10 +32,13 @@ from pipeline.video import VideoInfo, read_frames
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-SIZE_STEPS = (640, 800, 960, 1120, 1280)
+SIZE_STEPS = (640, 800, 960, 1120, 1280, 1440, 1600)
 MIN_IMGSZ = SIZE_STEPS[0]
 MAX_IMGSZ = SIZE_STEPS[-1]
-MIN_MODEL_HEIGHT = 128.0  # input pixels above which recall is >= 0.9 of its plateau (benchmarks/autosize.py)
+# Recall by person height in input pixels (benchmarks/autosize.py): 84 % of its plateau at 80-96 px, 94 % at
+# 96-128, 98 % at 128-160, 100 % above. People 32-78 px tall in a 640 px frame: recall 12/59/79/86 % at
+# imgsz 640/960/1280/1600, so the largest measured size still helps them and is the cap.
+MIN_MODEL_HEIGHT = 128.0
 SMALL_QUANTILE = 0.1  # "the small people": the 10 % smallest confident detections
 PROBE_SECONDS = 8.0
 PROBE_FRAMES = 8
@@ -86,7 +90,7 @@ def choose_imgsz(heights: npt.ArrayLike, long_side: int) -> SizeChoice:
     small = float(np.quantile(h, SMALL_QUANTILE))
     needed = MIN_MODEL_HEIGHT * long_side / small
     imgsz = next((s for s in SIZE_STEPS if s >= needed), MAX_IMGSZ)
-    capped = " (capped: larger sizes did not add recall)" if needed > MAX_IMGSZ else ""
+    capped = " (the largest size: even smaller people are missed)" if needed > MAX_IMGSZ else ""
     return SizeChoice(
         imgsz, len(h), small,
         f"imgsz {imgsz}{capped}: the smallest people are {small:.0f} px tall in a {long_side} px frame "

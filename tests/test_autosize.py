@@ -16,7 +16,8 @@ from tests.conftest import require_shared
         ([], 640, MAX_IMGSZ),  # nobody seen: no evidence, favour recall
         ([200, 210], 640, MAX_IMGSZ),  # too few people to measure
         ([200, 220, 250, 300], 640, SIZE_STEPS[0]),  # big people: the smallest size is enough
-        ([60, 70, 80, 90, 100], 768, 1280),  # 40-100 px people in a 768 px frame need 1280
+        ([60, 70, 80, 90, 100], 768, 1600),  # 60-100 px people in a 768 px frame need 1600
+        ([140, 150, 160], 768, 800),
         ([20, 25, 30, 35], 640, MAX_IMGSZ),  # tiny people: capped
     ],
 )

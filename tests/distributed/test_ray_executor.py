@@ -5,6 +5,7 @@ Kept short for the 2-core test machine: TUD-Campus (71 frames) at stride 3 and a
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import textwrap
@@ -84,13 +85,29 @@ def check_whole(conn) -> None:
     assert dupes == 0
 
 
+def run_cli(*args: str) -> int:
+    """``python -m pipeline ARGS`` in this process (exit code); drops the log handlers it adds."""
+    logger = logging.getLogger("pipeline")
+    saved = list(logger.handlers)
+    try:
+        return main([str(a) for a in args])
+    finally:
+        for handler in [h for h in logger.handlers if h not in saved]:
+            logger.removeHandler(handler)
+
+
 def test_ray_store_gives_the_same_shoppers_visits_and_reports(tmp_path, store, components, local_ray):
-    config = load_config(store)
+    conn = connect(tmp_path / "local.duckdb")
+    outcomes = process_store(load_config(store), conn, SETTINGS, components, progress=False, batch_frames=5)
+    assert [o.status for o in outcomes] == ["processed", "processed"]
+    conn.close()
+    # The same store through the command line on Ray (this process already joined the local Ray).
+    options = ["--imgsz", "320", "--conf", "0.1", "--embedder", "hist", "--stride", "3", "--batch-frames", "5"]
+    assert run_cli("process", store, "--db", tmp_path / "ray.duckdb", "--executor", "ray", *options) == 0
+    assert ray.is_initialized()  # not stopped by the command: it did not start it
     results = {}
-    for name, executor in (("local", None), ("ray", RayExecutor())):
+    for name in ("local", "ray"):
         conn = connect(tmp_path / f"{name}.duckdb")
-        outcomes = process_store(config, conn, SETTINGS, components, progress=False, batch_frames=5, executor=executor)
-        assert [o.status for o in outcomes] == ["processed", "processed"]
         check_whole(conn)
         analyse(conn)
         reports = write_reports(conn, tmp_path / name)

@@ -34,6 +34,7 @@ MIN_OVERLAP_S = 0.5  # two tracklets of one camera visible together at least thi
 MIN_SAME = 10
 MIN_DIFF = 30
 DEFAULT_TARGET = 0.01
+MIN_JOIN = 0.2  # a fit joining fewer same-person pairs than this is not used
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,14 @@ def fit_threshold(
     threshold = max(min(parametric, empirical), 0.0)
     est_false = float(np.searchsorted(d, threshold, side="right") / len(d))
     est_join = float(np.searchsorted(s, threshold, side="right") / len(s))
+    if threshold <= 0 or est_join < MIN_JOIN:
+        # Different-person pairs as close as same-person ones: the evidence is unusable (duplicated
+        # footage, or an embedder that cannot tell these shoppers apart); do not let it disable joining.
+        return Calibration(
+            None, "fixed", target, len(s), len(d), est_false, est_join,
+            f"calibration rejected: at a {100 * target:g} % false-join rate only {100 * est_join:.0f} % of "
+            f"{len(s)} same-person pairs would join (threshold {threshold:.3f}); using the built-in threshold",
+        )
     return Calibration(
         threshold, "site", target, len(s), len(d), est_false, est_join,
         f"calibrated on this store's footage: threshold {threshold:.3f} keeps different people apart "

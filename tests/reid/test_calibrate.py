@@ -69,3 +69,12 @@ def test_different_person_pairs_are_simultaneous_on_one_camera_or_infeasible() -
     feasible[0, 3] = feasible[3, 0] = False
     assert different_person_pairs(t, feasible) == [(0, 1), (0, 3), (1, 2)]
     assert different_person_pairs([]) == []
+
+
+def test_unusable_evidence_falls_back_instead_of_disabling_joins() -> None:
+    """Duplicated footage: 'different' pairs as close as same-person pairs would give a threshold near 0."""
+    rng = np.random.default_rng(3)
+    same = rng.normal(0.3, 0.05, 100)
+    diff = np.concatenate([np.zeros(20), rng.normal(0.6, 0.1, 200)])
+    cal = fit_threshold(same, diff)
+    assert cal.threshold is None and cal.source == "fixed" and "rejected" in cal.note

@@ -8,7 +8,8 @@ download the visits CSV and check it against the database and against what the c
 With ``SHOPPER_SCREENSHOTS=1`` it writes a screenshot of every page to ``docs/screenshots/`` (the ones
 docs/dashboard.md shows); otherwise to ``artifacts/screenshots/caviar/``.
 
-Kept under about 3 minutes: the two shortest clips, every 5th frame (5 frames a second).
+Kept short: the two shortest clips, every 5th frame (5 frames a second), about 140 frames at 960 px; 4.5-6
+minutes on two shared, busy cores, most of it detection.
 """
 
 from __future__ import annotations

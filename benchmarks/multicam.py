@@ -371,26 +371,28 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
 
 def held_out(table: pd.DataFrame) -> pd.DataFrame:
     """Leave-one-sequence-out rows of mode ``full``: the margin is chosen on the *other* sequence (fewest
-    wrong joins, then most joined, over all its layouts and embedders) and reported on this one."""
+    wrong joins, then most joined, over all its layouts and embedders; ties to the larger margin) and
+    reported on this one."""
     full = table[table["setting"] == "full"]
     out = []
     for seq in full["sequence"].unique():
         other = full[full["sequence"] != seq]
         if other.empty:
             continue
-        by_margin = other.groupby("margin").agg(wrong=("wrong", "sum"), joined=("joined", "sum"))
-        chosen = by_margin.sort_values(["wrong", "joined"], ascending=[True, False]).index[0]
+        by_margin = other.groupby("margin").agg(wrong=("wrong", "sum"), joined=("joined", "sum")).reset_index()
+        # Fewest wrong joins, then most joined; a tie goes to the larger (more cautious) margin.
+        chosen = by_margin.sort_values(["wrong", "joined", "margin"], ascending=[True, False, False])["margin"].iloc[0]
         rows = full[(full["sequence"] == seq) & (full["margin"] == chosen)]
         local = table[(table["sequence"] == seq) & (table["setting"] == "independent")]
-        for r in rows.itertuples(index=False):
-            camera_local = local[(local["layout"] == r.layout) & (local["embedder"] == r.embedder)]["IDF1"]
+        for _, r in rows.iterrows():
+            camera_local = local[(local["layout"] == r["layout"]) & (local["embedder"] == r["embedder"])]["IDF1"]
             out.append({
                 "sequence (held out)": seq, "margin chosen on": ", ".join(other["sequence"].unique()),
-                "margin": chosen, "layout": r.layout, "embedder": r.embedder, "joined": r.joined,
-                "hand-offs": r._asdict()["hand-offs"], "joined %": r._asdict()["joined %"], "wrong": r.wrong,
-                "wrong %": r._asdict()["wrong %"], "IDF1 global": r.IDF1,
+                "margin": chosen, "layout": r["layout"], "embedder": r["embedder"], "joined": r["joined"],
+                "hand-offs": r["hand-offs"], "joined %": r["joined %"], "wrong": r["wrong"],
+                "predicted joins": r["pred joins"], "IDF1 global": r["IDF1"],
                 "IDF1 camera-local": float(camera_local.iloc[0]) if len(camera_local) else float("nan"),
-                "threshold": r.threshold, "calibrated": r.calibrated,
+                "threshold": r["threshold"], "calibrated": r["calibrated"],
             })
     return pd.DataFrame(out)
 

@@ -8,7 +8,7 @@ Example::
                                     # (default: calibrated on this store's footage, see
                                     # pipeline.reid.calibrate; EMBEDDER_THRESHOLDS without enough data)
       target_false_join: 0.01       # false-join rate the on-site calibration aims for
-      match_margin: 0.1             # the best shopper must be closer than the second best by this
+      match_margin: 0.2             # the best shopper must be closer than the second best by this
                                     # share of the match threshold (else: ambiguous, no join)
       refine_threshold: 0.4         # max average-linkage distance of the offline pass (default: match_threshold)
       position_slack: 1.5           # m of foot-point noise allowed in the speed check
@@ -54,7 +54,7 @@ class ReidConfig:
     max_walking_speed: float = 2.0
     match_threshold: float | None = None
     target_false_join: float = 0.01
-    match_margin: float = 0.1
+    match_margin: float = 0.2
     refine_threshold: float | None = None
     position_slack: float = 1.5
     colocation_radius: float = 1.0

@@ -36,6 +36,7 @@ from pipeline.distributed.segments import (
     DEFAULT_OVERLAP_SECONDS,
     Segment,
     VideoAssembler,
+    check_segment_options,
     segment_messages,
     segments_for,
 )
@@ -191,14 +192,7 @@ class RayExecutor:
             raise ValueError(f"cpus_per_worker must be > 0, but got {cpus_per_worker}")
         if max_workers is not None and max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, but got {max_workers}")
-        if n_segments is not None and n_segments < 1:
-            raise ValueError(f"n_segments must be >= 1, but got {n_segments}")
-        if n_segments is not None and segment_seconds is not None:
-            raise ValueError("give n_segments or segment_seconds, not both")
-        if segment_seconds is not None and not segment_seconds > 0:
-            raise ValueError(f"segment_seconds must be > 0, but got {segment_seconds}")
-        if not overlap_seconds >= 0:
-            raise ValueError(f"overlap_seconds must be >= 0, but got {overlap_seconds}")
+        check_segment_options(n_segments, segment_seconds, overlap_seconds)
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, but got {max_retries}")
         self.address = address

@@ -88,6 +88,24 @@ def plan_segments(n_frames: int, n_segments: int, overlap: int, step: int = 1) -
     return segments
 
 
+def check_segment_options(
+    n_segments: int | None, segment_seconds: float | None, overlap_seconds: float
+) -> None:
+    """Validate how videos are to be cut (see :func:`segments_for`).
+
+    Raises:
+        ValueError: both or a non-positive ``n_segments`` / ``segment_seconds``; ``overlap_seconds`` < 0.
+    """
+    if n_segments is not None and n_segments < 1:
+        raise ValueError(f"n_segments must be >= 1, but got {n_segments}")
+    if n_segments is not None and segment_seconds is not None:
+        raise ValueError("give n_segments or segment_seconds, not both")
+    if segment_seconds is not None and not segment_seconds > 0:
+        raise ValueError(f"segment_seconds must be > 0, but got {segment_seconds}")
+    if not overlap_seconds >= 0:
+        raise ValueError(f"overlap_seconds must be >= 0, but got {overlap_seconds}")
+
+
 def segments_for(
     info: VideoInfo,
     stride: int = 1,
@@ -102,12 +120,7 @@ def segments_for(
     Raises:
         ValueError: both or a non-positive ``n_segments`` / ``segment_seconds``; ``overlap_seconds`` < 0.
     """
-    if n_segments is not None and segment_seconds is not None:
-        raise ValueError("give n_segments or segment_seconds, not both")
-    if segment_seconds is not None and not segment_seconds > 0:
-        raise ValueError(f"segment_seconds must be > 0, but got {segment_seconds}")
-    if not overlap_seconds >= 0:
-        raise ValueError(f"overlap_seconds must be >= 0, but got {overlap_seconds}")
+    check_segment_options(n_segments, segment_seconds, overlap_seconds)
     if segment_seconds is not None:
         n_segments = max(1, math.ceil(info.n_frames / info.fps / segment_seconds))
     step = 1 if sample_fps else stride  # time-based sampling restarts its grid at each read start

@@ -233,7 +233,7 @@ def test_real_footage_store_end_to_end(server, tmp_path):
             expect(page.locator("h1").first).to_be_visible()
             no_exception(page)
             if name == "heatmap":
-                expect(page.get_by_text("Minutes shoppers spent in each")).to_be_visible()
+                expect(page.get_by_text("Minutes shoppers spent in each 0.5 m square")).to_be_visible()
             if name == "sections":  # walking along the gallery takes ~1 s: under the 5 s a section visit needs
                 expect(page.get_by_text("Dwell per section")).to_be_visible()
             if name == "flags" and page.get_by_role("combobox", name="Review a flag").count():

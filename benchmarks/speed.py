@@ -3,10 +3,15 @@
 Every configuration runs in its own child process (so peak memory is its own), on each shared MOT15
 sequence, with the same weights, imgsz and conf. fps is end to end (decode + detect + embed + track,
 model loading excluded); "x ByteTrack" is the ratio to Ultralytics ByteTrack at the same imgsz in the
-same run. HOTA/IDF1 are TrackEval scores; sampled runs (--sample-fps) are scored on the frames they
+same run. With ``--imgsz auto`` the probe that picks the size is a fixed cost per video, timed apart
+(``probe_s``) and excluded from fps; "this clip incl. probe" charges it to the clip (TUD clips are 3-7 s
+long, so this is the worst case: on an hour of footage the probe is a fraction of a percent). HOTA/IDF1 are TrackEval scores; sampled runs (--sample-fps) are scored on the frames they
 processed.
 
-    python benchmarks/speed.py [--imgsz 960 640] [--sequences TUD-Campus]
+    python benchmarks/speed.py [--imgsz auto 960 640] [--sequences TUD-Campus]
+    python benchmarks/speed.py --imgsz auto --configs "Ultralytics ByteTrack (torch)" "ours (openvino, default)" \
+        "ours (openvino, omz-0287)"   # the shipped default: our runs pick their size (probe timed),
+                                       # ByteTrack runs at the size they picked
     python benchmarks/speed.py --multicam 1 2      # 4-camera store: process time vs 4 x one camera
 """
 
@@ -46,21 +51,30 @@ def child(args: argparse.Namespace) -> None:
 
     cfg = json.loads(args.child)
     video = Path(cfg["video"])
+    if cfg.get("pick_only"):  # the size `auto` picks for this video (untimed; the timed run probes again)
+        from pipeline.track_video import choose_size, load_components
+        from pipeline.video import probe
+
+        settings = TrackSettings(imgsz="auto", conf=cfg["conf"], backend=cfg.get("backend"))
+        print(json.dumps({"imgsz": choose_size(probe(video), settings, load_components(settings)).imgsz}))
+        return
     gt = read_mot(video.parent / "gt" / "gt.txt")
     if "ultralytics" in cfg:
         pred, fps = run_ultralytics(video, cfg["ultralytics"], default_weights(), cfg["imgsz"], cfg["conf"])
+        probe_s = 0.0
     else:
         settings = TrackSettings(
             imgsz=cfg["imgsz"], conf=cfg["conf"], backend=cfg.get("backend"), tiles=cfg.get("tiles", 1),
             sample_fps=cfg.get("sample_fps"), embedder=cfg.get("embedder", "auto"), reid_model=cfg.get("reid_model"),
         )
-        pred, fps = run_ours(video, settings)
+        pred, fps, probe_s = run_ours(video, settings)
         if cfg.get("sample_fps"):
             step = max(1, round(25 / cfg["sample_fps"]))
             gt = gt[(gt["frame"] - 1) % step == 0]
     s = score_frames(gt, pred)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"fps": fps, "HOTA": s.hota, "IDF1": s.idf1, "peak_MB": peak_mb}))
+    n_frames = int(gt["frame"].max())  # MOT15 ground truth covers every frame
+    print(json.dumps({"fps": fps, "probe_s": probe_s, "frames": n_frames, "HOTA": s.hota, "IDF1": s.idf1, "peak_MB": peak_mb}))
 
 
 def run_child(cfg: dict) -> dict:
@@ -101,7 +115,11 @@ def multicam(seq: Path, imgsz: int, workers: list[int]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--imgsz", nargs="*", type=int, default=[960, 640])
+    parser.add_argument(
+        "--imgsz", nargs="*", type=lambda v: v if v == "auto" else int(v), default=[960, 640],
+        help="sizes to compare; 'auto' = ours as shipped (size picked per video, probe timed) vs Ultralytics "
+        "at the size auto picked",
+    )
     parser.add_argument("--conf", type=float, default=0.1)
     parser.add_argument("--sequences", nargs="*")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
@@ -125,19 +143,30 @@ def main() -> None:
     for seq in mot_sequences(args.sequences):
         for imgsz in args.imgsz:
             results = {}
+            picked = imgsz
+            if imgsz == "auto":
+                picked = run_child({"pick_only": True, "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf})["imgsz"]
+                print(f"{seq.name}: auto picks imgsz {picked}", flush=True)
             for name in args.configs:
-                cfg = {"imgsz": imgsz, **CONFIGS[name], "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf}
+                size = picked if "ultralytics" in CONFIGS[name] else imgsz
+                cfg = {"imgsz": size, **CONFIGS[name], "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf}
                 if cfg.get("embedder") == "omz":  # the shared model; `auto` elsewhere stays the histogram
                     cfg["reid_model"] = str(shared_dir() / "models" / "person-reidentification-retail-0287")
-                if cfg["imgsz"] != imgsz and imgsz != args.imgsz[0]:
+                if "imgsz" in CONFIGS[name] and imgsz != args.imgsz[0]:
                     continue  # fixed-size configs run once, in the first imgsz block
                 start = time.perf_counter()
                 results[name] = run_child(cfg)
                 print(f"{seq.name} {imgsz} {name}: {results[name]} ({time.perf_counter() - start:.0f} s)", flush=True)
             base = results.get("Ultralytics ByteTrack (torch)", {}).get("fps", float("nan"))
             for name, r in results.items():
-                rows.append({"sequence": seq.name, "imgsz": CONFIGS[name].get("imgsz", imgsz), "config": name, **r, "x ByteTrack": r["fps"] / base})
-    table = pd.DataFrame(rows)[["sequence", "imgsz", "config", "HOTA", "IDF1", "fps", "x ByteTrack", "peak_MB"]]
+                size = CONFIGS[name].get("imgsz", imgsz)
+                label = f"auto ({picked})" if size == "auto" else size
+                # Whole clip including the probe: frames / (frames / fps + probe seconds).
+                clip_fps = r["frames"] / (r["frames"] / r["fps"] + r["probe_s"])
+                rows.append({"sequence": seq.name, "imgsz": label, "config": name, **r, "x ByteTrack": r["fps"] / base,
+                             "x ByteTrack, this clip incl. probe": clip_fps / base})
+    table = pd.DataFrame(rows)[["sequence", "imgsz", "config", "HOTA", "IDF1", "fps", "x ByteTrack", "probe_s",
+                                "x ByteTrack, this clip incl. probe", "peak_MB"]]
     print()
     print_table(table, args.out, floatfmt=".2f")
 

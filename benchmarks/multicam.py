@@ -294,7 +294,7 @@ def process_cached(store_path: Path, db_path: Path, settings, cache: Path) -> No
     """``process`` the store in-process (the product's code path) with detections cached."""
     from pipeline.config import load_config
     from pipeline.db import connect
-    from pipeline.process import process_store
+    from pipeline.jobs import process_store
     from pipeline.track_video import Components, load_components
 
     holder: dict = {}
@@ -438,7 +438,7 @@ def main() -> None:
     from pipeline.commands.track import imgsz_arg
     from pipeline.detector import DEFAULT_CONF
     from pipeline.mot_io import read_mot
-    from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings
+    from pipeline.track_settings import DEFAULT_EMBEDDER, TrackSettings
 
     embedders = args.embedders or [DEFAULT_EMBEDDER]
     imgsz = imgsz_arg(str(args.imgsz))

@@ -43,7 +43,8 @@ def run_store(config_path: Path, settings, db: Path, executor=None, workers: int
     """Wall seconds of one ``process`` run (models loaded inside), and frames processed."""
     from pipeline.config import load_config
     from pipeline.db import connect
-    from pipeline.process import check_videos, load_checked, process_store
+    from pipeline.jobs import process_store
+    from pipeline.process import check_videos, load_checked
 
     config = load_config(config_path)
     first = next(iter(check_videos(config).values()))

@@ -2,7 +2,7 @@
 
 * One read-write DuckDB connection per database file, held for the life of the server
   (a module-level registry); every query runs on its own ``cursor()`` so pages, flag reviews and the
-  background processing thread (``dashboard.jobs``) share it safely. See ``dashboard/jobs.py`` for why
+  background processing thread (``pipeline.jobs``) share it safely. See ``pipeline/jobs.py`` for why
   processing runs in-process instead of in a second process.
 * Queries are ``st.cache_data(ttl=...)`` functions keyed by the database path and a per-database
   *version* that every write through this module (and every finished processing job) bumps, so a
@@ -46,7 +46,6 @@ from pipeline.db import tracks as tracks_db
 from pipeline.db.connection import DatabaseLockedError
 from pipeline.db.store_config import stored_config
 from pipeline.errors import ConfigError, UserError
-from pipeline.reid.assign import run_reid
 
 TTL_S = 600
 ENV_DATA_DIR = "SHOPPER_DATA_DIR"
@@ -626,15 +625,6 @@ def processed_video_with_hash(db: str, sha256: str) -> dict[str, Any] | None:
     """The processed video with these bytes, if any (uncached: it guards against double processing)."""
     row = _one(db, dashboard_sql.DONE_VIDEO_BY_HASH, [sha256])
     return None if row is None else {"video_id": row[0], "camera": row[1], "path": row[2], "status": row[3]}
-
-
-def refresh_analytics(cur: duckdb.DuckDBPyConnection, config: StoreConfig) -> None:
-    """Rebuild derived tables after new footage: cross-camera shopper ids, then the zone analytics.
-
-    Runs on the processing thread's cursor; each step commits in one transaction of its own.
-    """
-    run_reid(cur, config.reid)
-    zones_api.analyse(cur, config)
 
 
 # -- reports ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Camera images for the dashboard, always with every person's face blurred (``dashboard.privacy``).
 
 Frames are read from the processed video files on demand. Before a frame is shown, a fresh detection
-pass (:func:`privacy_detections`, the pose detector at :data:`PRIVACY_IMGSZ` with a low confidence
-threshold) finds the people in it, and the heads of those *and* of every tracked person are blurred:
+pass (:func:`privacy_detections`, i.e. :func:`pipeline.people_finder.find_people`: the pose detector
+with a low confidence threshold) finds the people in it, and the heads of those *and* of every tracked person are blurred:
 bystanders the tracker never followed, people a strict ``--conf`` dropped, and a camera without any
 track points are all covered. A frame that cannot be checked (detector missing or failing) is not
 shown: these functions return ``None`` then, like for a frame that cannot be read (a moved file, the
@@ -11,7 +11,6 @@ simulated demo store with no footage), and the page says so.
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import threading
@@ -26,17 +25,14 @@ import streamlit as st
 
 from dashboard.privacy import blur_people
 from pipeline.errors import VideoError
+from pipeline.people_finder import find_people
 from pipeline.video import frame_at
 
 THUMB_PAD = 0.35  # context around the shopper's box, as a share of its size
 THUMB_HEIGHT = 240
-PRIVACY_IMGSZ = 960  # the processing default: its export is already cached
-PRIVACY_CONF = 0.1  # low on purpose: a false blur costs nothing, a missed face is a leak
-PRIVACY_TILES = 2  # frames larger than PRIVACY_IMGSZ also get 2 x 2 tiles: small, distant people too
 _CACHE_SIZE = 256
 
 log = logging.getLogger("shopper.evidence")
-_detector = None
 _lock = threading.Lock()  # one privacy pass at a time: bounds the CPU, and the model is not thread-safe
 _found: OrderedDict[tuple[str, int, int], tuple[np.ndarray, list[np.ndarray | None]]] = OrderedDict()
 
@@ -64,16 +60,6 @@ def _people(people: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray | None]]:
     return boxes, keypoints or [None] * len(boxes)
 
 
-def _privacy_detector():
-    """The detector for privacy passes, loaded once per server (raises what the detector raises)."""
-    global _detector
-    if _detector is None:
-        from pipeline.detector import YoloDetector
-
-        _detector = YoloDetector(imgsz=PRIVACY_IMGSZ, conf=PRIVACY_CONF)
-    return _detector
-
-
 def privacy_detections(
     image: npt.NDArray[np.uint8], key: tuple[str, int, int] | None = None
 ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32] | None]] | None:
@@ -87,16 +73,10 @@ def privacy_detections(
             _found.move_to_end(key)
             return _found[key]
         try:
-            detector = _privacy_detector()
-            if max(image.shape[:2]) > PRIVACY_IMGSZ:
-                detector = copy.copy(detector)
-                detector.tiles = PRIVACY_TILES
-            dets = detector(image)
+            found = find_people(image)
         except Exception as exc:  # any failure: unchecked frames are not shown
             log.error("privacy check failed, frame not shown: %s", exc)
             return None
-        keypoints = list(dets.keypoints) if dets.keypoints is not None else [None] * len(dets.xyxy)
-        found = (dets.xyxy.astype(np.float32), keypoints)
         if key is not None:
             _found[key] = found
             while len(_found) > _CACHE_SIZE:

@@ -13,9 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, charts, data
-from dashboard.jobs import JobManager, default_components
+from dashboard.jobs import new_job_manager
 from pipeline.config import StoreConfig
 from pipeline.errors import ConfigError, UserError
+from pipeline.jobs import JobManager
 
 # The browser tab's icon. An emoji is drawn by the browser itself; a ``:material/...:`` icon would be
 # fetched from fonts.gstatic.com, which an offline store computer cannot reach.
@@ -50,7 +51,7 @@ def job_manager() -> JobManager:
     global _job_manager
     with _job_manager_lock:
         if _job_manager is None:
-            _job_manager = JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+            _job_manager = new_job_manager(on_finished=data.bump)
         return _job_manager
 
 

@@ -140,9 +140,9 @@ def keep_uploads() -> bool:
     return os.environ.get(KEEP_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
-def discard_processed(upload: StoredUpload) -> bool:
+def discard_processed(path: Path) -> bool:
     """Delete a processed upload's video file unless :func:`keep_uploads`; whether it was deleted."""
     if keep_uploads():
         return False
-    upload.path.unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
     return True

@@ -1,4 +1,7 @@
-"""Process a store: every camera's footage -> tracks -> DuckDB.
+"""Track a store's footage into DuckDB: every camera's video -> tracks, committed batch by batch.
+
+The whole job chain (tracks, then cross-camera identity, then analytics) is :mod:`pipeline.jobs`; this
+module is its first link.
 
 Nothing stored is touched until every setting is checked and the models are loaded and have run once
 (:func:`check_settings`, :func:`load_checked`): a bad option leaves the database as it was.
@@ -32,8 +35,6 @@ from pipeline.config import CameraConfig, StoreConfig, dump_config
 from pipeline.db import tracks as db
 from pipeline.errors import ConfigError, UserError
 from pipeline.hashing import file_sha256
-from pipeline.reid.assign import run_reid
-from pipeline.reid.settings import REID_MODES
 from pipeline.store.geometry import apply_homography
 from pipeline.track_video import (
     Components,
@@ -165,7 +166,7 @@ def load_checked(settings: TrackSettings, info: VideoInfo) -> Components:
     return components
 
 
-def process_store(
+def track_store(
     config: StoreConfig,
     conn: duckdb.DuckDBPyConnection,
     settings: TrackSettings,
@@ -175,10 +176,10 @@ def process_store(
     on_progress: Callable[[str, int, int], None] | None = None,
     batch_frames: int = BATCH_FRAMES,
     workers: int = 1,
-    reid_mode: str = "full",
     executor: Callable[[list[VideoTask]], Iterator[VideoMessage]] | None = None,
 ) -> list[VideoOutcome]:
-    """Process every camera of ``config`` into ``conn``.
+    """Track every camera of ``config`` into ``conn`` (the chain's first link: see
+    :func:`pipeline.jobs.process_store` for the whole chain).
 
     Args:
         components: loaded models, or a factory called only if some video needs processing
@@ -188,8 +189,6 @@ def process_store(
         batch_frames: processed frames per committed transaction.
         workers: camera videos tracked in parallel worker processes; all database writes stay in this
             process (DuckDB has one writer), so batch atomicity is the same as with ``workers=1``.
-        reid_mode: cross-camera identity once every camera is done (``independent``, ``appearance`` or
-            ``full``), recomputed from all finished tracklets on each run (see ``pipeline.reid.assign``).
         executor: tracks the videos elsewhere and streams their messages back, each video's in order
             (e.g. :class:`pipeline.distributed.ray_executor.RayExecutor`); a message with ``error`` marks
             its video failed and the others go on. ``None``: in-process or ``workers`` processes.
@@ -198,8 +197,6 @@ def process_store(
         raise ValueError(f"batch_frames must be >= 1, but got {batch_frames}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, but got {workers}")
-    if reid_mode not in REID_MODES:
-        raise ValueError(f"unknown reid mode {reid_mode!r}; valid modes: {', '.join(REID_MODES)}")
     infos = check_videos(config)
     check_settings(config, settings, infos)
     # Plan (reads only), then load and try the models, and only then write.
@@ -265,8 +262,6 @@ def process_store(
         except BaseException as exc:
             _mark_unfinished(conn, [t for t in tasks if t.camera.name not in outcomes], exc)
             raise
-    # New footage: refit the on-site cross-camera threshold (pipeline.reid.calibrate).
-    run_reid(conn, config.reid, mode=reid_mode, calibrate=True if tasks else None)
     db.finish_run(conn, run_id)
     return [outcomes[cam.name] for cam in config.cameras]
 
@@ -305,7 +300,7 @@ class VideoMessage:
     chunks: pd.DataFrame | None = None
     warning: str | None = None
     size: SizeChoice | None = None  # final message: the detector input size used, and why
-    error: str | None = None  # instead of a final message: the video failed (see ``process_store(executor=)``)
+    error: str | None = None  # instead of a final message: the video failed (see ``track_store(executor=)``)
 
 
 def video_messages(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,43 +12,18 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline.autosize import AUTO, MAX_IMGSZ, SizeChoice, auto_imgsz
-from pipeline.detector import DEFAULT_CONF, YoloDetector
+from pipeline.detector import YoloDetector
 from pipeline.embedders import Embedder, get_embedder
+from pipeline.track_settings import TrackSettings
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
 from pipeline.video import DecodeStatus, VideoInfo, expected_frames, prefetch, probe, read_frames
 
-DEFAULT_EMBEDDER = "auto"
 # Appearance gate of the tracker per embedder (cosine distance scales differ between models), measured on
 # MOT15 TUD-Campus / TUD-Stadtmitte with cached detections (see README "Measured results").
 TRACKER_MAX_COSINE = {"hist": 0.15, "mobilenet": 0.15, "omz": 0.35, "osnet": 0.25}
 DEFAULT_MAX_COSINE = 0.2
-
-
-@dataclass(frozen=True)
-class TrackSettings:
-    """Everything that decides a tracking result (stored with each processed video)."""
-
-    weights: str | None = None
-    imgsz: int | str = AUTO  # "auto": chosen per video from the people it shows (pipeline.autosize)
-    conf: float = DEFAULT_CONF
-    embedder: str = DEFAULT_EMBEDDER
-    reid_model: str | None = None
-    stride: int = 1
-    sample_fps: float | None = None
-    device: str | None = None
-    backend: str | None = None
-    tiles: int = 1
-
-    def __post_init__(self) -> None:
-        if self.imgsz != AUTO and (
-            isinstance(self.imgsz, bool) or not isinstance(self.imgsz, int) or not 32 <= self.imgsz <= 4096
-        ):
-            raise ValueError(f"imgsz must be 'auto' or an integer in [32, 4096], but got {self.imgsz!r}")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "zones", "dashboard")
-# What the dashboard must not import once the pipeline's job chain lands (issue 12).
+# What the dashboard must not import: it submits jobs to pipeline.jobs and never wires models itself.
 MODEL_MODULES = ("pipeline.process", "pipeline.track_video", "pipeline.detector", "pipeline.reid")
 
 
@@ -191,11 +191,6 @@ def test_dashboard_modules_load_neither_torch_nor_ultralytics():
     assert {"torch", "ultralytics"} & loaded == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard/jobs.py, data.py, evidence.py and two pages still import pipeline.process / track_video "
-    "/ detector / reid; the job chain (issue 12, part 2) moves that wiring into the pipeline",
-)
 def test_dashboard_imports_no_model_module():
     graph = import_graph()
     offenders = {

@@ -108,7 +108,7 @@ def test_real_footage_cutout_is_static_and_no_shopper(tmp_path):
     the real person leaving the shop is one."""
     from pipeline.config import load_config
     from pipeline.db import connect
-    from pipeline.process import process_store
+    from pipeline.jobs import process_store
     from pipeline.track_video import TrackSettings, load_components
 
     video, centre = clip_with_cutout(tmp_path)

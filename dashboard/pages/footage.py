@@ -7,11 +7,12 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from dashboard import auth, data, setup, ui
-from dashboard.jobs import CANCELLED, DONE, FAILED, LOADING, RUNNING, SKIPPED, VideoTask, uploads_dir
+from dashboard.jobs import upload_request, uploads_dir
 from dashboard.uploads import UploadError, store_upload
 from pipeline.autosize import AUTO
 from pipeline.errors import ConfigError
-from pipeline.track_video import TrackSettings
+from pipeline.jobs import CANCELLED, DONE, FAILED, LOADING, RUNNING, SKIPPED, VideoRequest
+from pipeline.track_settings import TrackSettings
 from pipeline.video import VIDEO_SUFFIXES
 
 # The detector sizes offered, in one place; "auto" (the default) picks one per video from its people.
@@ -84,7 +85,7 @@ for _, item in current:
         st.error(f"Rejected: {item}")
 
 pending = manager.pending_hashes(ctx.db)
-tasks: list[VideoTask] = []
+tasks: list[VideoRequest] = []
 undated = 0
 for file_id, item in current:
     if isinstance(item, str):
@@ -122,7 +123,7 @@ for file_id, item in current:
             undated += 1
             st.caption("Pick the date this footage was filmed.")
             continue
-        tasks.append(VideoTask(item, camera, datetime.combine(day, clock)))
+        tasks.append(upload_request(item, camera, datetime.combine(day, clock)))
 
 with st.expander("Processing settings"):
     c1, c2, c3 = st.columns(3)
@@ -163,7 +164,7 @@ def progress() -> None:
     for job in jobs:
         st.markdown(f"**Job {job.job_id}** — {job.status}")
         for t in job.tasks:
-            name = f"{t.upload.original_name} → {t.camera}"
+            name = f"{t.name} → {t.camera}"
             if t.status == FAILED:
                 st.error(f"{name}: failed — {t.error}")
             elif t.status == DONE:

@@ -10,7 +10,6 @@ import streamlit as st
 from dashboard import auth, charts, data, evidence, setup, ui
 from pipeline.config import ZONE_KINDS
 from pipeline.errors import ConfigError, UserError
-from pipeline.track_video import TrackSettings
 
 ctx = ui.context()
 base = data.data_dir()
@@ -33,9 +32,7 @@ if ctx.config is not None and st.button(
     disabled=ui.job_manager().active(ctx.db),
     help="Rebuild zones, visits, metrics and flags in the background (the dashboard stays usable).",
 ):
-    ui.job_manager().submit(
-        data.connection(ctx.db), ctx.db, ctx.config, TrackSettings(), [], analyse_only=True
-    )
+    ui.job_manager().submit(data.connection(ctx.db), ctx.db, ctx.config)  # no videos: re-analyse only
     st.toast("Re-analysis queued: pages refresh when it finishes.")
 
 with st.expander("New store (a new, empty database)", expanded=False), st.form("new_store_db"):

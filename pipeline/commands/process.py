@@ -8,11 +8,15 @@ from pipeline.commands._outputs import output_file
 from pipeline.commands.track import add_tracking_arguments, settings_from_args
 from pipeline.config import load_config
 from pipeline.db import connect
-from pipeline.process import BATCH_FRAMES, check_settings, check_videos, load_checked, process_store
+from pipeline.jobs import process_store
+from pipeline.process import BATCH_FRAMES, check_settings, check_videos, load_checked
 from pipeline.reid.settings import REID_MODES
 
 NAME = "process"
-HELP = "Process every camera of a store config into a DuckDB database (resumable, no duplicates)."
+HELP = (
+    "Process every camera of a store config into a DuckDB database (resumable, no duplicates): tracks, "
+    "cross-camera shopper ids, then the analytics"
+)
 ORDER = 30
 
 
@@ -32,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reid-mode", default="full", choices=REID_MODES,
         help="cross-camera identity: independent (one shopper per track), appearance (gallery), "
         "full (gallery + space/time constraints + offline refinement; default)",
+    )
+    parser.add_argument(
+        "--no-analyse", action="store_true",
+        help="stop after the shopper ids (run `analyse` later, e.g. after drawing zones)",
     )
     parser.add_argument(
         "--executor", default="local", choices=("local", "ray"),
@@ -83,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         outcomes = process_store(
             config, conn, settings, components or (lambda: load_checked(settings, first)), force=args.force,
             batch_frames=args.batch_frames, workers=args.workers, reid_mode=args.reid_mode, executor=executor,
+            analyse=not args.no_analyse,
         )
     finally:
         conn.close()
@@ -91,5 +100,7 @@ def run(args: argparse.Namespace) -> int:
         if o.status == "failed":
             what = f"failed: {o.warning}"
         print(f"{o.camera}: {what}")
+    if not args.no_analyse:
+        print("analytics recomputed")
     print(f"database: {args.db}")
     return 1 if any(o.status == "failed" for o in outcomes) else 0

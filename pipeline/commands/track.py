@@ -11,7 +11,8 @@ from pipeline.autosize import AUTO
 from pipeline.commands._outputs import output_file
 from pipeline.detector import BACKENDS, DEFAULT_CONF
 from pipeline.mot_io import write_mot
-from pipeline.track_video import DEFAULT_EMBEDDER, TrackSettings, load_components, track_video
+from pipeline.track_settings import DEFAULT_EMBEDDER, TrackSettings
+from pipeline.track_video import load_components, track_video
 from pipeline.video import probe
 
 NAME = "track"

@@ -1,4 +1,4 @@
-"""All SQL of the Streamlit dashboard (``dashboard/data.py``, ``dashboard/jobs.py``).
+"""All SQL of the Streamlit dashboard (``dashboard/data.py``) and of its processing queue (``pipeline/jobs.py``).
 
 Module-level query texts only: every value reaches DuckDB as a ``?`` parameter, in the order given in
 each constant's comment where it is not obvious. Caching, connections and pandas post-processing stay

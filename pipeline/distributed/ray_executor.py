@@ -3,7 +3,7 @@
 The unit of work is one video, or one segment of a long one (:mod:`pipeline.distributed.segments`).
 Each Ray worker is an actor (:class:`TrackWorker`) that loads the models once and tracks the units sent to
 it, streaming their batches back as a Ray generator. The driver (:class:`RayExecutor`, called by
-:func:`pipeline.process.process_store`) alone writes DuckDB, with the same per-batch transactions as the
+:func:`pipeline.jobs.process_store`) alone writes DuckDB, with the same per-batch transactions as the
 in-process run.
 
 Faults: the driver keeps each unit's batches until the unit's final message, so a worker that dies

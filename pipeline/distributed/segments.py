@@ -10,7 +10,7 @@ one gets a fresh id) so ids stay unique per video and do not jump at a seam.
 
 Worker side: :func:`segment_messages` (like :func:`pipeline.process.video_messages` for a part of a
 video). Driver side: :class:`VideoAssembler` turns each video's segments, given in any order, into the
-message stream of one video for :func:`pipeline.process.process_store`.
+message stream of one video for :func:`pipeline.jobs.process_store`.
 """
 
 from __future__ import annotations

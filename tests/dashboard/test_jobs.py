@@ -9,8 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from dashboard.jobs import DONE, FAILED, LOADING, SKIPPED, JobManager, VideoTask, default_components
+from dashboard.jobs import new_job_manager, upload_request
 from dashboard.uploads import store_upload
+from pipeline.jobs import DONE, FAILED, LOADING, SKIPPED, JobManager, load_models
 from pipeline.track_video import TrackSettings
 from tests.conftest import require_shared
 from tests.dashboard.dashboard_testkit import APP, query
@@ -25,7 +26,7 @@ def campus_upload(campus_db, data_dir):
 
 
 def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, campus_upload):
-    manager = JobManager(default_components, refresh=data.refresh_analytics, on_finished=data.bump)
+    manager = new_job_manager(on_finished=data.bump)
     config = data.store_config(campus_db)
     version_before = data.version(campus_db)
     job = manager.submit(
@@ -33,7 +34,7 @@ def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, ca
         campus_db,
         config,
         FAST,
-        [VideoTask(campus_upload, "campus", datetime(2026, 11, 20, 10))],
+        [upload_request(campus_upload, "campus", datetime(2026, 11, 20, 10))],
     )
     renders_while_active = 0
     at = AppTest.from_file(APP, default_timeout=60)
@@ -61,7 +62,7 @@ def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, ca
         campus_db,
         config,
         FAST,
-        [VideoTask(campus_upload, "campus", datetime(2026, 11, 20, 10))],
+        [upload_request(campus_upload, "campus", datetime(2026, 11, 20, 10))],
     )
     assert manager.wait(timeout=60)
     assert again.tasks[0].status == SKIPPED  # same bytes: not processed twice
@@ -69,17 +70,29 @@ def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, ca
 
 
 def test_submit_validates_cameras(campus_db, campus_upload):
-    manager = JobManager(default_components)
+    manager = JobManager(load_models)
     with pytest.raises(ValueError, match="unknown camera 'nope'"):
         manager.submit(
             data.connection(campus_db),
             campus_db,
             data.store_config(campus_db),
             FAST,
-            [VideoTask(campus_upload, "nope", datetime(2026, 11, 20))],
+            [upload_request(campus_upload, "nope", datetime(2026, 11, 20))],
         )
-    with pytest.raises(ValueError, match="no videos"):
-        manager.submit(data.connection(campus_db), campus_db, data.store_config(campus_db), FAST, [])
+
+
+def test_a_job_without_videos_only_rederives(campus_db):
+    """ "Re-analyse": no videos, so no models are loaded; only the chain's tail runs, on the worker's cursor."""
+    derived = []
+
+    def no_models(settings):
+        raise AssertionError("a job without videos must not load models")
+
+    manager = JobManager(no_models, derive=lambda cur, config: derived.append(config.name))
+    job = manager.submit(data.connection(campus_db), campus_db, data.store_config(campus_db))
+    assert manager.wait(timeout=60)
+    assert job.status == DONE, job.error
+    assert derived == [data.store_config(campus_db).name]
 
 
 @pytest.mark.slow
@@ -98,10 +111,10 @@ def test_footage_processed_into_the_demo_store(demo_db, data_dir):
 
     def components(settings):  # the real detector; records what the page shows while it loads
         while_loading.extend(t.status for j in manager.jobs() for t in j.tasks)
-        return default_components(settings)
+        return load_models(settings)
 
-    manager = JobManager(components, refresh=data.refresh_analytics, on_finished=data.bump)
-    job = manager.submit(data.connection(demo_db), demo_db, config, FAST, [VideoTask(upload, "campus", start)])
+    manager = JobManager(components, on_finished=data.bump)
+    job = manager.submit(data.connection(demo_db), demo_db, config, FAST, [upload_request(upload, "campus", start)])
     assert manager.wait(timeout=300)
     assert job.status == DONE, job.error
     assert while_loading == [LOADING]  # "loading the detector", not "processing 0/71"
@@ -124,14 +137,14 @@ def test_failed_job_is_logged_and_shown_as_failed(campus_db, campus_upload, capl
 
     campus_upload.path.write_bytes(b"\x00" * 4096)  # the stored file was damaged after upload
     manager = ui.job_manager()
-    with caplog.at_level(logging.ERROR, logger="dashboard.jobs"):
+    with caplog.at_level(logging.ERROR, logger="pipeline.jobs"):
         job = manager.submit(
             data.connection(campus_db), campus_db, data.store_config(campus_db), FAST,
-            [VideoTask(campus_upload, "campus", datetime(2026, 11, 20, 10))],
+            [upload_request(campus_upload, "campus", datetime(2026, 11, 20, 10))],
         )  # fmt: skip
         assert manager.wait(timeout=300)
     assert job.status == FAILED and job.tasks[0].status == FAILED
-    assert any(r.name == "dashboard.jobs" and "failed" in r.getMessage() for r in caplog.records)
+    assert any(r.name == "pipeline.jobs" and "failed" in r.getMessage() for r in caplog.records)
 
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("dashboard/pages/footage.py").run()

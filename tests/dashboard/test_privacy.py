@@ -128,6 +128,7 @@ def test_a_frame_that_cannot_be_checked_is_not_shown(tmp_path, monkeypatch, capl
     import pandas as pd
 
     from dashboard import evidence
+    from pipeline import people_finder
 
     path = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (160, 120))
@@ -138,7 +139,7 @@ def test_a_frame_that_cannot_be_checked_is_not_shown(tmp_path, monkeypatch, capl
         def __call__(self, image):
             raise RuntimeError("weights unavailable")
 
-    monkeypatch.setattr(evidence, "_detector", Broken())
+    monkeypatch.setattr(people_finder, "_detector", Broken())
     nobody = pd.DataFrame(columns=["x1", "y1", "x2", "y2", "keypoints"])
     assert evidence.read_frame(path, 0) is not None
     assert evidence.blurred_frame(path, 0, nobody) is None

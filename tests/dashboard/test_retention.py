@@ -22,6 +22,6 @@ def test_retention_setting(monkeypatch, tmp_path, setting, kept):
     video = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
     upload = store_upload(io.BytesIO(video.read_bytes()), video.name, tmp_path / "uploads")
     assert keep_uploads() is kept
-    assert discard_processed(upload) is not kept
+    assert discard_processed(upload.path) is not kept
     assert upload.path.exists() is kept
     assert video.exists()  # only the copy in the uploads folder is ever deleted

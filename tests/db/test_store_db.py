@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.db import SCHEMA_VERSION, SchemaError, connect
-from pipeline.process import process_store
+from pipeline.jobs import process_store
 from pipeline.track_video import TrackSettings, load_components
 from tests.conftest import REPO, require_shared
 

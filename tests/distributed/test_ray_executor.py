@@ -20,7 +20,8 @@ from pipeline.config import CameraConfig, load_config
 from pipeline.db import connect
 from pipeline.distributed.segments import segmented_messages, segments_for
 from pipeline.errors import UserError
-from pipeline.process import VideoTask, process_store
+from pipeline.jobs import process_store
+from pipeline.process import VideoTask
 from pipeline.track_video import TrackSettings, load_components
 from pipeline.video import probe
 from zones.analyse import analyse

@@ -10,8 +10,8 @@ import yaml
 from benchmarks import multicam as mc
 from pipeline.config import load_config
 from pipeline.db import connect
+from pipeline.jobs import process_store
 from pipeline.mot_io import read_mot
-from pipeline.process import process_store
 from pipeline.reid.settings import ReidConfig
 from pipeline.track_video import TrackSettings, load_components
 from pipeline.video import probe

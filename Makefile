@@ -31,6 +31,7 @@ run: $(VENV)/.installed $(DEMO_DB)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -59,17 +59,21 @@ def mosaic(image: np.ndarray, gt_xyxy: np.ndarray, k: int) -> tuple[np.ndarray, 
     boxes = []
     for r in range(k):
         for c in range(k):
-            out[r * th:(r + 1) * th, c * tw:(c + 1) * tw] = small
+            out[r * th : (r + 1) * th, c * tw : (c + 1) * tw] = small
             boxes.append(gt_xyxy * [tw / w, th / h, tw / w, th / h] + [c * tw, r * th, c * tw, r * th])
     return out, np.concatenate(boxes)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--every", type=int, default=8, help="use every K-th frame")
     parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3, 4], help="k of the k x k mosaics")
     parser.add_argument("--sizes", type=int, nargs="*", default=[640, 960, 1280, 1600])
-    parser.add_argument("--picks-only", action="store_true", help="only print what auto picks per shared video")
+    parser.add_argument(
+        "--picks-only", action="store_true", help="only print what auto picks per shared video"
+    )
     args = parser.parse_args()
 
     detector = YoloDetector(imgsz=max(args.sizes), conf=0.1)
@@ -98,18 +102,23 @@ def recall_tables(detector: YoloDetector, args: argparse.Namespace) -> None:
                     rows += [(seq.name, k, size, hh * size / long_side, f) for hh, f in zip(heights, found)]
     df = pd.DataFrame(rows, columns=["sequence", "mosaic", "imgsz", "input_px", "found"])
     df["input height (px)"] = pd.cut(df["input_px"], BINS).astype(str)
-    by_bin = df.groupby("input height (px)", observed=True, sort=False).agg(
-        boxes=("found", "size"), recall=("found", "mean"), mid=("input_px", "median")
-    ).sort_values("mid")
+    by_bin = (
+        df.groupby("input height (px)", observed=True, sort=False)
+        .agg(boxes=("found", "size"), recall=("found", "mean"), mid=("input_px", "median"))
+        .sort_values("mid")
+    )
     plateau = by_bin.loc[by_bin["mid"] >= 224, "recall"].mean()
     by_bin["recall / plateau"] = by_bin["recall"] / plateau
     print("Recall by person height in detector input pixels (all scales and sizes pooled):\n")
-    print_table(by_bin.drop(columns="mid").reset_index(), REPO / "benchmarks" / "results" / "autosize_height.md", ".2f")
+    print_table(
+        by_bin.drop(columns="mid").reset_index(),
+        REPO / "benchmarks" / "results" / "autosize_height.md",
+        ".2f",
+    )
 
     by_size = df.pivot_table(index=["sequence", "mosaic"], columns="imgsz", values="found", aggfunc="mean")
     print("\nRecall by mosaic (people 1/k as tall) and imgsz (does a larger size still help?):\n")
     print_table((100 * by_size).round(1).reset_index(), REPO / "benchmarks" / "results" / "autosize_sizes.md")
-
 
 
 def print_picks(detector: YoloDetector) -> None:

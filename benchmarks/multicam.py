@@ -65,10 +65,14 @@ def parse_crops(text: str) -> tuple[tuple[int, int], ...]:
     try:
         crops = tuple((int(a), int(b)) for a, b in (part.split(":") for part in text.split(",")))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"crops must look like 0:200,240:400,440:640, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"crops must look like 0:200,240:400,440:640, not {text!r}"
+        ) from None
     for (a0, a1), (b0, _) in zip(crops, (*crops[1:], (10**9, 0))):
         if not 0 <= a0 < a1 <= b0:
-            raise argparse.ArgumentTypeError(f"strips must be non-empty, left to right, not overlapping: {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"strips must be non-empty, left to right, not overlapping: {text!r}"
+            )
     return crops
 
 
@@ -176,10 +180,7 @@ def with_runs(table: pd.DataFrame) -> pd.DataFrame:
 
 def _majority(keys: pd.DataFrame, values: pd.Series) -> dict[tuple, int]:
     grouped = pd.concat([keys.reset_index(drop=True), values.reset_index(drop=True).rename("v")], axis=1)
-    return {
-        tuple(k): int(g["v"].value_counts().index[0])
-        for k, g in grouped.groupby(list(keys.columns))
-    }
+    return {tuple(k): int(g["v"].value_counts().index[0]) for k, g in grouped.groupby(list(keys.columns))}
 
 
 def handoff_stats(gt_split: list[pd.DataFrame], pred_split: list[pd.DataFrame]) -> dict[str, float]:
@@ -211,7 +212,9 @@ def handoff_stats(gt_split: list[pd.DataFrame], pred_split: list[pd.DataFrame]) 
             a, b = gt_run_pred.get((ident, r)), gt_run_pred.get((ident, r + 1))
             joined += int(a is not None and a == b)
     predicted = wrong = 0
-    starts = pred.groupby(["id", "camera", "track_id"])["frame"].min().reset_index().sort_values(["id", "frame"])
+    starts = (
+        pred.groupby(["id", "camera", "track_id"])["frame"].min().reset_index().sort_values(["id", "frame"])
+    )
     for _, d in starts.groupby("id"):
         for (ca, ta), (cb, tb) in pairwise(zip(d["camera"], d["track_id"])):
             a, b = tracklet_gt.get((ca, ta)), tracklet_gt.get((cb, tb))
@@ -244,7 +247,9 @@ def camera_rows(conn, camera: str) -> pd.DataFrame:
     out["id"] = out["id"].fillna(out["track_id"]).astype(int)
     split = out.groupby("track_id")["id"].transform("nunique") > 1
     out["track_id"] = out["track_id"].astype(object)
-    out.loc[split, "track_id"] = out.loc[split, "track_id"].astype(str) + "/" + out.loc[split, "id"].astype(str)
+    out.loc[split, "track_id"] = (
+        out.loc[split, "track_id"].astype(str) + "/" + out.loc[split, "id"].astype(str)
+    )
     return out
 
 
@@ -306,7 +311,9 @@ def process_cached(store_path: Path, db_path: Path, settings, cache: Path) -> No
 
     conn = connect(db_path)
     try:
-        process_store(load_config(store_path), conn, settings, factory, progress=False, reid_mode="independent")
+        process_store(
+            load_config(store_path), conn, settings, factory, progress=False, reid_mode="independent"
+        )
     finally:
         conn.close()
         if "det" in holder:
@@ -325,8 +332,12 @@ MARGINS = (0.0, 0.1, 0.2, 0.3)
 # Camera layouts (strips of the 640 px frame): 2 and 3 cameras, blind gaps of 40, 80 and 120 px.
 DEFAULT_CROPS = ((0, 200), (240, 400), (440, 640))  # the layout of the accuracy test
 LAYOUTS = (
-    "0:300,340:640", "0:280,360:640", "0:260,380:640",
-    "0:200,240:400,440:640", "0:187,267:373,453:640", "0:173,293:347,467:640",
+    "0:300,340:640",
+    "0:280,360:640",
+    "0:260,380:640",
+    "0:200,240:400,440:640",
+    "0:187,267:373,453:640",
+    "0:173,293:347,467:640",
 )
 
 
@@ -343,7 +354,9 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
     gt_joint = joint_rows(gt_split, n_frames)
     rows = []
     runs = [(label, mode, refine, None) for label, mode, refine in SETTINGS_ROWS if mode != "full"]
-    runs += [(label, mode, refine, m) for label, mode, refine in SETTINGS_ROWS if mode == "full" for m in MARGINS]
+    runs += [
+        (label, mode, refine, m) for label, mode, refine in SETTINGS_ROWS if mode == "full" for m in MARGINS
+    ]
     for label, mode, refine, margin in runs:
         conn = connect(db_path)
         try:
@@ -360,12 +373,20 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
         s = score_frames(gt_joint, joint_rows(exported, n_frames))
         stats = handoff_stats(gt_split, cams)
         cal = summary.calibration
-        rows.append({
-            "setting": label, "margin": margin, "IDF1": s.idf1, "HOTA": s.hota, "IDSW": s.idsw,
-            "shoppers": summary.n_shoppers, **stats,
-            "threshold": summary.match_threshold, "calibrated": None if cal is None else cal.source,
-            "reid s": seconds,
-        })
+        rows.append(
+            {
+                "setting": label,
+                "margin": margin,
+                "IDF1": s.idf1,
+                "HOTA": s.hota,
+                "IDSW": s.idsw,
+                "shoppers": summary.n_shoppers,
+                **stats,
+                "threshold": summary.match_threshold,
+                "calibrated": None if cal is None else cal.source,
+                "reid s": seconds,
+            }
+        )
     return rows
 
 
@@ -379,21 +400,37 @@ def held_out(table: pd.DataFrame) -> pd.DataFrame:
         other = full[full["sequence"] != seq]
         if other.empty:
             continue
-        by_margin = other.groupby("margin").agg(wrong=("wrong", "sum"), joined=("joined", "sum")).reset_index()
+        by_margin = (
+            other.groupby("margin").agg(wrong=("wrong", "sum"), joined=("joined", "sum")).reset_index()
+        )
         # Fewest wrong joins, then most joined; a tie goes to the larger (more cautious) margin.
-        chosen = by_margin.sort_values(["wrong", "joined", "margin"], ascending=[True, False, False])["margin"].iloc[0]
+        chosen = by_margin.sort_values(["wrong", "joined", "margin"], ascending=[True, False, False])[
+            "margin"
+        ].iloc[0]
         rows = full[(full["sequence"] == seq) & (full["margin"] == chosen)]
         local = table[(table["sequence"] == seq) & (table["setting"] == "independent")]
         for _, r in rows.iterrows():
-            camera_local = local[(local["layout"] == r["layout"]) & (local["embedder"] == r["embedder"])]["IDF1"]
-            out.append({
-                "sequence (held out)": seq, "margin chosen on": ", ".join(other["sequence"].unique()),
-                "margin": chosen, "layout": r["layout"], "embedder": r["embedder"], "joined": r["joined"],
-                "hand-offs": r["hand-offs"], "joined %": r["joined %"], "wrong": r["wrong"],
-                "predicted joins": r["pred joins"], "IDF1 global": r["IDF1"],
-                "IDF1 camera-local": float(camera_local.iloc[0]) if len(camera_local) else float("nan"),
-                "threshold": r["threshold"], "calibrated": r["calibrated"],
-            })
+            camera_local = local[(local["layout"] == r["layout"]) & (local["embedder"] == r["embedder"])][
+                "IDF1"
+            ]
+            out.append(
+                {
+                    "sequence (held out)": seq,
+                    "margin chosen on": ", ".join(other["sequence"].unique()),
+                    "margin": chosen,
+                    "layout": r["layout"],
+                    "embedder": r["embedder"],
+                    "joined": r["joined"],
+                    "hand-offs": r["hand-offs"],
+                    "joined %": r["joined %"],
+                    "wrong": r["wrong"],
+                    "predicted joins": r["pred joins"],
+                    "IDF1 global": r["IDF1"],
+                    "IDF1 camera-local": float(camera_local.iloc[0]) if len(camera_local) else float("nan"),
+                    "threshold": r["threshold"],
+                    "calibrated": r["calibrated"],
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -404,9 +441,14 @@ def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cach
     from pipeline.evaluate import score_frames
 
     store = work / "single.yaml"
-    store.write_text(yaml.safe_dump({
-        "name": "single", "cameras": [{"name": "full", "video": str(video), "start_time": START_TIME}],
-    }))
+    store.write_text(
+        yaml.safe_dump(
+            {
+                "name": "single",
+                "cameras": [{"name": "full", "video": str(video), "start_time": START_TIME}],
+            }
+        )
+    )
     db_path = work / f"single-{settings.embedder}.duckdb"
     process_cached(store, db_path, settings, cache)
     conn = connect(db_path, read_only=True)
@@ -418,15 +460,24 @@ def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cach
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
     parser.add_argument(
-        "--embedders", nargs="*", default=None, metavar="NAME[=MODEL]",
+        "--embedders",
+        nargs="*",
+        default=None,
+        metavar="NAME[=MODEL]",
         help="embedders, each with an optional model file/dir (default: the product's default embedder)",
     )
     parser.add_argument("--imgsz", default="auto", help="detector input size (default: the product's, auto)")
     parser.add_argument(
-        "--layouts", type=parse_crops, nargs="*", default=[parse_crops(x) for x in LAYOUTS], metavar="X0:X1,...",
+        "--layouts",
+        type=parse_crops,
+        nargs="*",
+        default=[parse_crops(x) for x in LAYOUTS],
+        metavar="X0:X1,...",
         help="camera layouts: each the cameras' strips in full-frame pixels, left to right "
         "(default: 2 and 3 cameras with 40, 80 and 120 px blind gaps)",
     )
@@ -456,22 +507,35 @@ def main() -> None:
             if not all(p.is_file() for p in paths):
                 split_video(video, crops, work)
             store = work / "store.yaml"
-            store.write_text(yaml.safe_dump(store_yaml(paths, crops, args.m_per_px, seq.name), sort_keys=False))
+            store.write_text(
+                yaml.safe_dump(store_yaml(paths, crops, args.m_per_px, seq.name), sort_keys=False)
+            )
             gt_split = split_gt(gt, crops)
             for spec in embedders:
                 emb, _, model = spec.partition("=")
-                settings = TrackSettings(imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None)
+                settings = TrackSettings(
+                    imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None
+                )
                 if emb not in singles:
                     singles[emb] = single_camera_idf1(video, gt, work, settings, cache)
                 db_path = work / f"store-{emb}.duckdb"
                 db_path.unlink(missing_ok=True)
                 process_cached(store, db_path, settings, cache)
                 for row in evaluate_modes(db_path, gt_split, n_frames):
-                    rows.append({
-                        "sequence": seq.name, "layout": layout, "cameras": len(crops), "embedder": emb, **row,
-                        "single-cam IDF1": singles[emb],
-                    })
-                    print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
+                    rows.append(
+                        {
+                            "sequence": seq.name,
+                            "layout": layout,
+                            "cameras": len(crops),
+                            "embedder": emb,
+                            **row,
+                            "single-cam IDF1": singles[emb],
+                        }
+                    )
+                    print(
+                        {k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()},
+                        flush=True,
+                    )
     table = pd.DataFrame(rows)
     print(f"\nimgsz {imgsz}, conf {DEFAULT_CONF}, {args.m_per_px} m/px\n")
     print_table(table, args.out, floatfmt=".2f")

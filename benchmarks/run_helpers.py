@@ -38,14 +38,18 @@ def tracker_yaml(name: str, overrides: dict, tmp: Path) -> str:
     return str(out)
 
 
-def run_ultralytics(video: Path, tracker: str, weights: Path, imgsz: int, conf: float) -> tuple[pd.DataFrame, float]:
+def run_ultralytics(
+    video: Path, tracker: str, weights: Path, imgsz: int, conf: float
+) -> tuple[pd.DataFrame, float]:
     """Ultralytics ``model.track`` end to end; returns MOT rows and frames/s (model load excluded)."""
     model = ultralytics_module().YOLO(str(weights))
     model.predict(str(video), imgsz=imgsz, conf=conf, classes=[0], verbose=False, max_det=1, vid_stride=1000)
     rows, frames = [], 0
     start = time.perf_counter()
     for i, result in enumerate(
-        model.track(str(video), imgsz=imgsz, conf=conf, classes=[0], tracker=tracker, stream=True, verbose=False)
+        model.track(
+            str(video), imgsz=imgsz, conf=conf, classes=[0], tracker=tracker, stream=True, verbose=False
+        )
     ):
         frames += 1
         boxes = result.boxes

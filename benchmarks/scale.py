@@ -32,7 +32,9 @@ NODE_CORES = 16
 
 
 def store_config(folder: Path, videos: list[tuple[str, Path]]) -> Path:
-    cams = "".join(f"  - {{name: {name}, video: {path}, start_time: '2026-11-20T09:00:00'}}\n" for name, path in videos)
+    cams = "".join(
+        f"  - {{name: {name}, video: {path}, start_time: '2026-11-20T09:00:00'}}\n" for name, path in videos
+    )
     path = folder / "store.yaml"
     # An explicit cross-camera threshold: this footage is too small to calibrate one on (not measured here).
     path.write_text(f"name: Bench\ncameras:\n{cams}reid: {{match_threshold: 0.3}}\n")
@@ -51,8 +53,14 @@ def run_store(config_path: Path, settings, db: Path, executor=None, workers: int
     conn = connect(db)
     start = time.perf_counter()
     outcomes = process_store(
-        config, conn, settings, lambda: load_checked(settings, first), progress=False, workers=workers,
-        executor=executor, reid_mode="independent",
+        config,
+        conn,
+        settings,
+        lambda: load_checked(settings, first),
+        progress=False,
+        workers=workers,
+        executor=executor,
+        reid_mode="independent",
     )
     wall = time.perf_counter() - start
     conn.close()
@@ -107,14 +115,21 @@ def mot_rows(messages) -> pd.DataFrame:
     table = pd.concat([m.rows for m in messages if m.error is None and len(m.rows)])
     return pd.DataFrame(
         {
-            "frame": table["frame"] + 1, "id": table["track_id"], "x": table["x1"], "y": table["y1"],
-            "w": table["x2"] - table["x1"], "h": table["y2"] - table["y1"], "score": table["score"],
+            "frame": table["frame"] + 1,
+            "id": table["track_id"],
+            "x": table["x1"],
+            "y": table["y1"],
+            "w": table["x2"] - table["x1"],
+            "h": table["y2"] - table["y1"],
+            "score": table["score"],
         }
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--imgsz", type=int, default=640)
     parser.add_argument("--embedder", default="hist")
     parser.add_argument("--stride", type=int, default=1, help="process every n-th frame (scored on those)")
@@ -154,8 +169,12 @@ def main() -> None:
         wall, frames = run_store(config, settings, folder / "workers.duckdb", workers=2)
         rows.append(("--workers 2", wall, frames))
         t0 = time.perf_counter()
-        ray.init(num_cpus=cores, include_dashboard=False, configure_logging=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
+        ray.init(
+            num_cpus=cores,
+            include_dashboard=False,
+            configure_logging=False,
+            runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
+        )
         ray_start = time.perf_counter() - t0
         wall, frames = run_store(config, settings, folder / "ray.duckdb", executor=RayExecutor())
         rows.append((f"--executor ray (local, {cores} CPUs)", wall, frames))
@@ -164,8 +183,14 @@ def main() -> None:
             [(name, f"{w:.1f}", f"{f / w:.1f}", f"{base / w:.2f}") for name, w, f in rows],
             columns=["4 cameras", "wall s", "frames/s", "speed-up vs in-process"],
         )
-        lines += ["### (a) 4-camera store (TUD-Campus, TUD-Stadtmitte, and both mirrored)", "", table_a.to_markdown(index=False),
-                  "", f"Starting the local Ray itself: {ray_start:.1f} s (not included).", ""]
+        lines += [
+            "### (a) 4-camera store (TUD-Campus, TUD-Stadtmitte, and both mirrored)",
+            "",
+            table_a.to_markdown(index=False),
+            "",
+            f"Starting the local Ray itself: {ray_start:.1f} s (not included).",
+            "",
+        ]
         ray_cost = rows[2][1] * cores / rows[2][2]  # core-seconds per frame, Ray run (start-up included)
 
         # (b) one long video
@@ -173,7 +198,9 @@ def main() -> None:
         video, gt = loop_video(seq / "TUD-Stadtmitte.mp4", seq / "gt" / "gt.txt", args.loops, folder)
         gt = gt[(gt["frame"] - 1) % args.stride == 0]  # scored on the processed frames
         info = probe(video)
-        task = VideoTask(1, CameraConfig("long", video, datetime(2026, 11, 20, 9)), info, settings, 100, False)
+        task = VideoTask(
+            1, CameraConfig("long", video, datetime(2026, 11, 20, 9)), info, settings, 100, False
+        )
         results = []
         for n in [1, *args.segments]:
             executor = RayExecutor(n_segments=n if n > 1 else None)
@@ -182,22 +209,34 @@ def main() -> None:
             wall = time.perf_counter() - t0
             scores = score_frames(gt, mot_rows(messages))
             results.append((n, wall, scores, executor.stitched.get("long", 0)))
-            print(f"(b) {n} segment(s): {wall:.1f} s, HOTA {scores.hota:.2f}, IDF1 {scores.idf1:.2f}", file=sys.stderr)
+            print(
+                f"(b) {n} segment(s): {wall:.1f} s, HOTA {scores.hota:.2f}, IDF1 {scores.idf1:.2f}",
+                file=sys.stderr,
+            )
         ray.shutdown()
         unsplit_wall, unsplit = results[0][1], results[0][2]
         table_b = pd.DataFrame(
             [
                 (
-                    "unsplit" if n == 1 else f"{n} segments", f"{w:.1f}", f"{unsplit_wall / w:.2f}",
-                    f"{s.hota:.2f}", f"{s.hota - unsplit.hota:+.2f}", f"{s.idf1:.2f}", f"{s.idf1 - unsplit.idf1:+.2f}",
+                    "unsplit" if n == 1 else f"{n} segments",
+                    f"{w:.1f}",
+                    f"{unsplit_wall / w:.2f}",
+                    f"{s.hota:.2f}",
+                    f"{s.hota - unsplit.hota:+.2f}",
+                    f"{s.idf1:.2f}",
+                    f"{s.idf1 - unsplit.idf1:+.2f}",
                     stitched,
                 )
                 for n, w, s, stitched in results
             ],
             columns=["long video", "wall s", "speed-up", "HOTA", "dHOTA", "IDF1", "dIDF1", "tracks stitched"],
         )
-        lines += [f"### (b) one long video: TUD-Stadtmitte x {args.loops} ({info.n_frames} frames, 2 s overlap)", "",
-                  table_b.to_markdown(index=False), ""]
+        lines += [
+            f"### (b) one long video: TUD-Stadtmitte x {args.loops} ({info.n_frames} frames, 2 s overlap)",
+            "",
+            table_b.to_markdown(index=False),
+            "",
+        ]
 
     # (c) projection
     frames_day = STORES * CAMERAS * HOURS * 3600 * SAMPLE_FPS
@@ -210,11 +249,19 @@ def main() -> None:
             ("core-hours a day", f"{core_hours:,.0f}"),
             ("cores to keep up (24 h a day, 100 % busy)", f"{cores_needed:,.0f}"),
             (f"{NODE_CORES}-core nodes to keep up", f"{math.ceil(cores_needed / NODE_CORES)}"),
-            (f"{NODE_CORES}-core nodes to finish overnight (12 h)", f"{math.ceil(2 * cores_needed / NODE_CORES)}"),
+            (
+                f"{NODE_CORES}-core nodes to finish overnight (12 h)",
+                f"{math.ceil(2 * cores_needed / NODE_CORES)}",
+            ),
         ],
         columns=["projection", "value"],
     )
-    lines += ["### (c) a chain: 50 stores x 8 cameras x 12 h a day at 5 fps", "", table_c.to_markdown(index=False), ""]
+    lines += [
+        "### (c) a chain: 50 stores x 8 cameras x 12 h a day at 5 fps",
+        "",
+        table_c.to_markdown(index=False),
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -64,8 +64,13 @@ def child(args: argparse.Namespace) -> None:
         probe_s = 0.0
     else:
         settings = TrackSettings(
-            imgsz=cfg["imgsz"], conf=cfg["conf"], backend=cfg.get("backend"), tiles=cfg.get("tiles", 1),
-            sample_fps=cfg.get("sample_fps"), embedder=cfg.get("embedder", "auto"), reid_model=cfg.get("reid_model"),
+            imgsz=cfg["imgsz"],
+            conf=cfg["conf"],
+            backend=cfg.get("backend"),
+            tiles=cfg.get("tiles", 1),
+            sample_fps=cfg.get("sample_fps"),
+            embedder=cfg.get("embedder", "auto"),
+            reid_model=cfg.get("reid_model"),
         )
         pred, fps, probe_s = run_ours(video, settings)
         if cfg.get("sample_fps"):
@@ -74,7 +79,18 @@ def child(args: argparse.Namespace) -> None:
     s = score_frames(gt, pred)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n_frames = int(gt["frame"].max())  # MOT15 ground truth covers every frame
-    print(json.dumps({"fps": fps, "probe_s": probe_s, "frames": n_frames, "HOTA": s.hota, "IDF1": s.idf1, "peak_MB": peak_mb}))
+    print(
+        json.dumps(
+            {
+                "fps": fps,
+                "probe_s": probe_s,
+                "frames": n_frames,
+                "HOTA": s.hota,
+                "IDF1": s.idf1,
+                "peak_MB": peak_mb,
+            }
+        )
+    )
 
 
 def run_child(cfg: dict) -> dict:
@@ -96,15 +112,31 @@ def multicam(seq: Path, imgsz: int, workers: list[int]) -> list[dict]:
         for n_cams, n_workers in [(1, 1)] + [(4, w) for w in workers]:
             cfg = Path(tmp) / f"store{n_cams}.yaml"
             cams = "".join(
-                f"  - {{name: cam{i}, video: '{video}', start_time: '2026-11-20T09:00:00'}}\n" for i in range(n_cams)
+                f"  - {{name: cam{i}, video: '{video}', start_time: '2026-11-20T09:00:00'}}\n"
+                for i in range(n_cams)
             )
             cfg.write_text(f"name: Speed\ncameras:\n{cams}")
             db = Path(tmp) / f"s{n_cams}_{n_workers}.duckdb"
             start = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "pipeline", "process", str(cfg), "--db", str(db), "--imgsz", str(imgsz),
-                 "--workers", str(n_workers), "--reid-mode", "independent"],
-                check=True, cwd=REPO, capture_output=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "pipeline",
+                    "process",
+                    str(cfg),
+                    "--db",
+                    str(db),
+                    "--imgsz",
+                    str(imgsz),
+                    "--workers",
+                    str(n_workers),
+                    "--reid-mode",
+                    "independent",
+                ],
+                check=True,
+                cwd=REPO,
+                capture_output=True,
             )
             rows.append({"cameras": n_cams, "workers": n_workers, "wall_s": time.perf_counter() - start})
     single = rows[0]["wall_s"]
@@ -114,9 +146,14 @@ def multicam(seq: Path, imgsz: int, workers: list[int]) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
-        "--imgsz", nargs="*", type=lambda v: v if v == "auto" else int(v), default=[960, 640],
+        "--imgsz",
+        nargs="*",
+        type=lambda v: v if v == "auto" else int(v),
+        default=[960, 640],
         help="sizes to compare; 'auto' = ours as shipped (size picked per video, probe timed) vs Ultralytics "
         "at the size auto picked",
     )
@@ -126,7 +163,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "speed.md")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--multicam", nargs="*", type=int, metavar="WORKERS",
+        "--multicam",
+        nargs="*",
+        type=int,
+        metavar="WORKERS",
         help="also time `process` on a 4-camera store with these worker counts (e.g. --multicam 1 2)",
     )
     args = parser.parse_args()
@@ -145,28 +185,58 @@ def main() -> None:
             results = {}
             picked = imgsz
             if imgsz == "auto":
-                picked = run_child({"pick_only": True, "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf})["imgsz"]
+                picked = run_child(
+                    {"pick_only": True, "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf}
+                )["imgsz"]
                 print(f"{seq.name}: auto picks imgsz {picked}", flush=True)
             for name in args.configs:
                 size = picked if "ultralytics" in CONFIGS[name] else imgsz
-                cfg = {"imgsz": size, **CONFIGS[name], "video": str(seq / f"{seq.name}.mp4"), "conf": args.conf}
+                cfg = {
+                    "imgsz": size,
+                    **CONFIGS[name],
+                    "video": str(seq / f"{seq.name}.mp4"),
+                    "conf": args.conf,
+                }
                 if cfg.get("embedder") == "omz":  # the shared model; `auto` elsewhere stays the histogram
                     cfg["reid_model"] = str(shared_dir() / "models" / "person-reidentification-retail-0287")
                 if "imgsz" in CONFIGS[name] and imgsz != args.imgsz[0]:
                     continue  # fixed-size configs run once, in the first imgsz block
                 start = time.perf_counter()
                 results[name] = run_child(cfg)
-                print(f"{seq.name} {imgsz} {name}: {results[name]} ({time.perf_counter() - start:.0f} s)", flush=True)
+                print(
+                    f"{seq.name} {imgsz} {name}: {results[name]} ({time.perf_counter() - start:.0f} s)",
+                    flush=True,
+                )
             base = results.get("Ultralytics ByteTrack (torch)", {}).get("fps", float("nan"))
             for name, r in results.items():
                 size = CONFIGS[name].get("imgsz", imgsz)
                 label = f"auto ({picked})" if size == "auto" else size
                 # Whole clip including the probe: frames / (frames / fps + probe seconds).
                 clip_fps = r["frames"] / (r["frames"] / r["fps"] + r["probe_s"])
-                rows.append({"sequence": seq.name, "imgsz": label, "config": name, **r, "x ByteTrack": r["fps"] / base,
-                             "x ByteTrack, this clip incl. probe": clip_fps / base})
-    table = pd.DataFrame(rows)[["sequence", "imgsz", "config", "HOTA", "IDF1", "fps", "x ByteTrack", "probe_s",
-                                "x ByteTrack, this clip incl. probe", "peak_MB"]]
+                rows.append(
+                    {
+                        "sequence": seq.name,
+                        "imgsz": label,
+                        "config": name,
+                        **r,
+                        "x ByteTrack": r["fps"] / base,
+                        "x ByteTrack, this clip incl. probe": clip_fps / base,
+                    }
+                )
+    table = pd.DataFrame(rows)[
+        [
+            "sequence",
+            "imgsz",
+            "config",
+            "HOTA",
+            "IDF1",
+            "fps",
+            "x ByteTrack",
+            "probe_s",
+            "x ByteTrack, this clip incl. probe",
+            "peak_MB",
+        ]
+    ]
     print()
     print_table(table, args.out, floatfmt=".2f")
 

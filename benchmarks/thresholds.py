@@ -52,9 +52,7 @@ def market_crops(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(crops), np.asarray(pids), np.concatenate(cams)
 
 
-def pair_distances(
-    features: np.ndarray, pids: np.ndarray, cams: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def pair_distances(features: np.ndarray, pids: np.ndarray, cams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cosine distances of (same person, different camera) pairs and of different-person pairs."""
     f = features / np.linalg.norm(features, axis=1, keepdims=True).clip(1e-12)
     dist = 1.0 - f @ f.T
@@ -82,7 +80,9 @@ def row(name: str, same: np.ndarray, other: np.ndarray) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--embedders", nargs="*", default=["hist", "mobilenet", "osnet", "omz"])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "thresholds.md")
     args = parser.parse_args()

@@ -78,21 +78,31 @@ ULTRALYTICS_TRACKERS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--imgsz", type=imgsz_arg, default="auto")
     parser.add_argument("--conf", type=float, default=0.1)
     parser.add_argument("--sequences", nargs="*")
     parser.add_argument(
-        "--embedders", nargs="*", default=[DEFAULT_EMBEDDER],
+        "--embedders",
+        nargs="*",
+        default=[DEFAULT_EMBEDDER],
         help="our embedders to run (default: the product default, auto)",
     )
     parser.add_argument("--reid-model", help="model file/dir for osnet/omz embedders")
     parser.add_argument(
-        "--ultralytics", nargs="*", default=list(ULTRALYTICS_TRACKERS), choices=list(ULTRALYTICS_TRACKERS),
+        "--ultralytics",
+        nargs="*",
+        default=list(ULTRALYTICS_TRACKERS),
+        choices=list(ULTRALYTICS_TRACKERS),
         help="Ultralytics trackers",
     )
     parser.add_argument(
-        "--ultralytics-sizes", type=int, nargs="*", default=[],
+        "--ultralytics-sizes",
+        type=int,
+        nargs="*",
+        default=[],
         help="extra input sizes for the Ultralytics trackers (they always run at the size ours picked)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "tracking.md")
@@ -106,24 +116,40 @@ def main() -> None:
             gt = read_mot(seq / "gt" / "gt.txt")
             sizes: set[int] = set()
             for emb in args.embedders:
-                settings = TrackSettings(imgsz=args.imgsz, conf=args.conf, embedder=emb, reid_model=args.reid_model)
+                settings = TrackSettings(
+                    imgsz=args.imgsz, conf=args.conf, embedder=emb, reid_model=args.reid_model
+                )
                 components = load_components(settings)
                 pred, fps, _ = run_ours(video, settings, components)
                 default = new_tracker(components.embedder)
                 frames, size = record_inputs(video, settings, components, default.high_conf_threshold)
                 sizes.add(size)
                 name = components.embedder.name if components.embedder else "none"
-                rows.append(score_row(seq.name, f"ours, defaults ({name})", size, gt, pred, fps, shipped(default)))
+                rows.append(
+                    score_row(seq.name, f"ours, defaults ({name})", size, gt, pred, fps, shipped(default))
+                )
                 print(f"{seq.name}: ours ({name}) imgsz {size}, {fps:.2f} fps", flush=True)
                 for params in GRID:
                     tracker = DeepSortTracker(max_cosine_distance=default.max_cosine_distance, **params)
                     s = score_frames(gt, replay_tracker(frames, tracker))
-                    grid_scores.append({"sequence": seq.name, "embedder": name, "imgsz": size, **params,
-                                        "HOTA": s.hota, "IDF1": s.idf1, "MOTA": s.mota, "IDSW": s.idsw})
+                    grid_scores.append(
+                        {
+                            "sequence": seq.name,
+                            "embedder": name,
+                            "imgsz": size,
+                            **params,
+                            "HOTA": s.hota,
+                            "IDF1": s.idf1,
+                            "MOTA": s.mota,
+                            "IDSW": s.idsw,
+                        }
+                    )
             for size in sorted(sizes | set(args.ultralytics_sizes)):
                 for name in args.ultralytics:
                     yaml_name, overrides = ULTRALYTICS_TRACKERS[name]
-                    pred, fps = run_ultralytics(video, tracker_yaml(yaml_name, overrides, Path(tmp)), weights, size, args.conf)
+                    pred, fps = run_ultralytics(
+                        video, tracker_yaml(yaml_name, overrides, Path(tmp)), weights, size, args.conf
+                    )
                     rows.append(score_row(seq.name, f"Ultralytics {name}", size, gt, pred, fps, {}))
                     print(f"{seq.name}: Ultralytics {name} @{size} {fps:.2f} fps", flush=True)
     table = pd.DataFrame(rows)
@@ -133,17 +159,28 @@ def main() -> None:
     ]
     grid = pd.DataFrame(grid_scores)
     loo = held_out(grid, table)
-    out = pd.concat([table, loo], ignore_index=True).sort_values(["sequence", "HOTA"], ascending=[True, False])
+    out = pd.concat([table, loo], ignore_index=True).sort_values(
+        ["sequence", "HOTA"], ascending=[True, False]
+    )
     print(f"\nconf {args.conf}, weights {weights.name}, end-to-end fps (decode+detect+track)\n")
     print_table(out, args.out, floatfmt=".2f")
     print_table(grid, args.out.with_name(args.out.stem + "_grid.md"), floatfmt=".2f")
 
 
-def score_row(seq: str, tracker: str, size: int, gt: pd.DataFrame, pred: pd.DataFrame, fps: float, params: dict) -> dict:
+def score_row(
+    seq: str, tracker: str, size: int, gt: pd.DataFrame, pred: pd.DataFrame, fps: float, params: dict
+) -> dict:
     s = score_frames(gt, pred)
     return {
-        "sequence": seq, "tracker": tracker, "imgsz": size, "HOTA": s.hota, "IDF1": s.idf1, "MOTA": s.mota,
-        "IDSW": s.idsw, "fps": fps, "params": " ".join(f"{k}={v}" for k, v in params.items()),
+        "sequence": seq,
+        "tracker": tracker,
+        "imgsz": size,
+        "HOTA": s.hota,
+        "IDF1": s.idf1,
+        "MOTA": s.mota,
+        "IDSW": s.idsw,
+        "fps": fps,
+        "params": " ".join(f"{k}={v}" for k, v in params.items()),
     }
 
 
@@ -158,15 +195,24 @@ def held_out(grid: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
             continue
         chosen = choose(other)
         hit = here.loc[(here[keys] == pd.Series(chosen)).all(axis=1)].iloc[0]
-        shipped_params = table[(table["sequence"] == seq) & (table["tracker"] == f"ours, defaults ({emb})")]["params"]
+        shipped_params = table[(table["sequence"] == seq) & (table["tracker"] == f"ours, defaults ({emb})")][
+            "params"
+        ]
         label = " ".join(f"{k}={v}" for k, v in chosen.items())
         same = label in set(shipped_params)
-        rows.append({
-            "sequence": seq, "tracker": f"ours, held out ({emb}; chosen on {', '.join(other['sequence'].unique())})"
-            + ("" if same else " [differs from shipped]"),
-            "imgsz": int(hit["imgsz"]), "HOTA": hit["HOTA"], "IDF1": hit["IDF1"], "MOTA": hit["MOTA"],
-            "IDSW": hit["IDSW"], "params": label,
-        })
+        rows.append(
+            {
+                "sequence": seq,
+                "tracker": f"ours, held out ({emb}; chosen on {', '.join(other['sequence'].unique())})"
+                + ("" if same else " [differs from shipped]"),
+                "imgsz": int(hit["imgsz"]),
+                "HOTA": hit["HOTA"],
+                "IDF1": hit["IDF1"],
+                "MOTA": hit["MOTA"],
+                "IDSW": hit["IDSW"],
+                "params": label,
+            }
+        )
     for emb, every in grid.groupby("embedder"):
         label = " ".join(f"{k}={v}" for k, v in choose(every).items())
         print(f"rule on every sequence ({emb}): {label}")

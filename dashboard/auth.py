@@ -226,8 +226,12 @@ class LoginLimiter:
             lockout = min(self.lockout_s * 2**self._lockouts, self.max_lockout_s)
             self._lockouts += 1
             self._locked_until = self._clock() + lockout
-            log.error("%d wrong passwords in a row (last from %s): sign-in locked for %.0f s",
-                      self.max_failures, client, lockout)
+            log.error(
+                "%d wrong passwords in a row (last from %s): sign-in locked for %.0f s",
+                self.max_failures,
+                client,
+                lockout,
+            )
             return Attempt(None, "locked", lockout)
 
 

@@ -119,7 +119,9 @@ def _with_alpha(colour: str, alpha: float) -> str:
 
 
 def _floor_axes(fig: go.Figure, width: float | None, height: float | None) -> go.Figure:
-    fig.update_xaxes(title="metres across", range=None if width is None else [-0.5, width + 0.5], constrain="domain")
+    fig.update_xaxes(
+        title="metres across", range=None if width is None else [-0.5, width + 0.5], constrain="domain"
+    )
     fig.update_yaxes(
         title="metres deep",
         range=None if height is None else [height + 0.5, -0.5],
@@ -271,7 +273,9 @@ def occupancy_chart(minutes: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     if len(minutes) > SHORT_FOOTAGE_MINUTES:
         fig.add_trace(
-            go.Scatter(x=minutes["minute"], y=minutes["shoppers"], name="Shoppers", mode="lines", fill="tozeroy")
+            go.Scatter(
+                x=minutes["minute"], y=minutes["shoppers"], name="Shoppers", mode="lines", fill="tozeroy"
+            )
         )
         fig.add_trace(
             go.Scatter(
@@ -296,10 +300,14 @@ def dwell_bars(sections: pd.DataFrame, colours: dict[str, str] | None = None) ->
     """Mean (solid) and median (hatched) dwell per section (``sections`` rows), each in its zone colour."""
     if sections.empty:
         return _empty("Dwell per section", "No section visits in this period")
-    bar_colours = [(colours or zone_colours(list(sections["zone"]))).get(z, "#999999") for z in sections["zone"]]
+    bar_colours = [
+        (colours or zone_colours(list(sections["zone"]))).get(z, "#999999") for z in sections["zone"]
+    ]
     fig = go.Figure()
     fig.add_trace(
-        go.Bar(x=sections["zone"], y=sections["dwell_mean_s"], name="Average stay (s)", marker_color=bar_colours)
+        go.Bar(
+            x=sections["zone"], y=sections["dwell_mean_s"], name="Average stay (s)", marker_color=bar_colours
+        )
     )
     if sections["dwell_median_s"].notna().any():
         fig.add_trace(
@@ -324,7 +332,9 @@ def dwell_distribution(samples: pd.DataFrame, colours: dict[str, str] | None = N
     fig = go.Figure()
     for zone, group in samples.groupby("zone", sort=True):
         fig.add_trace(
-            go.Box(y=group["dwell_s"], name=str(zone), boxpoints=False, marker_color=colours.get(zone, "#999999"))
+            go.Box(
+                y=group["dwell_s"], name=str(zone), boxpoints=False, marker_color=colours.get(zone, "#999999")
+            )
         )
     fig.update_layout(
         title="Dwell distribution per section",
@@ -340,9 +350,13 @@ def visitors_bars(sections: pd.DataFrame, colours: dict[str, str] | None = None)
     """Visitors per section with the entry rate (share of store visitors) on a second axis."""
     if sections.empty:
         return _empty("Visitors per section", "No section visits in this period")
-    bar_colours = [(colours or zone_colours(list(sections["zone"]))).get(z, "#999999") for z in sections["zone"]]
+    bar_colours = [
+        (colours or zone_colours(list(sections["zone"]))).get(z, "#999999") for z in sections["zone"]
+    ]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=sections["zone"], y=sections["visitors"], name="Visitors", marker_color=bar_colours))
+    fig.add_trace(
+        go.Bar(x=sections["zone"], y=sections["visitors"], name="Visitors", marker_color=bar_colours)
+    )
     fig.add_trace(
         go.Scatter(
             x=sections["zone"],
@@ -488,7 +502,10 @@ def queue_waits(hourly: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=group["hour"], y=group["wait_p50_s"] / 60, name=f"{checkout}: typical wait"))
         fig.add_trace(
             go.Scatter(
-                x=group["hour"], y=group["wait_p90_s"] / 60, name=f"{checkout}: 9 in 10 wait less", mode="lines+markers"
+                x=group["hour"],
+                y=group["wait_p90_s"] / 60,
+                name=f"{checkout}: 9 in 10 wait less",
+                mode="lines+markers",
             )
         )
     fig.update_layout(

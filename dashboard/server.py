@@ -199,8 +199,9 @@ class Gate:
     async def _websocket(self, scope, receive, send, headers: dict[str, str], role: str | None) -> None:
         if role is None or _cross_origin(headers):
             # Closing before accepting makes the server answer the handshake with 403.
-            log.warning("websocket refused (%s) from %s", "cross-origin" if role else "not signed in",
-                        _client(scope))
+            log.warning(
+                "websocket refused (%s) from %s", "cross-origin" if role else "not signed in", _client(scope)
+            )
             await send({"type": "websocket.close", "code": 1008})
             return
 
@@ -268,8 +269,10 @@ class Gate:
     def _session_cookie(self, role: str, passwords: auth.Passwords, scope) -> str:
         secure = "; Secure" if scope.get("scheme") in ("https", "wss") else ""
         value = auth.sign_session(role, passwords)
-        return (f"{auth.COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Strict; "
-                f"Max-Age={auth.SESSION_TTL_S}{secure}")
+        return (
+            f"{auth.COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Strict; "
+            f"Max-Age={auth.SESSION_TTL_S}{secure}"
+        )
 
     @staticmethod
     def _clear_cookie() -> str:
@@ -317,8 +320,11 @@ def build_app() -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard.server", description=__doc__.splitlines()[0])
-    parser.add_argument("--address", help=f"address to bind (default: server.address, else {DEFAULT_ADDRESS}); "
-                        "0.0.0.0 serves every network interface")
+    parser.add_argument(
+        "--address",
+        help=f"address to bind (default: server.address, else {DEFAULT_ADDRESS}); "
+        "0.0.0.0 serves every network interface",
+    )
     parser.add_argument("--port", type=int, help="port (default: server.port, else 8501)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")

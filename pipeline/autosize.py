@@ -87,7 +87,9 @@ def choose_imgsz(heights: npt.ArrayLike, long_side: int) -> SizeChoice:
     h = h[np.isfinite(h) & (h > 0)]
     if len(h) < MIN_PEOPLE:
         return SizeChoice(
-            MAX_IMGSZ, len(h), None,
+            MAX_IMGSZ,
+            len(h),
+            None,
             f"imgsz {MAX_IMGSZ}: only {len(h)} confident people in the first {PROBE_SECONDS:g} s, "
             "so the largest size is used",
         )
@@ -96,7 +98,9 @@ def choose_imgsz(heights: npt.ArrayLike, long_side: int) -> SizeChoice:
     imgsz = next((s for s in SIZE_STEPS if s >= needed), MAX_IMGSZ)
     capped = " (the largest size: even smaller people are missed)" if needed > MAX_IMGSZ else ""
     return SizeChoice(
-        imgsz, len(h), small,
+        imgsz,
+        len(h),
+        small,
         f"imgsz {imgsz}{capped}: the smallest people are {small:.0f} px tall in a {long_side} px frame "
         f"({len(h)} people in the first {PROBE_SECONDS:g} s); {imgsz} makes them "
         f"{small * imgsz / long_side:.0f} px for the detector (>= {MIN_MODEL_HEIGHT:.0f} wanted)",

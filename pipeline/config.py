@@ -117,7 +117,9 @@ def _check_keys(entry: Any, allowed: set[str], required: set[str], where: str) -
         raise ConfigError(f"{where} must be a mapping, but got {type(entry).__name__}")
     unknown = set(entry) - allowed
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(allowed))}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(allowed))}"
+        )
     missing = required - set(entry)
     if missing:
         raise ConfigError(f"{where}: missing key(s) {', '.join(sorted(missing))}")
@@ -204,7 +206,9 @@ def parse_config(raw: Any, base: Path, source: Path | None = None, check_files: 
         raise ConfigError(f"{where}: the top level must be a mapping with name, cameras, zones")
     unknown = set(raw) - _TOP_KEYS
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_TOP_KEYS))}"
+        )
     if not raw.get("name"):
         raise ConfigError(f"{where}: missing key 'name'")
     cameras_raw = raw.get("cameras")

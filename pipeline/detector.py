@@ -182,7 +182,11 @@ class YoloDetector:
         except Exception as exc:
             raise WeightsError(f"cannot load detector weights {self.weights}: {exc}") from exc
         self.model_path = exported_model(self.weights, backend, imgsz)
-        self.model = source if self.model_path == self.weights else ultralytics.YOLO(str(self.model_path), task=source.task)
+        self.model = (
+            source
+            if self.model_path == self.weights
+            else ultralytics.YOLO(str(self.model_path), task=source.task)
+        )
         names = getattr(self.model, "names", None) or {}
         persons = [i for i, n in dict(names).items() if str(n).lower() == "person"]
         if not persons:
@@ -216,7 +220,12 @@ class YoloDetector:
                 inputs.append(image[y0:y1, x0:x1])
                 origins.append((k, x0, y0))
         results = self.model.predict(
-            inputs, imgsz=self.imgsz, conf=self.conf, classes=[self.person_class], device=self.device, verbose=False
+            inputs,
+            imgsz=self.imgsz,
+            conf=self.conf,
+            classes=[self.person_class],
+            device=self.device,
+            verbose=False,
         )
         parts: list[list[Detections]] = [[] for _ in images]
         for (k, x0, y0), result in zip(origins, results):
@@ -265,7 +274,9 @@ def concat(parts: list[Detections]) -> Detections:
     kps = [p.keypoints for p in parts]
     keypoints = None if any(k is None for k in kps) else np.concatenate(kps)
     return Detections(
-        np.concatenate([p.xyxy for p in parts]), np.concatenate([p.confidence for p in parts]), keypoints=keypoints
+        np.concatenate([p.xyxy for p in parts]),
+        np.concatenate([p.confidence for p in parts]),
+        keypoints=keypoints,
     )
 
 
@@ -281,7 +292,9 @@ def merge_overlapping(dets: Detections, iou: float = 0.6, containment: float = 0
     order = np.argsort(-dets.confidence, kind="stable")
     boxes = dets.xyxy[order]
     iou_m = box_iou(boxes, boxes)
-    cover = box_intersection(boxes, boxes) / np.maximum(box_area(boxes)[None, :], 1e-9)  # share of box j in box i
+    cover = box_intersection(boxes, boxes) / np.maximum(
+        box_area(boxes)[None, :], 1e-9
+    )  # share of box j in box i
     suppress = (iou_m >= iou) | (cover >= containment)
     keep = np.ones(n, bool)
     for i in range(n):

@@ -30,8 +30,14 @@ class TrackingScores:
 
     def as_row(self) -> dict[str, float]:
         return {
-            "HOTA": self.hota, "DetA": self.deta, "AssA": self.assa, "IDF1": self.idf1,
-            "MOTA": self.mota, "IDSW": self.idsw, "FP": self.fp, "FN": self.fn,
+            "HOTA": self.hota,
+            "DetA": self.deta,
+            "AssA": self.assa,
+            "IDF1": self.idf1,
+            "MOTA": self.mota,
+            "IDSW": self.idsw,
+            "FP": self.fp,
+            "FN": self.fn,
         }
 
 

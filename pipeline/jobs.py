@@ -114,8 +114,16 @@ def process_store(
     if reid_mode not in REID_MODES:  # before anything is tracked or written
         raise ValueError(f"unknown reid mode {reid_mode!r}; valid modes: {', '.join(REID_MODES)}")
     outcomes = track_store(
-        config, conn, settings, components, force=force, progress=progress, on_progress=on_progress,
-        batch_frames=batch_frames, workers=workers, executor=executor,
+        config,
+        conn,
+        settings,
+        components,
+        force=force,
+        progress=progress,
+        on_progress=on_progress,
+        batch_frames=batch_frames,
+        workers=workers,
+        executor=executor,
     )
     new_footage = any(o.status != "skipped" for o in outcomes)
     derive(conn, config, reid_mode, calibrate=True if new_footage else None, analyse=analyse)
@@ -346,7 +354,12 @@ class JobManager:
             cur.close()
 
     def _process(
-        self, cur: duckdb.DuckDBPyConnection, job: Job, task: VideoRequest, run_id: int, components: Components
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        job: Job,
+        task: VideoRequest,
+        run_id: int,
+        components: Components,
     ) -> None:
         base = job.config.camera(task.camera)
         cam = CameraConfig(base.name, task.path, task.start_time, base.fps, base.homography)
@@ -375,7 +388,9 @@ class JobManager:
             # Unlike ``track_store`` this does not rewrite the stored store config (the camera and start
             # time are the request's), and it reports per-frame progress and honours cancellation.
             outcome = process_video(
-                cur, VideoTask(task.video_id, cam, info, job.settings, self._batch_frames, False), components,
+                cur,
+                VideoTask(task.video_id, cam, info, job.settings, self._batch_frames, False),
+                components,
                 on_frame,
             )
         except Exception as exc:

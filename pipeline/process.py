@@ -65,9 +65,7 @@ def to_floor(points: np.ndarray, homography: np.ndarray | None) -> np.ndarray | 
     return None if homography is None else apply_homography(homography, points)
 
 
-def frame_rows(
-    video_id: int, camera: CameraConfig, tracked: list[TrackedVideoFrame]
-) -> pd.DataFrame:
+def frame_rows(video_id: int, camera: CameraConfig, tracked: list[TrackedVideoFrame]) -> pd.DataFrame:
     """Track-point rows (``db.TRACK_POINT_COLUMNS``) for a batch of tracked frames."""
     parts = []
     for f in tracked:
@@ -87,9 +85,13 @@ def frame_rows(
                     "t_sec": f.t_sec,
                     "ts": camera.start_time + timedelta(seconds=f.t_sec),
                     "track_id": d.track_id,
-                    "x1": d.xyxy[:, 0], "y1": d.xyxy[:, 1], "x2": d.xyxy[:, 2], "y2": d.xyxy[:, 3],
+                    "x1": d.xyxy[:, 0],
+                    "y1": d.xyxy[:, 1],
+                    "x2": d.xyxy[:, 2],
+                    "y2": d.xyxy[:, 3],
                     "score": d.confidence,
-                    "foot_u": foot[:, 0], "foot_v": foot[:, 1],
+                    "foot_u": foot[:, 0],
+                    "foot_v": foot[:, 1],
                     "floor_x": None if floor is None else floor[:, 0],
                     "floor_y": None if floor is None else floor[:, 1],
                     "keypoints": kp if kp is not None else [None] * n,
@@ -207,8 +209,11 @@ def track_store(
         sha = file_sha256(info.path)
         existing = db.find_video(conn, cam.name, str(info.path))
         if (
-            not force and existing is not None and existing["status"] == "done"
-            and existing["sha256"] == sha and existing["settings"] == settings.as_dict()
+            not force
+            and existing is not None
+            and existing["status"] == "done"
+            and existing["sha256"] == sha
+            and existing["settings"] == settings.as_dict()
         ):
             skipped[cam.name] = existing["video_id"]
         else:
@@ -228,13 +233,22 @@ def track_store(
         db.save_store_config(conn, dump_config(config))
         for cam in config.cameras:
             db.upsert_camera(conn, cam.name, cam.homography, infos[cam.name].width, infos[cam.name].height)
-    run_id = db.start_run(conn, config.name, str(config.source) if config.source else None, settings.as_dict())
+    run_id = db.start_run(
+        conn, config.name, str(config.source) if config.source else None, settings.as_dict()
+    )
     outcomes = {name: VideoOutcome(name, video_id, "skipped", 0, 0) for name, video_id in skipped.items()}
     tasks = []
     for cam, info, sha in todo:
         video_id = db.begin_video(
-            conn, camera=cam.name, path=str(info.path), sha256=sha, fps=info.fps, n_frames=info.n_frames,
-            start_time=cam.start_time, run_id=run_id, settings=settings.as_dict(),
+            conn,
+            camera=cam.name,
+            path=str(info.path),
+            sha256=sha,
+            fps=info.fps,
+            n_frames=info.n_frames,
+            start_time=cam.start_time,
+            run_id=run_id,
+            settings=settings.as_dict(),
         )
         tasks.append(VideoTask(video_id, cam, info, settings, batch_frames, progress))
     if tasks:
@@ -332,9 +346,16 @@ def video_messages(
             batch = []
     # The decoder's count, not the container's (which may be an estimate or, for a cut file, a lie).
     yield VideoMessage(
-        cam.name, frame_rows(task.video_id, cam, batch), decoded.frames_decoded, True, chunks.means(),
-        chunks.n_tracks, components.embedder.name if components.embedder is not None else None,
-        chunks.table(), decoded.problem, size,
+        cam.name,
+        frame_rows(task.video_id, cam, batch),
+        decoded.frames_decoded,
+        True,
+        chunks.means(),
+        chunks.n_tracks,
+        components.embedder.name if components.embedder is not None else None,
+        chunks.table(),
+        decoded.problem,
+        size,
     )
 
 
@@ -355,7 +376,9 @@ def process_video(
     raise AssertionError("video_messages always ends with a final message")
 
 
-def _write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoMessage) -> VideoOutcome | None:
+def _write_message(
+    conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoMessage
+) -> VideoOutcome | None:
     db.write_batch(conn, task.video_id, msg.rows, msg.frames_done)
     if not msg.final:
         return None

@@ -24,5 +24,7 @@ def package_file(package: str, relative: str | Path, missing_package: str) -> Pa
         raise WeightsNotFoundError(missing_package)
     path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
-        raise WeightsNotFoundError(f"{Path(relative).name} not found in the installed {package} package ({path})")
+        raise WeightsNotFoundError(
+            f"{Path(relative).name} not found in the installed {package} package ({path})"
+        )
     return path

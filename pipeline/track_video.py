@@ -57,7 +57,12 @@ def load_components(settings: TrackSettings) -> Components:
         ValueError: unknown embedder name.
     """
     detector = YoloDetector(
-        settings.weights, MAX_IMGSZ if settings.imgsz == AUTO else settings.imgsz, settings.conf, settings.device, settings.backend, settings.tiles
+        settings.weights,
+        MAX_IMGSZ if settings.imgsz == AUTO else settings.imgsz,
+        settings.conf,
+        settings.device,
+        settings.backend,
+        settings.tiles,
     )
     embedder = None
     if settings.embedder != "none":
@@ -115,18 +120,30 @@ def track_video(
     total = expected_frames(info, settings.stride, settings.sample_fps, start_frame)
     label = progress if isinstance(progress, str) else Path(path).name
     bar = tqdm(
-        total=total, unit="frame", desc=label, disable=not progress, dynamic_ncols=True, leave=False,
+        total=total,
+        unit="frame",
+        desc=label,
+        disable=not progress,
+        dynamic_ncols=True,
+        leave=False,
         mininterval=0.5 if sys.stderr.isatty() else 10.0,
     )
     try:
         frames = read_frames(
-            info.path, settings.stride, fps_override, start_frame, info=info, sample_fps=settings.sample_fps,
+            info.path,
+            settings.stride,
+            fps_override,
+            start_frame,
+            info=info,
+            sample_fps=settings.sample_fps,
             status=status,
         )
         for frame in prefetch(frames):
             dets = detector(frame.image)
             if components.embedder is not None:
-                dets = embed_confident(components.embedder, frame.image, dets, runner.tracker.high_conf_threshold)
+                dets = embed_confident(
+                    components.embedder, frame.image, dets, runner.tracker.high_conf_threshold
+                )
             frame_of_step[runner.tracker.step + 1] = frame.index
             for done in runner.update(dets, frame.timestamp):
                 yield TrackedVideoFrame(frame_of_step.pop(done.step), done.timestamp, done.detections)
@@ -198,10 +215,31 @@ class TrackChunks:
         """Columns track_id, chunk, t_start, t_end, first_frame, last_frame, n_embedded, embedding
         (L2-normalised list, or None)."""
         rows = [
-            (tid, k, c[0], c[1], c[2], c[3], c[4],
-             None if c[5] is None else (c[5] / max(np.linalg.norm(c[5]), 1e-12)).astype(np.float32).tolist())
-            for tid, chunks in self._chunks.items() for k, c in enumerate(chunks)
+            (
+                tid,
+                k,
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                c[4],
+                None
+                if c[5] is None
+                else (c[5] / max(np.linalg.norm(c[5]), 1e-12)).astype(np.float32).tolist(),
+            )
+            for tid, chunks in self._chunks.items()
+            for k, c in enumerate(chunks)
         ]
         return pd.DataFrame(
-            rows, columns=["track_id", "chunk", "t_start", "t_end", "first_frame", "last_frame", "n_embedded", "embedding"]
+            rows,
+            columns=[
+                "track_id",
+                "chunk",
+                "t_start",
+                "t_end",
+                "first_frame",
+                "last_frame",
+                "n_embedded",
+                "embedding",
+            ],
         )

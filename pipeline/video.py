@@ -164,9 +164,7 @@ def _count_packets(container: _Container, stream: _Stream, size: int) -> tuple[i
     return n, True
 
 
-def _estimate_frames(
-    container: _Container, stream: _Stream, fps: float, size: int
-) -> tuple[int, bool]:
+def _estimate_frames(container: _Container, stream: _Stream, fps: float, size: int) -> tuple[int, bool]:
     """(estimated frame count, exact) from what the container states; see :attr:`VideoInfo.n_frames`."""
     if not _has_timestamps(container):
         return _count_packets(container, stream, size)

@@ -10,7 +10,9 @@ import numpy as np
 from pipeline.types import Detections
 
 
-def make_detections(boxes: list[list[float]], scores: list[float] | None = None, dim: int | None = None) -> Detections:
+def make_detections(
+    boxes: list[list[float]], scores: list[float] | None = None, dim: int | None = None
+) -> Detections:
     xyxy = np.asarray(boxes, np.float32).reshape(-1, 4)
     conf = np.asarray(scores if scores is not None else [0.9] * len(xyxy), np.float32)
     dets = Detections(xyxy, conf)

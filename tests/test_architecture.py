@@ -74,7 +74,9 @@ def import_graph() -> dict[str, set[str]]:
         parts = module.split(".")
         own_packages = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
         edges = set()
-        for name in _imported_names(ast.parse(path.read_text(encoding="utf-8")), module, path.stem == "__init__"):
+        for name in _imported_names(
+            ast.parse(path.read_text(encoding="utf-8")), module, path.stem == "__init__"
+        ):
             pieces = name.split(".")
             for i in range(1, len(pieces) + 1):
                 target = ".".join(pieces[:i])
@@ -183,7 +185,9 @@ def test_parsing_a_config_loads_neither_duckdb_nor_pandas(tmp_path):
     assert {"duckdb", "pandas"} & loaded == set()
 
 
-DASHBOARD_MODULES = sorted(f"dashboard.{p.stem}" for p in (REPO / "dashboard").glob("*.py") if p.stem != "__init__")
+DASHBOARD_MODULES = sorted(
+    f"dashboard.{p.stem}" for p in (REPO / "dashboard").glob("*.py") if p.stem != "__init__"
+)
 
 
 def test_dashboard_modules_load_neither_torch_nor_ultralytics():

@@ -81,8 +81,15 @@ def test_chosen_size_is_stored_and_shown_with_its_reason(tmp_path) -> None:
     try:
         run_id = db.start_run(conn, "Test", None, {})
         video_id = db.begin_video(
-            conn, camera="front", path="/v/front.mpg", sha256=None, fps=25.0, n_frames=10,
-            start_time=datetime(2026, 1, 5, 9), run_id=run_id, settings={"imgsz": "auto"},
+            conn,
+            camera="front",
+            path="/v/front.mpg",
+            sha256=None,
+            fps=25.0,
+            n_frames=10,
+            start_time=datetime(2026, 1, 5, 9),
+            run_id=run_id,
+            settings={"imgsz": "auto"},
         )
         choice = choose_imgsz([40, 45, 50, 60], 384)
         db.record_imgsz(conn, video_id, choice.imgsz, choice.note)

@@ -31,8 +31,9 @@ BASE = ("--imgsz", "320", "--embedder", "hist", "--stride", "3")
 
 
 def store_text(video: Path, extra: str = "") -> str:
-    return textwrap.dedent(
-        f"""
+    return (
+        textwrap.dedent(
+            f"""
         name: Campus
         cameras:
           - name: campus
@@ -44,7 +45,10 @@ def store_text(video: Path, extra: str = "") -> str:
             kind: section
             polygon: [[0, 0], [7, 0], [7, 12], [0, 12]]
         """
-    ) + ("" if "analytics:" in extra else "analytics: {min_dwell_s: 0}\n") + extra  # the clip lasts 3 s
+        )
+        + ("" if "analytics:" in extra else "analytics: {min_dwell_s: 0}\n")
+        + extra
+    )  # the clip lasts 3 s
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -67,15 +71,20 @@ def snapshot(path: Path) -> dict:
     """Row count of every table, the videos' state and the shopper ids."""
     conn = duckdb.connect(str(path), read_only=True, config=NO_EXTENSIONS)
     try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
         out: dict = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
         if "shoppers" in tables:
             out["videos state"] = conn.execute(
                 "SELECT video_id, status, frames_done, sha256, settings, error FROM videos ORDER BY 1"
             ).fetchall()
-            out["shopper ids"] = conn.execute("SELECT list(shopper_id ORDER BY 1) FROM shoppers").fetchone()[0]
+            out["shopper ids"] = conn.execute("SELECT list(shopper_id ORDER BY 1) FROM shoppers").fetchone()[
+                0
+            ]
             out["store config"] = conn.execute("SELECT yaml FROM store_config").fetchall()
     finally:
         conn.close()
@@ -140,13 +149,28 @@ CONFIGS = [
 ]
 OUTPUTS = [
     ("report onto a file", ["report", "--db", "{db}", "--out", "{tmp}/afile"], "is a file; give a folder"),
-    ("report under a file", ["report", "--db", "{db}", "--out", "{tmp}/afile/sub"], "afile is a file, not a folder"),
-    ("report in /proc", ["report", "--db", "{db}", "--out", "/proc/shopper-reports"], "cannot write in /proc"),
-    ("export-mot to a folder", ["export-mot", "--db", "{db}", "--camera", "campus", "--out", "{tmp}"],
-     "is a folder; give a file name"),
+    (
+        "report under a file",
+        ["report", "--db", "{db}", "--out", "{tmp}/afile/sub"],
+        "afile is a file, not a folder",
+    ),
+    (
+        "report in /proc",
+        ["report", "--db", "{db}", "--out", "/proc/shopper-reports"],
+        "cannot write in /proc",
+    ),
+    (
+        "export-mot to a folder",
+        ["export-mot", "--db", "{db}", "--camera", "campus", "--out", "{tmp}"],
+        "is a folder; give a file name",
+    ),
     ("track to a folder", ["track", "{video}", "--out", "{tmp}", *BASE], "is a folder; give a file name"),
     ("process db is a folder", ["process", "{cfg}", "--db", "{tmp}", *BASE], "is a folder; give a file name"),
-    ("process db under a file", ["process", "{cfg}", "--db", "{tmp}/afile/s.duckdb", *BASE], "is a file, not a folder"),
+    (
+        "process db under a file",
+        ["process", "{cfg}", "--db", "{tmp}/afile/s.duckdb", *BASE],
+        "is a file, not a folder",
+    ),
 ]
 
 
@@ -188,8 +212,11 @@ def test_bad_process_option_changes_nothing(case, capsys, name, options, message
 def test_bad_config_is_never_stored(case, capsys, name, extra, message, command):
     before = snapshot(case["db"])
     bad = _config(extra)(case["tmp"], case["video"])
-    args = ["process", bad, "--db", case["db"], *BASE] if command == "process" else [
-        "analyse", "--db", case["db"], "--config", bad]
+    args = (
+        ["process", bad, "--db", case["db"], *BASE]
+        if command == "process"
+        else ["analyse", "--db", case["db"], "--config", bad]
+    )
     code, _, err = run_cli(capsys, *args)
     _check(code, err, message, before, case["db"])
     # ... and the stored config still analyses.
@@ -229,7 +256,9 @@ def _sqlite(path: Path) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize(("make", "message"), [(_foreign, "another application"), (_sqlite, "SQLite database")])
+@pytest.mark.parametrize(
+    ("make", "message"), [(_foreign, "another application"), (_sqlite, "SQLite database")]
+)
 @pytest.mark.parametrize("command", ["process", "analyse", "report", "export-mot"])
 def test_someone_elses_database_is_refused_and_untouched(case, capsys, make, message, command):
     other = case["tmp"] / "other.duckdb"
@@ -253,9 +282,23 @@ def test_subprocess_bad_option_and_foreign_database(case):
     before = snapshot(case["db"])
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "process", str(case["cfg"]), "--db", str(case["db"]), *BASE,
-         "--conf", "1.5"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "process",
+            str(case["cfg"]),
+            "--db",
+            str(case["db"]),
+            *BASE,
+            "--conf",
+            "1.5",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     _check(result.returncode, result.stderr, "conf must be in", before, case["db"])
 
@@ -263,7 +306,11 @@ def test_subprocess_bad_option_and_foreign_database(case):
 def test_dashboard_password_tool_without_a_password():
     for stdin in ("\n\n", ""):
         result = subprocess.run(
-            [sys.executable, "-m", "dashboard.auth"], cwd=REPO, input=stdin, capture_output=True, text=True,
+            [sys.executable, "-m", "dashboard.auth"],
+            cwd=REPO,
+            input=stdin,
+            capture_output=True,
+            text=True,
             timeout=60,
         )
         both = result.stdout + result.stderr
@@ -284,8 +331,19 @@ def test_report_escapes_formulas(case, capsys):
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [("=1+1", "'=1+1"), ("+SUM(A1)", "'+SUM(A1)"), ("-2", "'-2"), ("@cmd", "'@cmd"), ("\tx", "'\tx"),
-     ("\rx", "'\rx"), ("Tills", "Tills"), ("", ""), (-2.5, "-2.5"), (-3, -3), (None, "")],
+    [
+        ("=1+1", "'=1+1"),
+        ("+SUM(A1)", "'+SUM(A1)"),
+        ("-2", "'-2"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Tills", "Tills"),
+        ("", ""),
+        (-2.5, "-2.5"),
+        (-3, -3),
+        (None, ""),
+    ],
 )
 def test_csv_cell_escaping(value, cell):
     from zones.export import _cell

@@ -39,7 +39,10 @@ def store_yaml(tmp_path, video, extra=""):
     ("setup", "message"),
     [
         (lambda p: p / "missing.mp4", "video not found: .*missing.mp4"),
-        (lambda p: (p / "corrupt.mp4").write_bytes(b"\x00garbage" * 500) and p / "corrupt.mp4", "corrupt.mp4"),
+        (
+            lambda p: (p / "corrupt.mp4").write_bytes(b"\x00garbage" * 500) and p / "corrupt.mp4",
+            "corrupt.mp4",
+        ),
         (lambda p: (p / "empty.mp4").write_bytes(b"") is not None and p / "empty.mp4", "video file is empty"),
     ],
 )
@@ -71,8 +74,14 @@ def test_track_unknown_embedder_lists_names(tmp_path):
     ("extra", "message"),
     [
         ("bogus: 1\n", "unknown key\\(s\\) bogus"),
-        ("zones:\n  - {name: A, kind: section, polygon: [[0, 0], [1, 1]]}\n", "zone 'A': a polygon needs at least 3 points"),
-        ("  - name: cam2\n    start_time: 2026-11-20T09:00:00\n    video: v.mp4\n    homography: [[1, 2, 3], [2, 4, 6], [1, 1, 1]]\n", "camera 'cam2': homography is singular"),
+        (
+            "zones:\n  - {name: A, kind: section, polygon: [[0, 0], [1, 1]]}\n",
+            "zone 'A': a polygon needs at least 3 points",
+        ),
+        (
+            "  - name: cam2\n    start_time: 2026-11-20T09:00:00\n    video: v.mp4\n    homography: [[1, 2, 3], [2, 4, 6], [1, 1, 1]]\n",
+            "camera 'cam2': homography is singular",
+        ),
         ("name: [\n", "not valid YAML"),
     ],
 )
@@ -97,5 +106,7 @@ def test_process_corrupt_video_writes_nothing(tmp_path):
 def test_evaluate_and_export_errors(tmp_path):
     result = cli("evaluate", "--gt", str(tmp_path / "gt.txt"), "--pred", str(tmp_path / "p.txt"))
     assert result.returncode == 2 and "MOT file not found" in result.stderr
-    result = cli("export-mot", "--db", str(tmp_path / "none.duckdb"), "--camera", "x", "--out", str(tmp_path / "o.txt"))
+    result = cli(
+        "export-mot", "--db", str(tmp_path / "none.duckdb"), "--camera", "x", "--out", str(tmp_path / "o.txt")
+    )
     assert result.returncode == 2 and "database not found" in result.stderr

@@ -63,12 +63,24 @@ def test_good_config_round_trips(tmp_path):
         (("fps: 12.5", "fps: -3"), "fps must be a positive number"),
         (("[[0.05, 0, 0], [0, 0.05, 0], [0, 0, 1]]", "[[1, 2], [3, 4]]"), "homography must be a 3x3 matrix"),
         (("[[0.05, 0, 0], [0, 0.05, 0], [0, 0, 1]]", "[[1, 2, 3], [2, 4, 6], [0, 0, 1]]"), "singular"),
-        (("[[0.05, 0, 0], [0, 0.05, 0], [0, 0, 1]]", "[[.nan, 0, 0], [0, 1, 0], [0, 0, 1]]"), "NaN or infinite"),
+        (
+            ("[[0.05, 0, 0], [0, 0.05, 0], [0, 0, 1]]", "[[.nan, 0, 0], [0, 1, 0], [0, 0, 1]]"),
+            "NaN or infinite",
+        ),
         (("kind: entrance", "kind: lobby"), "zone 'Door area': unknown kind"),
         (("camera: door\n", "camera: roof\n"), "zone 'Door area': unknown camera 'roof'"),
-        (("[[0, 0], [100, 0], [100, 50]]", "[[0, 0], [100, 0]]"), "zone 'Door area': a polygon needs at least 3 points"),
-        (("[[0, 0], [100, 0], [100, 50]]", "[[0, 0], [50, 0], [100, 0]]"), "zone 'Door area': polygon has zero area"),
-        (("[[1, 1], [4, 1], [4, 3], [1, 3]]", "[[1, 1], [4, 3], [4, 1], [1, 3]]"), "zone 'Tills': polygon edges cross"),
+        (
+            ("[[0, 0], [100, 0], [100, 50]]", "[[0, 0], [100, 0]]"),
+            "zone 'Door area': a polygon needs at least 3 points",
+        ),
+        (
+            ("[[0, 0], [100, 0], [100, 50]]", "[[0, 0], [50, 0], [100, 0]]"),
+            "zone 'Door area': polygon has zero area",
+        ),
+        (
+            ("[[1, 1], [4, 1], [4, 3], [1, 3]]", "[[1, 1], [4, 3], [4, 1], [1, 3]]"),
+            "zone 'Tills': polygon edges cross",
+        ),
         (("name: Door area", "name: Tills"), "duplicate zone name"),
     ],
 )
@@ -100,7 +112,13 @@ def test_missing_config_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("matrix", "ok"),
-    [(np.eye(3), True), (np.eye(3).ravel().tolist(), True), (np.zeros((3, 3)), False), ([["a"] * 3] * 3, False), ([], False)],
+    [
+        (np.eye(3), True),
+        (np.eye(3).ravel().tolist(), True),
+        (np.zeros((3, 3)), False),
+        ([["a"] * 3] * 3, False),
+        ([], False),
+    ],
 )
 def test_validate_homography(matrix, ok):
     if ok:
@@ -150,7 +168,9 @@ def test_dumped_config_reads_back_without_aliases(tmp_path):
 
     config = load_config(write(tmp_path, GOOD + "flags: {loitering: {threshold_s: 60}}\n"))
     shared = {"threshold_s": 60}
-    config = parse_config({**config_to_dict(config), "flags": {"loitering": shared, "long_dwell": shared}}, tmp_path)
+    config = parse_config(
+        {**config_to_dict(config), "flags": {"loitering": shared, "long_dwell": shared}}, tmp_path
+    )
     text = dump_config(config)
     assert "&" not in text and "*" not in text
     assert parse_config(read_yaml(text), tmp_path).flags == config.flags
@@ -158,5 +178,7 @@ def test_dumped_config_reads_back_without_aliases(tmp_path):
 
 def test_import_loads_neither_duckdb_nor_pandas():
     code = "import pipeline.config, sys; assert 'duckdb' not in sys.modules and 'pandas' not in sys.modules"
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr

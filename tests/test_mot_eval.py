@@ -18,12 +18,20 @@ def test_round_trip(tmp_path):
     lines = (tmp_path / "a.txt").read_text().splitlines()
     assert lines[0] == "1,1,115.00,20.00,30.00,60.00,1.0000,-1,-1,-1"
     back = read_mot(tmp_path / "a.txt")
-    assert back[["frame", "id", "x", "y", "w", "h"]].to_numpy().tolist() == GT[["frame", "id", "x", "y", "w", "h"]].to_numpy(float).tolist()
+    assert (
+        back[["frame", "id", "x", "y", "w", "h"]].to_numpy().tolist()
+        == GT[["frame", "id", "x", "y", "w", "h"]].to_numpy(float).tolist()
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "rows", "error"),
-    [("", 0, None), ("1,2,3,4,5,6\n", 1, None), ("1,2,3\n", 0, "at least 6 columns"), ("1,2,a,4,5,6\n", 0, "line 1 is not numeric")],
+    [
+        ("", 0, None),
+        ("1,2,3,4,5,6\n", 1, None),
+        ("1,2,3\n", 0, "at least 6 columns"),
+        ("1,2,a,4,5,6\n", 0, "line 1 is not numeric"),
+    ],
 )
 def test_read_mot_table(tmp_path, text, rows, error):
     path = tmp_path / "m.txt"
@@ -45,7 +53,10 @@ def test_read_mot_table(tmp_path, text, rows, error):
         (GT.iloc[0:0], {"hota": 0.0, "idf1": 0.0, "fn": 20, "fp": 0}),
         (GT[GT["id"] == 1], {"fn": 10, "fp": 0, "idf1": pytest.approx(100 * 2 * 10 / 30)}),
         # Swap ids halfway: one identity switch per person.
-        (GT.assign(id=GT["id"].where(GT["frame"] <= 5, 3 - GT["id"])), {"idsw": 2, "mota": 90.0, "idf1": 50.0}),
+        (
+            GT.assign(id=GT["id"].where(GT["frame"] <= 5, 3 - GT["id"])),
+            {"idsw": 2, "mota": 90.0, "idf1": 50.0},
+        ),
     ],
 )
 def test_scores_against_known_answers(pred, expect):

@@ -52,7 +52,11 @@ def test_truncated_video_is_marked_incomplete_not_silently_done(tmp_path):
     conn = connect(tmp_path / "s.duckdb")
     progress = []
     outcome = process_store(
-        load_config(config), conn, SETTINGS, load_components(SETTINGS), progress=False,
+        load_config(config),
+        conn,
+        SETTINGS,
+        load_components(SETTINGS),
+        progress=False,
         on_progress=lambda camera, done, total: progress.append((done, total)),
     )
     frames_done, n_frames, status, error = conn.execute(

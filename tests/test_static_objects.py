@@ -33,21 +33,53 @@ MINUTES_5 = 5 * 60 * FPS
 CASES = [
     # name, frames, boxes, video_frames, expected
     ("mannequin, whole video", np.arange(MINUTES_5), still(MINUTES_5), MINUTES_5, True),
-    ("mannequin with detector jitter", np.arange(MINUTES_5), still(MINUTES_5, jitter_px=1.5), MINUTES_5, True),
-    ("mannequin seen 85% of the video", np.arange(0, int(0.85 * MINUTES_5)), still(int(0.85 * MINUTES_5)), MINUTES_5, True),
+    (
+        "mannequin with detector jitter",
+        np.arange(MINUTES_5),
+        still(MINUTES_5, jitter_px=1.5),
+        MINUTES_5,
+        True,
+    ),
+    (
+        "mannequin seen 85% of the video",
+        np.arange(0, int(0.85 * MINUTES_5)),
+        still(int(0.85 * MINUTES_5)),
+        MINUTES_5,
+        True,
+    ),
     # a passer-by merged into the mannequin's box for one frame is removed by the running median
-    ("mannequin with one glitch", np.arange(100), np.vstack([still(50), [[260.0, 100, 280, 150]], still(49)]), 100, True),
+    (
+        "mannequin with one glitch",
+        np.arange(100),
+        np.vstack([still(50), [[260.0, 100, 280, 150]], still(49)]),
+        100,
+        True,
+    ),
     ("walker across the view", np.arange(200), walk(200), 200, False),
     # walked in for 6 s, then stood still for 5 minutes: present for the whole video, but moved on the way in
-    ("walks in, stands 5 minutes", np.arange(30 + MINUTES_5), walk_in_then_stand(30, MINUTES_5), 30 + MINUTES_5, False),
+    (
+        "walks in, stands 5 minutes",
+        np.arange(30 + MINUTES_5),
+        walk_in_then_stand(30, MINUTES_5),
+        30 + MINUTES_5,
+        False,
+    ),
     # stood still for 5 minutes of a 20-minute video: still, but not there most of the time
     ("stands 5 of 20 minutes", np.arange(MINUTES_5), still(MINUTES_5), 4 * MINUTES_5, False),
-    ("browses in place (sways 0.3 h)", np.arange(300), BOX + np.outer(15 * np.sin(np.arange(300) / 10), [1, 0, 1, 0]), 300, False),
+    (
+        "browses in place (sways 0.3 h)",
+        np.arange(300),
+        BOX + np.outer(15 * np.sin(np.arange(300) / 10), [1, 0, 1, 0]),
+        300,
+        False,
+    ),
     ("empty track", np.arange(0), np.zeros((0, 4)), 100, False),
 ]
 
 
-@pytest.mark.parametrize(("name", "frames", "boxes", "video_frames", "expected"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "frames", "boxes", "video_frames", "expected"), CASES, ids=[c[0] for c in CASES]
+)
 def test_is_static(name, frames, boxes, video_frames, expected):
     assert is_static(frames, boxes, video_frames) is expected
 
@@ -70,14 +102,19 @@ def test_is_static_rejects_bad_arguments(kwargs, error):
 
 
 def test_shift_is_in_box_heights_and_presence_in_video_frames():
-    assert max_shift(walk(11, px_per_point=5.0), smooth=1) == pytest.approx(25.0 / 50.0)  # 25 px of a 50 px box
+    assert max_shift(walk(11, px_per_point=5.0), smooth=1) == pytest.approx(
+        25.0 / 50.0
+    )  # 25 px of a 50 px box
     assert max_shift(np.zeros((0, 4))) == 0.0
     assert presence(np.array([10, 59]), 100) == pytest.approx(0.5)
     assert presence(np.array([], dtype=int), 100) == 0.0
 
 
 # A cut-out of a real shopper stuck on the real shop-front footage: a "person" that never moves.
-CUTOUT_FROM = (145, (298, 91, 322, 142))  # OneLeaveShop1front.mpg: frame, xyxy of the shopper leaving the shop
+CUTOUT_FROM = (
+    145,
+    (298, 91, 322, 142),
+)  # OneLeaveShop1front.mpg: frame, xyxy of the shopper leaving the shop
 CUTOUT_AT = (110, 95)  # top-left corner in every frame, on the shop window left of the doors
 
 

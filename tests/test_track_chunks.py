@@ -22,7 +22,11 @@ def boxes(embedding: np.ndarray | None, track_ids: list[int]) -> Detections:
         ([(None, [1])], 1, {}),  # no embedder: tracks counted, no means
         ([([[0, 0, 0]], [1])], 1, {}),  # only unembedded (low-confidence) boxes: no mean
         ([([[1, 0, 0]], [1]), ([[0, 1, 0]], [1]), ([[0, 1, 0]], [1])], 1, {1: [1 / 5**0.5, 2 / 5**0.5, 0]}),
-        ([([[1, 0, 0], [0, 0, 1]], [1, 2]), ([[0, 0, 0], [0, 0, 1]], [1, 2])], 2, {1: [1, 0, 0], 2: [0, 0, 1]}),
+        (
+            [([[1, 0, 0], [0, 0, 1]], [1, 2]), ([[0, 0, 0], [0, 0, 1]], [1, 2])],
+            2,
+            {1: [1, 0, 0], 2: [0, 0, 1]},
+        ),
     ],
 )
 def test_means_and_track_count(rows, n_tracks, means):

@@ -11,19 +11,37 @@ from pipeline.types import Detections
     [
         ({"xyxy": np.zeros((0, 4), np.float32), "confidence": np.zeros(0, np.float32)}, None),
         ({"xyxy": np.zeros((2, 4), np.float32), "confidence": np.zeros(2, np.float32)}, None),
-        ({"xyxy": np.zeros((3,), np.float32), "confidence": np.zeros(3, np.float32)}, r"xyxy must have shape \(N, 4\), but got shape \(3,\)"),
-        ({"xyxy": np.zeros((2, 4), np.float32), "confidence": np.zeros(3, np.float32)}, r"confidence must have shape \(2\)"),
+        (
+            {"xyxy": np.zeros((3,), np.float32), "confidence": np.zeros(3, np.float32)},
+            r"xyxy must have shape \(N, 4\), but got shape \(3,\)",
+        ),
+        (
+            {"xyxy": np.zeros((2, 4), np.float32), "confidence": np.zeros(3, np.float32)},
+            r"confidence must have shape \(2\)",
+        ),
         ({"xyxy": [[0, 0, 1, 1]], "confidence": np.zeros(1, np.float32)}, "xyxy must be a np.ndarray"),
         (
-            {"xyxy": np.zeros((2, 4), np.float32), "confidence": np.zeros(2, np.float32), "keypoints": np.zeros((2, 5, 3))},
+            {
+                "xyxy": np.zeros((2, 4), np.float32),
+                "confidence": np.zeros(2, np.float32),
+                "keypoints": np.zeros((2, 5, 3)),
+            },
             r"keypoints must have shape \(2, 17, 3\)",
         ),
         (
-            {"xyxy": np.zeros((2, 4), np.float32), "confidence": np.zeros(2, np.float32), "embedding": np.zeros((1, 8))},
+            {
+                "xyxy": np.zeros((2, 4), np.float32),
+                "confidence": np.zeros(2, np.float32),
+                "embedding": np.zeros((1, 8)),
+            },
             r"embedding must have shape \(2, N\)",
         ),
         (
-            {"xyxy": np.zeros((2, 4), np.float32), "confidence": np.zeros(2, np.float32), "track_id": np.zeros(3, np.int64)},
+            {
+                "xyxy": np.zeros((2, 4), np.float32),
+                "confidence": np.zeros(2, np.float32),
+                "track_id": np.zeros(3, np.int64),
+            },
             r"track_id must have shape \(2\)",
         ),
     ],
@@ -37,7 +55,9 @@ def test_detections_validation(kwargs, error):
 
 
 def test_detections_is_frozen_and_subsets_are_new_objects():
-    dets = Detections(np.array([[0, 0, 10, 20], [5, 5, 15, 45]], np.float32), np.array([0.9, 0.4], np.float32))
+    dets = Detections(
+        np.array([[0, 0, 10, 20], [5, 5, 15, 45]], np.float32), np.array([0.9, 0.4], np.float32)
+    )
     with pytest.raises(AttributeError):
         dets.xyxy = np.zeros((0, 4))  # type: ignore[misc]
     sub = dets[dets.confidence > 0.5]

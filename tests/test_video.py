@@ -78,7 +78,9 @@ def test_bad_files_raise_video_error_naming_the_file(tmp_path, content, message)
     assert "clip.mp4" in str(info.value)
 
 
-@pytest.mark.parametrize(("writer", "name"), [("png", "still.png"), ("png", "still.mp4"), ("jpg", "still.jpg")])
+@pytest.mark.parametrize(
+    ("writer", "name"), [("png", "still.png"), ("png", "still.mp4"), ("jpg", "still.jpg")]
+)
 def test_still_images_are_refused(tmp_path, writer, name):
     ok, encoded = cv2.imencode(f".{writer}", np.zeros((48, 64, 3), np.uint8))
     assert ok
@@ -102,7 +104,13 @@ def test_truncated_video_is_rejected(tmp_path):
 def test_frames_timestamps_and_stride(tmp_path):
     path = write_video(tmp_path / "clip.mp4", frames=12, fps=10.0)
     info = probe(path)
-    assert (info.width, info.height, info.fps, info.n_frames, info.n_frames_exact) == (160, 120, 10.0, 12, True)
+    assert (info.width, info.height, info.fps, info.n_frames, info.n_frames_exact) == (
+        160,
+        120,
+        10.0,
+        12,
+        True,
+    )
     frames = list(read_frames(path))
     assert [f.index for f in frames] == list(range(12))
     assert frames[5].timestamp == pytest.approx(0.5)
@@ -121,7 +129,12 @@ def test_variable_frame_rate_timestamps_come_from_the_file(tmp_path):
     indices, stamps, status = decode_all(path)
     assert indices == list(range(8))
     assert stamps == pytest.approx([t / 1000 for t in VFR_TIMES_MS], abs=1e-9)
-    assert (status.frames_decoded, status.finished, status.truncated, status.problem) == (8, True, False, None)
+    assert (status.frames_decoded, status.finished, status.truncated, status.problem) == (
+        8,
+        True,
+        False,
+        None,
+    )
     # The caller's frame rate replaces the file's timing (the old nominal behaviour, on request only).
     assert decode_all(path, fps_override=10.0)[1] == pytest.approx([i / 10 for i in range(8)])
 
@@ -147,7 +160,9 @@ def test_sample_fps_on_constant_rate_matches_the_step(tmp_path):
     assert decode_all(path, sample_fps=5.0)[0] == list(range(0, 30, step))
 
 
-@pytest.mark.parametrize(("sample_fps", "expected"), [(20.0, 40), (10.0, 20), (5.0, 10), (25.0, 50), (0.5, 1)])
+@pytest.mark.parametrize(
+    ("sample_fps", "expected"), [(20.0, 40), (10.0, 20), (5.0, 10), (25.0, 50), (0.5, 1)]
+)
 def test_sample_fps_gives_the_asked_rate_where_no_step_can(tmp_path, sample_fps, expected):
     path = write_video(tmp_path / "clip.mp4", frames=50, fps=25.0)  # 2 s
     assert len(decode_all(path, sample_fps=sample_fps)[0]) == expected
@@ -256,7 +271,13 @@ def test_caviar_mpeg1_gives_every_frame_40_ms_apart():
     path = require_shared("data", "caviar", "EnterExitCrossingPaths2front.mpg")
     assert cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT) < 10  # what OpenCV believes
     info = probe(path)
-    assert (info.n_frames, info.n_frames_exact, info.fps, info.width, info.height) == (485, True, 25.0, 384, 288)
+    assert (info.n_frames, info.n_frames_exact, info.fps, info.width, info.height) == (
+        485,
+        True,
+        25.0,
+        384,
+        288,
+    )
     indices, stamps, status = decode_all(path)
     assert indices == list(range(485))
     assert np.allclose(np.diff(stamps), 0.04)

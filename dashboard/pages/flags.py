@@ -149,7 +149,8 @@ if pd.notna(flag["reviewed_at"]):
     who = _text(flag["reviewer"]) or "an unnamed reviewer"
     st.info(
         f"**Reviewed** {pd.Timestamp(flag['reviewed_at']):%d %b %Y %H:%M} by {who}: "
-        f"**{flag['review_state']}**" + (f" — “{_text(flag['review_note'])}”" if _text(flag["review_note"]) else "")
+        f"**{flag['review_state']}**"
+        + (f" — “{_text(flag['review_note'])}”" if _text(flag["review_note"]) else "")
     )
 # Every widget is keyed by the flag: after a save the next flag starts from its own stored review, never
 # from the previous flag's choices.
@@ -182,5 +183,7 @@ with st.expander("This shopper is a member of staff"):
     )
     if st.button(f"Mark shopper {flag['shopper_id']} as staff", key="mark_staff"):
         data.set_staff(ctx.db, int(flag["shopper_id"]), True, ctx.config)
-        st.session_state["flag_saved"] = f"Shopper {flag['shopper_id']} marked as staff; analytics recomputed."
+        st.session_state["flag_saved"] = (
+            f"Shopper {flag['shopper_id']} marked as staff; analytics recomputed."
+        )
         st.rerun()

@@ -43,16 +43,22 @@ with right:
             "visitors": "Visitors",
             "visits": "Visits",
             "entry_rate": st.column_config.NumberColumn(
-                "Entry rate", format="percent", help="Share of the store's visitors who came into this section."
+                "Entry rate",
+                format="percent",
+                help="Share of the store's visitors who came into this section.",
             ),
             "dwell_mean_s": st.column_config.NumberColumn(
                 "Average stay (s)", format="%.0f", help="Mean time per visit (dwell_mean_s)."
             ),
             "dwell_median_s": st.column_config.NumberColumn(
-                "Typical stay (s)", format="%.0f", help="Half of the visits were shorter (median, dwell_median_s)."
+                "Typical stay (s)",
+                format="%.0f",
+                help="Half of the visits were shorter (median, dwell_median_s).",
             ),
             "dwell_p90_s": st.column_config.NumberColumn(
-                "Long stay (s)", format="%.0f", help="9 in 10 visits were shorter than this (p90, dwell_p90_s)."
+                "Long stay (s)",
+                format="%.0f",
+                help="9 in 10 visits were shorter than this (p90, dwell_p90_s).",
             ),
             "bounce_rate": st.column_config.NumberColumn(
                 "Bounce rate", format="percent", help="Share of visits shorter than the store's bounce time."

@@ -278,7 +278,9 @@ if zones_tab.open:
                 picked=current,
                 image_space=True,
             )
-        st.plotly_chart(fig, key=f"zone_click::{pick}::{space}", on_select=picked_vertex, selection_mode="points")
+        st.plotly_chart(
+            fig, key=f"zone_click::{pick}::{space}", on_select=picked_vertex, selection_mode="points"
+        )
         st.text_area(
             "Polygon vertices, one `x, y` per line (metres on the floor plan, pixels on a camera frame)",
             key=points_key,

@@ -28,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         cameras = db.camera_names(conn)
         if args.camera not in cameras:
-            raise UserError(f"unknown camera {args.camera!r} in {args.db}; cameras: {', '.join(cameras) or 'none'}")
+            raise UserError(
+                f"unknown camera {args.camera!r} in {args.db}; cameras: {', '.join(cameras) or 'none'}"
+            )
         rows = db.camera_track_rows(conn, args.camera, use_shopper_id=not args.local_ids)
     finally:
         conn.close()

@@ -25,33 +25,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, help="DuckDB file to create or update")
     parser.add_argument("--force", action="store_true", help="reprocess videos that are already done")
     parser.add_argument(
-        "--batch-frames", type=int, default=BATCH_FRAMES,
+        "--batch-frames",
+        type=int,
+        default=BATCH_FRAMES,
         help=f"processed frames committed per transaction (default {BATCH_FRAMES})",
     )
     parser.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="camera videos tracked in parallel processes (default 1; try the number of CPU cores)",
     )
     parser.add_argument(
-        "--reid-mode", default="full", choices=REID_MODES,
+        "--reid-mode",
+        default="full",
+        choices=REID_MODES,
         help="cross-camera identity: independent (one shopper per track), appearance (gallery), "
         "full (gallery + space/time constraints + offline refinement; default)",
     )
     parser.add_argument(
-        "--no-analyse", action="store_true",
+        "--no-analyse",
+        action="store_true",
         help="stop after the shopper ids (run `analyse` later, e.g. after drawing zones)",
     )
     parser.add_argument(
-        "--executor", default="local", choices=("local", "ray"),
+        "--executor",
+        default="local",
+        choices=("local", "ray"),
         help="where videos are tracked: local (this machine; default) or ray (a Ray cluster, see "
         "docs/scale-out.md); the database is written by this process either way",
     )
     parser.add_argument(
-        "--ray-address", default=None,
+        "--ray-address",
+        default=None,
         help="with --executor ray: the cluster to join (e.g. HEAD:6379); default $RAY_ADDRESS or a local Ray",
     )
     parser.add_argument(
-        "--segment-seconds", type=float, default=None,
+        "--segment-seconds",
+        type=float,
+        default=None,
         help="with --executor ray: split each video into segments of about this many seconds, tracked in "
         "parallel and stitched (default: one task per video)",
     )
@@ -89,14 +101,23 @@ def run(args: argparse.Namespace) -> int:
     conn = connect(db_path)
     try:
         outcomes = process_store(
-            config, conn, settings, components or (lambda: load_checked(settings, first)), force=args.force,
-            batch_frames=args.batch_frames, workers=args.workers, reid_mode=args.reid_mode, executor=executor,
+            config,
+            conn,
+            settings,
+            components or (lambda: load_checked(settings, first)),
+            force=args.force,
+            batch_frames=args.batch_frames,
+            workers=args.workers,
+            reid_mode=args.reid_mode,
+            executor=executor,
             analyse=not args.no_analyse,
         )
     finally:
         conn.close()
     for o in outcomes:
-        what = "already processed, skipped" if o.status == "skipped" else f"{o.frames} frames, {o.tracks} tracks"
+        what = (
+            "already processed, skipped" if o.status == "skipped" else f"{o.frames} frames, {o.tracks} tracks"
+        )
         if o.status == "failed":
             what = f"failed: {o.warning}"
         print(f"{o.camera}: {what}")

@@ -22,14 +22,21 @@ ORDER = 35
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, help="processed store database")
     parser.add_argument(
-        "--mode", default="full", choices=REID_MODES,
+        "--mode",
+        default="full",
+        choices=REID_MODES,
         help="independent (one shopper per track), appearance (gallery), full (gallery + space/time "
         "+ offline refinement; default)",
     )
-    parser.add_argument("--no-refine", action="store_true", help="mode full: skip the offline refinement pass")
-    parser.add_argument("--config", help="store config YAML whose reid: settings to use (default: the saved one)")
     parser.add_argument(
-        "--calibrate", action="store_true",
+        "--no-refine", action="store_true", help="mode full: skip the offline refinement pass"
+    )
+    parser.add_argument(
+        "--config", help="store config YAML whose reid: settings to use (default: the saved one)"
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
         help="refit the match threshold on this store's footage (no labels needed) before assigning; "
         "otherwise the stored calibration is reused (reid.match_threshold in the config always wins)",
     )
@@ -45,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     conn = connect(args.db)
     try:
         summary = run_reid(
-            conn, config, mode=args.mode, refine=False if args.no_refine else None,
+            conn,
+            config,
+            mode=args.mode,
+            refine=False if args.no_refine else None,
             calibrate=True if args.calibrate else None,
         )
     finally:

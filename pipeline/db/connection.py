@@ -91,9 +91,12 @@ OUR_TABLES = ("schema_version", "videos", "track_points")
 
 def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Refuse a DuckDB file with tables of its own but no Shopper ReID schema (it would be half-migrated)."""
-    tables = [r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
-    ).fetchall()]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
+    ]
     if tables and "schema_version" not in tables:
         raise SchemaError(
             f"{path} is a DuckDB database of another application (tables: {', '.join(tables[:5])}"
@@ -161,7 +164,9 @@ def _lock_message(path: Path, duckdb_message: str) -> str:
             f"{path} is open in the dashboard (`make run`): it keeps its database open while it runs. "
             "Process footage from the dashboard's Footage page, or stop the dashboard and retry."
         )
-    return f"{path} is open in another program (another Shopper ReID command?): wait for it to finish and retry."
+    return (
+        f"{path} is open in another program (another Shopper ReID command?): wait for it to finish and retry."
+    )
 
 
 def _check_header(path: Path) -> None:

@@ -32,15 +32,18 @@ def done_tracklets(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     Columns: video_id, track_id, camera, t_start, t_end (seconds since the epoch of the store clock),
     first_frame, last_frame, n_points, embedder, embedding (list or None), shopper_id (current).
     """
-    return _nulls_as_none(conn.execute(
-        """
+    return _nulls_as_none(
+        conn.execute(
+            """
         SELECT t.video_id, t.track_id, t.camera, epoch(t.first_ts) AS t_start, epoch(t.last_ts) AS t_end,
                t.first_frame, t.last_frame, t.n_points, t.embedder, t.embedding, t.shopper_id
         FROM tracklets t JOIN videos v USING (video_id)
         WHERE v.status = 'done' AND NOT t.is_static
         ORDER BY t.video_id, t.track_id
         """
-    ).df(), "embedding")
+        ).df(),
+        "embedding",
+    )
 
 
 def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.DataFrame:
@@ -71,15 +74,18 @@ def tracklet_chunks(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Appearance chunks of finished tracklets: video_id, track_id, chunk, t_start, t_end (seconds since the
     start of the video), first_frame, last_frame, n_embedded, embedding (list or None); ordered by track and
     chunk."""
-    return _nulls_as_none(conn.execute(
-        """
+    return _nulls_as_none(
+        conn.execute(
+            """
         SELECT c.video_id, c.track_id, c.chunk, c.t_start, c.t_end, c.first_frame, c.last_frame, c.n_embedded,
                c.embedding
         FROM tracklet_chunks c JOIN videos v USING (video_id)
         WHERE v.status = 'done'
         ORDER BY c.video_id, c.track_id, c.chunk
         """
-    ).df(), "embedding")
+        ).df(),
+        "embedding",
+    )
 
 
 def current_parts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -129,10 +135,20 @@ def write_assignment(
     shopper_df = shoppers[["shopper_id", "is_staff", "staff_source"]].copy()
     shopper_df["shopper_id"] = shopper_df["shopper_id"].astype("int64")
     shopper_df["is_staff"] = shopper_df["is_staff"].astype(bool)
-    shopper_df["staff_source"] = shopper_df["staff_source"].astype(object).where(shopper_df["staff_source"].notna(), None)
-    view_df = views[["shopper_id", "view", "weight", "embedding"]] if len(views) else pd.DataFrame(  # noqa: F841
-        {"shopper_id": pd.Series(dtype="int64"), "view": pd.Series(dtype="int64"),
-         "weight": pd.Series(dtype="float64"), "embedding": pd.Series(dtype=object)}
+    shopper_df["staff_source"] = (
+        shopper_df["staff_source"].astype(object).where(shopper_df["staff_source"].notna(), None)
+    )
+    view_df = (  # noqa: F841 - used in SQL
+        views[["shopper_id", "view", "weight", "embedding"]]
+        if len(views)
+        else pd.DataFrame(
+            {
+                "shopper_id": pd.Series(dtype="int64"),
+                "view": pd.Series(dtype="int64"),
+                "weight": pd.Series(dtype="float64"),
+                "embedding": pd.Series(dtype=object),
+            }
+        )
     )
     with transaction(conn):
         conn.execute(
@@ -160,7 +176,13 @@ def write_assignment(
         conn.execute(
             "INSERT OR REPLACE INTO reid_state (id, mode, refine, settings, n_tracklets, n_shoppers, updated_at) "
             "VALUES (1, ?, ?, ?, ?, ?, now())",
-            [state["mode"], state["refine"], json.dumps(state["settings"]), state["n_tracklets"], state["n_shoppers"]],
+            [
+                state["mode"],
+                state["refine"],
+                json.dumps(state["settings"]),
+                state["n_tracklets"],
+                state["n_shoppers"],
+            ],
         )
 
 
@@ -172,8 +194,12 @@ def reid_state(conn: duckdb.DuckDBPyConnection) -> dict | None:
     if row is None:
         return None
     return {
-        "mode": row[0], "refine": row[1], "settings": json.loads(row[2] or "{}"),
-        "n_tracklets": row[3], "n_shoppers": row[4], "updated_at": row[5],
+        "mode": row[0],
+        "refine": row[1],
+        "settings": json.loads(row[2] or "{}"),
+        "n_tracklets": row[3],
+        "n_shoppers": row[4],
+        "updated_at": row[5],
     }
 
 
@@ -189,18 +215,29 @@ def shopper_views(conn: duckdb.DuckDBPyConnection) -> dict[int, np.ndarray]:
 
 def staff_shopper_ids(conn: duckdb.DuckDBPyConnection) -> Sequence[int]:
     """Ids of shoppers flagged as staff (by zone rule or by hand)."""
-    return [int(r[0]) for r in conn.execute("SELECT shopper_id FROM shoppers WHERE is_staff ORDER BY 1").fetchall()]
+    return [
+        int(r[0])
+        for r in conn.execute("SELECT shopper_id FROM shoppers WHERE is_staff ORDER BY 1").fetchall()
+    ]
 
 
 def set_manual_staff(conn: duckdb.DuckDBPyConnection, shopper_id: int, is_staff: bool) -> None:
     """Flag (or un-flag) a shopper as staff by hand; the flag survives re-assignment."""
     conn.execute(
-        "UPDATE shoppers SET is_staff = ?, staff_source = 'manual' WHERE shopper_id = ?", [is_staff, shopper_id]
+        "UPDATE shoppers SET is_staff = ?, staff_source = 'manual' WHERE shopper_id = ?",
+        [is_staff, shopper_id],
     )
 
 
 CALIBRATION_COLUMNS = (
-    "threshold", "source", "target_false_join", "n_same", "n_diff", "est_false_join", "est_join", "note",
+    "threshold",
+    "source",
+    "target_false_join",
+    "n_same",
+    "n_diff",
+    "est_false_join",
+    "est_join",
+    "note",
 )
 
 

@@ -29,7 +29,9 @@ def load_store_config(conn: duckdb.DuckDBPyConnection) -> str | None:
 
 def database_folder(conn: duckdb.DuckDBPyConnection) -> Path:
     """The folder of ``conn``'s database file (the working directory for an in-memory database)."""
-    row = conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    row = conn.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
     return Path(row[0]).parent if row and row[0] else Path(".")
 
 

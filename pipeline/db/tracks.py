@@ -25,7 +25,16 @@ from pipeline.db.connection import transaction
 from pipeline.db.store_config import load_store_config, save_store_config  # noqa: F401
 from pipeline.static_objects import is_static
 
-CHUNK_COLUMNS = ["track_id", "chunk", "t_start", "t_end", "first_frame", "last_frame", "n_embedded", "embedding"]
+CHUNK_COLUMNS = [
+    "track_id",
+    "chunk",
+    "t_start",
+    "t_end",
+    "first_frame",
+    "last_frame",
+    "n_embedded",
+    "embedding",
+]
 
 # A track point's shopper: its tracklet part's (identity-switch splitting), else its tracklet's. Use as
 # ``FROM track_points p JOIN tracklets t ON ... {POINT_PART_JOIN}`` and select ``POINT_SHOPPER``.
@@ -36,12 +45,28 @@ POINT_SHOPPER = "coalesce(q.shopper_id, t.shopper_id)"
 PART_COLUMNS = ["video_id", "track_id", "part", "first_frame", "last_frame", "shopper_id"]
 
 TRACK_POINT_COLUMNS = [
-    "video_id", "camera", "frame", "t_sec", "ts", "track_id", "x1", "y1", "x2", "y2", "score",
-    "foot_u", "foot_v", "floor_x", "floor_y", "keypoints",
+    "video_id",
+    "camera",
+    "frame",
+    "t_sec",
+    "ts",
+    "track_id",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "score",
+    "foot_u",
+    "foot_v",
+    "floor_x",
+    "floor_y",
+    "keypoints",
 ]
 
 
-def start_run(conn: duckdb.DuckDBPyConnection, store_name: str, config_path: str | None, settings: dict) -> int:
+def start_run(
+    conn: duckdb.DuckDBPyConnection, store_name: str, config_path: str | None, settings: dict
+) -> int:
     return conn.execute(
         "INSERT INTO runs (store_name, config_path, settings) VALUES (?, ?, ?) RETURNING run_id",
         [store_name, config_path, json.dumps(settings)],
@@ -384,7 +409,9 @@ def mark_failed(conn: duckdb.DuckDBPyConnection, video_id: int, error: str) -> N
                 [f"re-processing failed, previous results kept: {error}", video_id],
             )
         else:
-            conn.execute("UPDATE videos SET status = 'failed', error = ? WHERE video_id = ?", [error, video_id])
+            conn.execute(
+                "UPDATE videos SET status = 'failed', error = ? WHERE video_id = ?", [error, video_id]
+            )
 
 
 def record_imgsz(conn: duckdb.DuckDBPyConnection, video_id: int, imgsz: int, note: str) -> None:
@@ -397,7 +424,9 @@ def mark_incomplete(conn: duckdb.DuckDBPyConnection, video_id: int, warning: str
     conn.execute("UPDATE videos SET error = ? WHERE video_id = ?", [f"incomplete: {warning}", video_id])
 
 
-def camera_track_rows(conn: duckdb.DuckDBPyConnection, camera: str, use_shopper_id: bool = True) -> pd.DataFrame:
+def camera_track_rows(
+    conn: duckdb.DuckDBPyConnection, camera: str, use_shopper_id: bool = True
+) -> pd.DataFrame:
     """One camera's track points as MOT rows (1-based frame, id, x, y, w, h, score).
 
     ``id`` is the global shopper id when known (``use_shopper_id``), else the camera-local track id.

@@ -99,10 +99,12 @@ def check_footage(paths: list[str]) -> None:
 
     probe = ray.remote(num_cpus=0)(_node_footage_problems)
     nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
-    found = ray.get([
-        probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote(paths)
-        for node in nodes
-    ])
+    found = ray.get(
+        [
+            probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote(paths)
+            for node in nodes
+        ]
+    )
     problems = sorted({line for lines in found for line in lines})
     if problems:
         raise UserError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
@@ -214,8 +216,12 @@ class RayExecutor:
             segments = [None]
             if self.n_segments is not None or self.segment_seconds is not None:
                 planned = segments_for(
-                    task.info, task.settings.stride, task.settings.sample_fps, self.n_segments,
-                    self.segment_seconds, self.overlap_seconds,
+                    task.info,
+                    task.settings.stride,
+                    task.settings.sample_fps,
+                    self.n_segments,
+                    self.segment_seconds,
+                    self.overlap_seconds,
                 )
                 if len(planned) > 1:
                     segments = planned
@@ -243,7 +249,9 @@ class RayExecutor:
         # A remote cluster's nodes get this checkout's pipeline package shipped with the job (small,
         # no weights); a local one imports it from the driver's working directory.
         runtime_env = {"py_modules": [str(Path(__file__).resolve().parents[1])]} if self.address else None
-        ray.init(address=self.address, include_dashboard=False, configure_logging=False, runtime_env=runtime_env)
+        ray.init(
+            address=self.address, include_dashboard=False, configure_logging=False, runtime_env=runtime_env
+        )
         self._started = True
 
     def close(self) -> None:
@@ -258,7 +266,9 @@ class RayExecutor:
 
     def _submit(self, worker: ray.actor.ActorHandle, unit: Unit) -> ray.ObjectRefGenerator:
         return worker.track.options(
-            num_returns="streaming", max_task_retries=0, _generator_backpressure_num_objects=BACKPRESSURE_BATCHES,
+            num_returns="streaming",
+            max_task_retries=0,
+            _generator_backpressure_num_objects=BACKPRESSURE_BATCHES,
         ).remote(unit)
 
     def _run(self, tasks: list[VideoTask], settings: TrackSettings) -> Iterator[VideoMessage]:
@@ -326,7 +336,12 @@ class RayExecutor:
                     if run.unit.task.video_id in failed:
                         continue
                     if run.attempt < self.max_retries:
-                        log.warning("%s: worker lost (%s); retrying (attempt %d)", run.unit.label, error, run.attempt + 2)
+                        log.warning(
+                            "%s: worker lost (%s); retrying (attempt %d)",
+                            run.unit.label,
+                            error,
+                            run.attempt + 2,
+                        )
                         queue.appendleft((run.unit, run.attempt + 1))
                     else:
                         yield from self._give_up(run.unit, error, failed)

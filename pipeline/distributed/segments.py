@@ -211,8 +211,14 @@ def segment_messages(task: VideoTask, segment: Segment, components: Components) 
     label = f"{cam.name}#{segment.index}" if task.progress else False
     size = choose_size(task.info, task.settings, components, cam.fps)
     frames = track_video(
-        task.info.path, task.settings, components, cam.fps, start_frame=segment.read_start, progress=label,
-        status=decoded, size=size,
+        task.info.path,
+        task.settings,
+        components,
+        cam.fps,
+        start_frame=segment.read_start,
+        progress=label,
+        status=decoded,
+        size=size,
     )
     last_frame = segment.read_start - 1
     try:
@@ -230,9 +236,16 @@ def segment_messages(task: VideoTask, segment: Segment, components: Components) 
         frames.close()
     frames_done = decoded.frames_decoded if segment.read_end is None else last_frame + 1
     yield VideoMessage(
-        cam.name, frame_rows(task.video_id, cam, batch), frames_done, True, chunks.means(), chunks.n_tracks,
-        components.embedder.name if components.embedder is not None else None, chunks.table(),
-        decoded.problem, size=size,
+        cam.name,
+        frame_rows(task.video_id, cam, batch),
+        frames_done,
+        True,
+        chunks.means(),
+        chunks.n_tracks,
+        components.embedder.name if components.embedder is not None else None,
+        chunks.table(),
+        decoded.problem,
+        size=size,
     )
 
 
@@ -318,7 +331,9 @@ class VideoAssembler:
             self._tail = tail.assign(track_id=tail["track_id"].map(mapping).astype("int64"))
             self._tail_embeddings = {mapping[t]: e for t, e in embeddings.items() if t in mapping}
         if final.chunks is not None and len(final.chunks):
-            self._chunks.append(final.chunks.assign(track_id=final.chunks["track_id"].map(mapping).astype("int64")))
+            self._chunks.append(
+                final.chunks.assign(track_id=final.chunks["track_id"].map(mapping).astype("int64"))
+            )
             n_embedded = final.chunks.groupby("track_id")["n_embedded"].sum()
             for tid, feature in embeddings.items():
                 vid = mapping[tid]
@@ -334,7 +349,9 @@ class VideoAssembler:
             if msg.final and last:
                 out.append(self._final(msg, owned))
                 continue
-            frames_done = msg.frames_done if segment.own_end is None else min(msg.frames_done, segment.own_end)
+            frames_done = (
+                msg.frames_done if segment.own_end is None else min(msg.frames_done, segment.own_end)
+            )
             if frames_done > self._frames_done or len(owned):
                 self._frames_done = max(frames_done, self._frames_done)
                 out.append(VideoMessage(msg.camera, owned, self._frames_done))
@@ -343,7 +360,9 @@ class VideoAssembler:
     def _final(self, msg: VideoMessage, rows: pd.DataFrame) -> VideoMessage:
         chunks = None
         if self._chunks:
-            chunks = pd.concat(self._chunks, ignore_index=True).sort_values(["track_id", "t_start"], kind="stable")
+            chunks = pd.concat(self._chunks, ignore_index=True).sort_values(
+                ["track_id", "t_start"], kind="stable"
+            )
             chunks["chunk"] = chunks.groupby("track_id").cumcount()
             chunks = chunks.reset_index(drop=True)
         means = {
@@ -352,12 +371,18 @@ class VideoAssembler:
             if np.linalg.norm(s) > 0
         }
         return replace(
-            msg, rows=rows, embeddings=means, n_tracks=len(self._written_ids), chunks=chunks,
+            msg,
+            rows=rows,
+            embeddings=means,
+            n_tracks=len(self._written_ids),
+            chunks=chunks,
             warning="; ".join(self._warnings) or None,
         )
 
 
-def segmented_messages(task: VideoTask, segments: list[Segment], components: Components) -> Iterator[VideoMessage]:
+def segmented_messages(
+    task: VideoTask, segments: list[Segment], components: Components
+) -> Iterator[VideoMessage]:
     """Track ``segments`` of ``task``'s video one after another in this process and stitch them: the
     messages the Ray executor gives for the video (tests and benchmarks compare it with the unsplit run)."""
     assembler = VideoAssembler(segments)

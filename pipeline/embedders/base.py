@@ -20,9 +20,7 @@ class Embedder(Protocol):
     name: str
     dim: int
 
-    def embed(
-        self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
+    def embed(self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Embed the (N, 4) xyxy boxes of one (H, W, 3) BGR frame.
 
         Returns:

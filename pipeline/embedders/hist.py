@@ -28,9 +28,7 @@ class HistEmbedder:
         self.stripes, self.h_bins, self.s_bins, self.v_bins = stripes, h_bins, s_bins, v_bins
         self.dim = stripes * (h_bins * s_bins + v_bins)
 
-    def embed(
-        self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
+    def embed(self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         n = len(xyxy)
         if n == 0:
             return np.zeros((0, self.dim), np.float32)

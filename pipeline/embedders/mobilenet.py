@@ -52,7 +52,9 @@ def load_backbone(weights: Path | None = None) -> torch.nn.Module:
     remapped = {}
     for (key, value), (src_key, src_value) in zip(target.items(), source.items()):
         if value.shape != src_value.shape:
-            raise WeightsError(f"{weights}: {src_key} has shape {tuple(src_value.shape)}, expected {tuple(value.shape)}")
+            raise WeightsError(
+                f"{weights}: {src_key} has shape {tuple(src_value.shape)}, expected {tuple(value.shape)}"
+            )
         remapped[key] = src_value
     features.load_state_dict(remapped)
     return features.eval()
@@ -70,14 +72,10 @@ class MobileNetEmbedder:
         self.batch_size = batch_size
 
     @torch.inference_mode()
-    def embed(
-        self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
+    def embed(self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         if len(xyxy) == 0:
             return np.zeros((0, self.dim), np.float32)
         crops = crop_batch(image, xyxy, INPUT_HW, self.device).flip(1)  # BGR -> RGB
         crops = (crops - _MEAN.to(self.device)) / _STD.to(self.device)
-        feats = [
-            self.backbone(chunk).mean(dim=(2, 3)) for chunk in torch.split(crops, self.batch_size)
-        ]
+        feats = [self.backbone(chunk).mean(dim=(2, 3)) for chunk in torch.split(crops, self.batch_size)]
         return l2_normalise(torch.cat(feats).cpu().numpy())

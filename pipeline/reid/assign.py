@@ -88,9 +88,13 @@ def assign_online(
     merge_distance = config.match_threshold / 2
     margin = config.match_margin * config.match_threshold
 
-    def distance(gallery: list[Shopper], batch: list[int], shopper_indices: list[int], batch_indices: list[int]):
+    def distance(
+        gallery: list[Shopper], batch: list[int], shopper_indices: list[int], batch_indices: list[int]
+    ):
         """(S, B) gallery distance, ``INFTY_COST`` where space/time forbid the pair (mode full)."""
-        cost = gallery_distance([gallery[s] for s in shopper_indices], [tracklets[batch[b]].embedding for b in batch_indices])
+        cost = gallery_distance(
+            [gallery[s] for s in shopper_indices], [tracklets[batch[b]].embedding for b in batch_indices]
+        )
         if feasible is None:
             return refuse_ambiguous(cost, margin)
         for r, s in enumerate(shopper_indices):
@@ -98,7 +102,8 @@ def assign_online(
             for c, b in enumerate(batch_indices):
                 i = batch[b]
                 if cost[r, c] < INFTY_COST and not (
-                    feasible[i, members].all() and sequence_feasible([tracklets[m] for m in (*members, i)], config)
+                    feasible[i, members].all()
+                    and sequence_feasible([tracklets[m] for m in (*members, i)], config)
                 ):
                     cost[r, c] = INFTY_COST
         return refuse_ambiguous(cost, margin)
@@ -106,7 +111,9 @@ def assign_online(
     for batch in _batches(tracklets):
         matches, _, unmatched = min_cost_matching(distance, config.match_threshold, shoppers, batch)
         for s, b in matches:
-            shoppers[s] = join(shoppers[s], batch[b], tracklets[batch[b]].embedding, config.max_views, merge_distance)
+            shoppers[s] = join(
+                shoppers[s], batch[b], tracklets[batch[b]].embedding, config.max_views, merge_distance
+            )
         for b in unmatched:
             shoppers.append(new_shopper(batch[b], tracklets[batch[b]].embedding))
     labels = np.empty(n, np.int64)
@@ -134,7 +141,9 @@ def refuse_ambiguous(cost: npt.NDArray[np.float64], margin: float) -> npt.NDArra
         with np.errstate(invalid="ignore"):  # inf - inf where a row/column has no candidate at all
             ambiguous = np.isfinite(second) & (second - best < margin)
         if axis == 0:
-            out[:, ambiguous] = np.where(cost[:, ambiguous] < best[ambiguous] + margin, INFTY_COST, out[:, ambiguous])
+            out[:, ambiguous] = np.where(
+                cost[:, ambiguous] < best[ambiguous] + margin, INFTY_COST, out[:, ambiguous]
+            )
         else:
             out[ambiguous, :] = np.where(
                 cost[ambiguous, :] < best[ambiguous, None] + margin, INFTY_COST, out[ambiguous, :]
@@ -142,7 +151,9 @@ def refuse_ambiguous(cost: npt.NDArray[np.float64], margin: float) -> npt.NDArra
     return out
 
 
-def gallery_of(labels: npt.NDArray[np.int64], tracklets: Sequence[Tracklet], config: ReidConfig) -> list[Shopper]:
+def gallery_of(
+    labels: npt.NDArray[np.int64], tracklets: Sequence[Tracklet], config: ReidConfig
+) -> list[Shopper]:
     """Rebuild the gallery (views per shopper) for given labels, members added in finishing order."""
     config = _with_thresholds(config)
     shoppers: dict[int, Shopper] = {}
@@ -157,8 +168,10 @@ def gallery_of(labels: npt.NDArray[np.int64], tracklets: Sequence[Tracklet], con
 
 
 def _with_thresholds(config: ReidConfig) -> ReidConfig:
-    return config if config.match_threshold is not None and config.refine_threshold is not None else (
-        config.for_embedder(None)
+    return (
+        config
+        if config.match_threshold is not None and config.refine_threshold is not None
+        else (config.for_embedder(None))
     )
 
 
@@ -171,7 +184,10 @@ def refine(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt.NDArray[np.
         return sequence_feasible([tracklets[m] for m in members], config)
 
     return constrained_agglomerative(
-        [t.embedding for t in tracklets], feasible, config.refine_threshold, group_ok,
+        [t.embedding for t in tracklets],
+        feasible,
+        config.refine_threshold,
+        group_ok,
         config.match_margin * config.refine_threshold,
     )
 
@@ -186,7 +202,9 @@ class Assignment:
     refined: bool
 
 
-def assign(tracklets: Sequence[Tracklet], config: ReidConfig, mode: str = "full", refine_pass: bool | None = None) -> Assignment:
+def assign(
+    tracklets: Sequence[Tracklet], config: ReidConfig, mode: str = "full", refine_pass: bool | None = None
+) -> Assignment:
     """Online gallery, then (mode ``full`` and ``refine_pass``, default ``config.refine``) refinement."""
     _check_mode(mode)
     labels, shoppers = assign_online(tracklets, config, mode)
@@ -200,7 +218,9 @@ def assign(tracklets: Sequence[Tracklet], config: ReidConfig, mode: str = "full"
 # ------------------------------------------------------------------------------ database
 
 
-def load_tracklets(conn: duckdb.DuckDBPyConnection, split: bool = False) -> tuple[list[Tracklet], pd.DataFrame]:
+def load_tracklets(
+    conn: duckdb.DuckDBPyConnection, split: bool = False
+) -> tuple[list[Tracklet], pd.DataFrame]:
     """Finished tracklets as :class:`Tracklet` (and their table rows, same order; ``rows.attrs['embedder']``
     is the embedder whose features are used).
 
@@ -219,7 +239,11 @@ def load_tracklets(conn: duckdb.DuckDBPyConnection, split: bool = False) -> tupl
     main = embedders.mode().iloc[0] if len(embedders) else None
     mixed = rows["embedder"].notna() & (rows["embedder"] != main)
     if mixed.any():
-        log.warning("%d tracklets embedded by another embedder than %r are matched by space/time only", mixed.sum(), main)
+        log.warning(
+            "%d tracklets embedded by another embedder than %r are matched by space/time only",
+            mixed.sum(),
+            main,
+        )
     threshold = split_threshold(main) if split else None
     starts = _part_starts(conn, threshold) if threshold is not None else {}
     old_parts = {k: g for k, g in db.current_parts(conn).groupby(["video_id", "track_id"])} if starts else {}
@@ -250,14 +274,30 @@ def load_tracklets(conn: duckdb.DuckDBPyConnection, split: bool = False) -> tupl
             else:
                 samples = _thin(sub)
                 space = "floor" if bool(sub["on_floor"].all()) else "image"
-                n_points = int(r.n_points) if len(bounds) == 2 else int(((g["frame"] >= lo) & (g["frame"] <= hi)).sum())
-                t0, t1 = (float(r.t_start), max(float(r.t_end), float(r.t_start))) if len(bounds) == 2 else (
-                    float(sub["t"].iloc[0]), float(sub["t"].iloc[-1]))
+                n_points = (
+                    int(r.n_points)
+                    if len(bounds) == 2
+                    else int(((g["frame"] >= lo) & (g["frame"] <= hi)).sum())
+                )
+                t0, t1 = (
+                    (float(r.t_start), max(float(r.t_end), float(r.t_start)))
+                    if len(bounds) == 2
+                    else (float(sub["t"].iloc[0]), float(sub["t"].iloc[-1]))
+                )
             part_emb = emb if len(bounds) == 2 or emb is None else parts[part][0]
             tracklets.append(
                 Tracklet(
-                    key=key, camera=str(r.camera), t_start=t0, t_end=t1, embedding=part_emb, samples=samples,
-                    space=space, n_points=n_points, part=part, first_frame=lo, last_frame=hi,
+                    key=key,
+                    camera=str(r.camera),
+                    t_start=t0,
+                    t_end=t1,
+                    embedding=part_emb,
+                    samples=samples,
+                    space=space,
+                    n_points=n_points,
+                    part=part,
+                    first_frame=lo,
+                    last_frame=hi,
                 )
             )
             old = r.shopper_id
@@ -266,7 +306,9 @@ def load_tracklets(conn: duckdb.DuckDBPyConnection, split: bool = False) -> tupl
                 overlap = (np.minimum(o["last_frame"], hi) - np.maximum(o["first_frame"], lo)).clip(lower=-1)
                 if overlap.max() >= 0:
                     old = o["shopper_id"].iloc[int(np.argmax(overlap.to_numpy()))]
-            out_rows.append({**r._asdict(), "shopper_id": old, "part": part, "part_first": lo, "part_last": hi})
+            out_rows.append(
+                {**r._asdict(), "shopper_id": old, "part": part, "part_first": lo, "part_last": hi}
+            )
     table = pd.DataFrame(out_rows)
     table.attrs["embedder"] = main
     return tracklets, table
@@ -343,7 +385,9 @@ def staff_flags(
     manual flag of the old shopper it shares the most points with among manually flagged ones. Other
     flags (the zone rule) stay with the kept id; ``analyse`` recomputes them.
     """
-    info = {int(r.shopper_id): (bool(r.is_staff), r.staff_source) for r in old_shoppers.itertuples(index=False)}
+    info = {
+        int(r.shopper_id): (bool(r.is_staff), r.staff_source) for r in old_shoppers.itertuples(index=False)
+    }
     manual_points: dict[int, dict[int, float]] = {}
     for o, label, w in zip(old_ids, labels, weights):
         if o is None or pd.isna(o):
@@ -391,9 +435,14 @@ def site_calibration(
             row = stored.iloc[0]
             threshold = None if pd.isna(row["threshold"]) else float(row["threshold"])
             return Calibration(
-                threshold, str(row["source"]), float(row["target_false_join"]), int(row["n_same"]),
-                int(row["n_diff"]), None if pd.isna(row["est_false_join"]) else float(row["est_false_join"]),
-                None if pd.isna(row["est_join"]) else float(row["est_join"]), str(row["note"]),
+                threshold,
+                str(row["source"]),
+                float(row["target_false_join"]),
+                int(row["n_same"]),
+                int(row["n_diff"]),
+                None if pd.isna(row["est_false_join"]) else float(row["est_false_join"]),
+                None if pd.isna(row["est_join"]) else float(row["est_join"]),
+                str(row["note"]),
             )
     chunks: dict[tuple[int, int], list] = {}
     for r in db.tracklet_chunks(conn).itertuples(index=False):
@@ -442,18 +491,23 @@ def run_reid(
     fresh = iter(db.next_shopper_ids(conn, sum(v is None for v in kept.values())))
     ids = {label: (old if old is not None else next(fresh)) for label, old in sorted(kept.items())}
     flags = staff_flags(old_ids, result.labels, weights, kept, db.current_shoppers(conn))
-    parts = pd.DataFrame({
-        "video_id": [t.key[0] for t in tracklets],
-        "track_id": [t.key[1] for t in tracklets],
-        "part": [t.part for t in tracklets],
-        "first_frame": [t.first_frame for t in tracklets],
-        "last_frame": [t.last_frame for t in tracklets],
-        "shopper_id": [ids[int(label)] for label in result.labels],
-        "n_points": weights,
-    })
+    parts = pd.DataFrame(
+        {
+            "video_id": [t.key[0] for t in tracklets],
+            "track_id": [t.key[1] for t in tracklets],
+            "part": [t.part for t in tracklets],
+            "first_frame": [t.first_frame for t in tracklets],
+            "last_frame": [t.last_frame for t in tracklets],
+            "shopper_id": [ids[int(label)] for label in result.labels],
+            "n_points": weights,
+        }
+    )
     # A split track's own shopper id is its largest part's; its points take their part's (tracklet_parts).
-    table = parts.sort_values(["n_points", "part"], ascending=[False, True], kind="stable").drop_duplicates(
-        ["video_id", "track_id"]).sort_values(["video_id", "track_id"])
+    table = (
+        parts.sort_values(["n_points", "part"], ascending=[False, True], kind="stable")
+        .drop_duplicates(["video_id", "track_id"])
+        .sort_values(["video_id", "track_id"])
+    )
     split_keys = parts.groupby(["video_id", "track_id"])["part"].transform("max") > 0
     shoppers = pd.DataFrame(
         [(ids[label], flags[label][0], flags[label][1]) for label in sorted(ids)],
@@ -461,22 +515,36 @@ def run_reid(
     )
     views = [
         (ids[int(result.labels[s.members[0]])], k, float(w), v.tolist())
-        for s in result.shoppers for k, (v, w) in enumerate(zip(s.views, s.weights))
+        for s in result.shoppers
+        for k, (v, w) in enumerate(zip(s.views, s.weights))
     ]
     settings = {k: v for k, v in asdict(config).items() if k not in ("adjacency", "transit_time")}
     settings["adjacency"] = {k: sorted(v) for k, v in config.adjacency.items()}
     settings["transit_time"] = {f"{a}->{b}": list(w) for (a, b), w in config.transit_time.items()}
     state = {
-        "mode": mode, "refine": result.refined, "settings": settings,
-        "n_tracklets": len(tracklets), "n_shoppers": len(ids),
+        "mode": mode,
+        "refine": result.refined,
+        "settings": settings,
+        "n_tracklets": len(tracklets),
+        "n_shoppers": len(ids),
     }
     db.write_assignment(
-        conn, table, shoppers, pd.DataFrame(views, columns=["shopper_id", "view", "weight", "embedding"]), state,
+        conn,
+        table,
+        shoppers,
+        pd.DataFrame(views, columns=["shopper_id", "view", "weight", "embedding"]),
+        state,
         parts[split_keys.to_numpy()],
     )
     return ReidSummary(
-        mode, result.refined, len(tracklets), len(ids), result.online_shoppers, len({t.camera for t in tracklets}),
-        config.match_threshold, calibration,
+        mode,
+        result.refined,
+        len(tracklets),
+        len(ids),
+        result.online_shoppers,
+        len({t.camera for t in tracklets}),
+        config.match_threshold,
+        calibration,
     )
 
 

@@ -61,9 +61,7 @@ class Calibration:
     note: str
 
 
-def fit_threshold(
-    same: npt.ArrayLike, diff: npt.ArrayLike, target: float = DEFAULT_TARGET
-) -> Calibration:
+def fit_threshold(same: npt.ArrayLike, diff: npt.ArrayLike, target: float = DEFAULT_TARGET) -> Calibration:
     """Threshold for ``target`` false-join rate from same-/different-person distance samples.
 
     Raises:
@@ -75,7 +73,13 @@ def fit_threshold(
     d = np.sort(np.asarray(diff, np.float64)[np.isfinite(diff)]) if len(diff) else np.zeros(0)
     if len(s) < MIN_SAME or len(d) < MIN_DIFF:
         return Calibration(
-            None, "fixed", target, len(s), len(d), None, None,
+            None,
+            "fixed",
+            target,
+            len(s),
+            len(d),
+            None,
+            None,
             f"too little footage to calibrate ({len(s)} same-person pairs, {len(d)} different-person pairs; "
             f"need {MIN_SAME} and {MIN_DIFF}): using the built-in threshold",
         )
@@ -93,12 +97,24 @@ def fit_threshold(
         # Different-person pairs as close as same-person ones: the evidence is unusable (duplicated
         # footage, or an embedder that cannot tell these shoppers apart); do not let it disable joining.
         return Calibration(
-            None, "fixed", target, len(s), len(d), est_false, est_join,
+            None,
+            "fixed",
+            target,
+            len(s),
+            len(d),
+            est_false,
+            est_join,
             f"calibration rejected: at a {100 * target:g} % false-join rate only {100 * est_join:.0f} % of "
             f"{len(s)} same-person pairs would join (threshold {threshold:.3f}); using the built-in threshold",
         )
     return Calibration(
-        threshold, "site", target, len(s), len(d), est_false, est_join,
+        threshold,
+        "site",
+        target,
+        len(s),
+        len(d),
+        est_false,
+        est_join,
         f"calibrated on this store's footage: threshold {threshold:.3f} keeps different people apart "
         f"in {100 * (1 - est_false):.1f} % of {len(d)} pairs (target {100 * (1 - target):.0f} %) and joins "
         f"{100 * est_join:.0f} % of {len(s)} same-person pairs",
@@ -127,7 +143,8 @@ def same_person_distances(
 
 
 def different_person_pairs(
-    tracklets: Sequence[Tracklet], feasible: npt.NDArray[np.bool_] | None = None,
+    tracklets: Sequence[Tracklet],
+    feasible: npt.NDArray[np.bool_] | None = None,
     min_overlap_s: float = MIN_OVERLAP_S,
 ) -> list[tuple[int, int]]:
     """Index pairs that cannot be one person: same camera, visible together for ``min_overlap_s``
@@ -154,7 +171,8 @@ def calibrate(
 ) -> Calibration:
     """Fit the threshold from a store's tracklets and their appearance chunks (see module docstring)."""
     same = [
-        d for key, chunks in chunks_by_key.items()
+        d
+        for key, chunks in chunks_by_key.items()
         if (d := same_person_distances(chunks)) is not None and math.isfinite(d)
     ]
     diff = []

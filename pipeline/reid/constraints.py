@@ -78,7 +78,9 @@ def feasibility_matrix(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt
     overlap = np.minimum(end[:, None], end[None]) - np.maximum(start[:, None], start[None])
     simultaneous = overlap > TOUCH_S
     # Sequential pairs: i before j when start_i <= start_j (ties broken by index for symmetry).
-    i_first = (start[:, None] < start[None]) | ((start[:, None] == start[None]) & np.triu(np.ones((n, n), bool)))
+    i_first = (start[:, None] < start[None]) | (
+        (start[:, None] == start[None]) & np.triu(np.ones((n, n), bool))
+    )
     gap = np.where(i_first, start[None] - end[:, None], start[:, None] - end[None]).clip(min=0)
     dist_ij = np.linalg.norm(start_xy[None] - end_xy[:, None], axis=2)  # end of i -> start of j
     dist = np.where(i_first, dist_ij, dist_ij.T)

@@ -79,8 +79,13 @@ def add_view(
     return views, weights
 
 
-def join(shopper: Shopper, member: int, embedding: npt.NDArray[np.float32] | None, max_views: int,
-         merge_distance: float) -> Shopper:
+def join(
+    shopper: Shopper,
+    member: int,
+    embedding: npt.NDArray[np.float32] | None,
+    max_views: int,
+    merge_distance: float,
+) -> Shopper:
     """``shopper`` with tracklet ``member`` added (and its embedding as a view)."""
     if embedding is None:
         return replace(shopper, members=(*shopper.members, member))

@@ -86,8 +86,12 @@ def constrained_agglomerative(
 
 
 def _rivals(
-    cand: npt.NDArray[np.float64], blocked: npt.NDArray[np.bool_], alive: npt.NDArray[np.bool_],
-    i: int, j: int, margin: float,
+    cand: npt.NDArray[np.float64],
+    blocked: npt.NDArray[np.bool_],
+    alive: npt.NDArray[np.bool_],
+    i: int,
+    j: int,
+    margin: float,
 ) -> list[tuple[int, int]]:
     """Pairs ``(i, k)`` where ``k`` is another person than ``j`` yet about as close to ``i`` as ``j`` is."""
     near = alive & (cand[i] <= cand[i, j] + margin) & blocked[j]

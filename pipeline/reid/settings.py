@@ -84,7 +84,11 @@ class ReidConfig:
         given, else the built-in value for ``embedder`` (:data:`EMBEDDER_THRESHOLDS`)."""
         match = self.match_threshold
         if match is None:
-            match = calibrated if calibrated is not None else EMBEDDER_THRESHOLDS.get(embedder or "", FALLBACK_THRESHOLD)
+            match = (
+                calibrated
+                if calibrated is not None
+                else EMBEDDER_THRESHOLDS.get(embedder or "", FALLBACK_THRESHOLD)
+            )
         refine = self.refine_threshold if self.refine_threshold is not None else match
         return replace(self, match_threshold=match, refine_threshold=refine)
 
@@ -97,8 +101,13 @@ class ReidConfig:
 
 DEFAULTS = ReidConfig()
 _NUMBER_KEYS = (
-    "max_walking_speed", "match_threshold", "refine_threshold", "position_slack", "colocation_radius",
-    "target_false_join", "match_margin",
+    "max_walking_speed",
+    "match_threshold",
+    "refine_threshold",
+    "position_slack",
+    "colocation_radius",
+    "target_false_join",
+    "match_margin",
 )
 _KEYS = {*_NUMBER_KEYS, "max_views", "refine", "adjacency", "transit_time"}
 
@@ -120,7 +129,9 @@ def _camera(name: Any, cameras: set[str], where: str) -> str:
 
 def _adjacency(raw: Any, cameras: set[str]) -> dict[str, frozenset[str]]:
     if not isinstance(raw, dict):
-        raise ConfigError(f"reid: adjacency must be a mapping camera -> [cameras], but got {type(raw).__name__}")
+        raise ConfigError(
+            f"reid: adjacency must be a mapping camera -> [cameras], but got {type(raw).__name__}"
+        )
     pairs: dict[str, set[str]] = {}
     for cam, others in raw.items():
         a = _camera(cam, cameras, "adjacency")
@@ -146,8 +157,12 @@ def _transit(raw: Any, cameras: set[str]) -> dict[tuple[str, str], tuple[float, 
         for other, window in targets.items():
             b = _camera(other, cameras, f"transit_time[{a!r}]")
             ok = (
-                isinstance(window, list | tuple) and len(window) == 2
-                and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in window)
+                isinstance(window, list | tuple)
+                and len(window) == 2
+                and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in window
+                )
             )
             if not ok or not 0 <= window[0] <= window[1]:
                 raise ConfigError(
@@ -170,13 +185,17 @@ def parse_reid(raw: Any, cameras: set[str]) -> ReidConfig:
         raise ConfigError(f"reid must be a mapping, but got {type(raw).__name__}")
     unknown = set(raw) - _KEYS
     if unknown:
-        raise ConfigError(f"reid: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_KEYS))}")
+        raise ConfigError(
+            f"reid: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_KEYS))}"
+        )
     values: dict[str, Any] = {}
     for key in _NUMBER_KEYS:
         if key in raw:
             values[key] = _number(raw, key, positive=key not in ("position_slack", "match_margin"))
     if values.get("target_false_join", 0.01) >= 0.5:
-        raise ConfigError(f"reid: target_false_join must be below 0.5, but got {values['target_false_join']!r}")
+        raise ConfigError(
+            f"reid: target_false_join must be below 0.5, but got {values['target_false_join']!r}"
+        )
     if "max_views" in raw:
         mv = raw["max_views"]
         if isinstance(mv, bool) or not isinstance(mv, int) or mv < 1:

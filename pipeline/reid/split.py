@@ -41,7 +41,9 @@ def split_chunks(embeddings: Sequence[npt.ArrayLike | None], threshold: float) -
     if len(embeddings) == 0:
         return []
     starts = [0]
-    embedded = [(i, np.asarray(e, np.float64)) for i, e in enumerate(embeddings) if e is not None and np.any(e)]
+    embedded = [
+        (i, np.asarray(e, np.float64)) for i, e in enumerate(embeddings) if e is not None and np.any(e)
+    ]
     total: npt.NDArray[np.float64] | None = None
     for k, (i, emb) in enumerate(embedded):
         if total is None:

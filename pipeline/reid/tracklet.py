@@ -43,7 +43,9 @@ class Tracklet:
         if self.t_end < self.t_start:
             raise ValueError(f"t_end must be >= t_start, but got {self.t_start} .. {self.t_end}")
         if self.samples.ndim != 2 or self.samples.shape[1] != 3 or len(self.samples) == 0:
-            raise ValueError(f"samples must have shape (K, 3) with K >= 1, but got shape {self.samples.shape}")
+            raise ValueError(
+                f"samples must have shape (K, 3) with K >= 1, but got shape {self.samples.shape}"
+            )
         if self.space not in ("floor", "image"):
             raise ValueError(f"space must be 'floor' or 'image', but got {self.space!r}")
 

@@ -61,7 +61,9 @@ def fit_homography(
     image = _points(image_pts, "image_pts")
     floor = _points(floor_pts, "floor_pts")
     if len(image) != len(floor):
-        raise ConfigError(f"image_pts and floor_pts must pair up, but got {len(image)} and {len(floor)} points")
+        raise ConfigError(
+            f"image_pts and floor_pts must pair up, but got {len(image)} and {len(floor)} points"
+        )
     if len(image) < MIN_POINTS:
         raise ConfigError(f"a homography needs at least {MIN_POINTS} point pairs, but got {len(image)}")
     for name, arr in (("image_pts", image), ("floor_pts", floor)):
@@ -74,7 +76,9 @@ def fit_homography(
             )
     h, _ = cv2.findHomography(image, floor, method=0)
     if h is None:
-        raise ConfigError("OpenCV could not fit a homography to these points: check that the pairs correspond")
+        raise ConfigError(
+            "OpenCV could not fit a homography to these points: check that the pairs correspond"
+        )
     h = validate_homography(h / h[2, 2] if abs(h[2, 2]) > 1e-12 else h, "computed homography")
     errors = np.linalg.norm(apply_homography(h, image) - floor, axis=1)
     return h, np.where(np.isfinite(errors), errors, np.inf)
@@ -148,8 +152,10 @@ def validate_floor_bounds(
     for what, pts in checks:
         # Written as "not inside" so a point on the horizon (NaN) counts as outside.
         inside = (
-            (pts[:, 0] >= -tolerance_m) & (pts[:, 0] <= floor_plan.width + tolerance_m)
-            & (pts[:, 1] >= -tolerance_m) & (pts[:, 1] <= floor_plan.height + tolerance_m)
+            (pts[:, 0] >= -tolerance_m)
+            & (pts[:, 0] <= floor_plan.width + tolerance_m)
+            & (pts[:, 1] >= -tolerance_m)
+            & (pts[:, 1] <= floor_plan.height + tolerance_m)
         )
         if not inside.all():
             x, y = pts[int(np.argmin(inside))]

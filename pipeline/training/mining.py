@@ -24,6 +24,7 @@ from pipeline.training.dataset import CropSet
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Tracklet:
     """One camera-local track, with the sampled boxes crops are cut from.

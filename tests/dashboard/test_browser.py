@@ -134,7 +134,9 @@ def test_upload_process_view_and_download(server, tmp_path):
         page.set_default_timeout(60_000)
 
         csp_errors: list[str] = []
-        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on(
+            "console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None
+        )
         page.goto(f"{url}/footage")  # the front door asks for the password, then goes on to the page
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()

@@ -47,8 +47,14 @@ FLOOR_DEPTH_M = 16
 # A rough calibration (u, v image px -> x, y floor m): the frame's width is the shop front's 20 m; the
 # railing (v = 176) is 2.4 m from the plan's edge, the back of the shop (v = 60) 14 m.
 POINT_PAIRS = [(0, 176, 0, 2.4), (384, 176, 20, 2.4), (384, 60, 20, 14), (0, 60, 0, 14)]
-LINKS = {"heatmap": "Heatmap", "sections": "Sections", "paths": "Paths", "queues": "Queues", "flags": "Flags",
-         "reports": "Reports"}
+LINKS = {
+    "heatmap": "Heatmap",
+    "sections": "Sections",
+    "paths": "Paths",
+    "queues": "Queues",
+    "flags": "Flags",
+    "reports": "Reports",
+}
 LINKS_TO_PATHS = {"Overview": ""}
 # Image pixels of the 384x288 frame (see docs/real-footage.md for how they were read off a frame).
 ZONES = {
@@ -62,7 +68,11 @@ ENTRANCE_VISITS = {10: range(1, 3), 11: range(2, 4)}
 
 
 def screenshot_dir() -> Path:
-    return REPO / "docs" / "screenshots" if os.environ.get("SHOPPER_SCREENSHOTS") == "1" else SCREENSHOTS / "caviar"
+    return (
+        REPO / "docs" / "screenshots"
+        if os.environ.get("SHOPPER_SCREENSHOTS") == "1"
+        else SCREENSHOTS / "caviar"
+    )
 
 
 def shot(page, name: str) -> None:
@@ -93,7 +103,10 @@ def server(tmp_path):
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard.server", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -194,13 +207,19 @@ def test_real_footage_store_end_to_end(server, tmp_path):
             choose(page, "Zone", "+ New zone")
             page.get_by_label("Zone name").fill(name)
             if kind != "section":
-                kinds = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Kinds").get_by_role("combobox")
+                kinds = (
+                    page.locator('[data-testid="stMultiSelect"]')
+                    .filter(has_text="Kinds")
+                    .get_by_role("combobox")
+                )
                 kinds.click()
                 kinds.press("Backspace")  # removes the default kind, section
                 kinds.fill(kind)
                 kinds.press("Enter")
                 kinds.press("Escape")
-                expect(page.locator('[data-testid="stMultiSelect"]').filter(has_text="Kinds")).to_contain_text(kind)
+                expect(
+                    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Kinds")
+                ).to_contain_text(kind)
             choose(page, "Drawn on", CAMERA)
             page.get_by_label("Polygon vertices").fill("\n".join(f"{x}, {y}" for x, y in polygon))
             page.get_by_role("button", name="Save zone").click()
@@ -234,7 +253,9 @@ def test_real_footage_store_end_to_end(server, tmp_path):
             no_exception(page)
             if name == "heatmap":
                 expect(page.get_by_text("Minutes shoppers spent in each 0.5 m square")).to_be_visible()
-            if name == "sections":  # walking along the gallery takes ~1 s: under the 5 s a section visit needs
+            if (
+                name == "sections"
+            ):  # walking along the gallery takes ~1 s: under the 5 s a section visit needs
                 expect(page.get_by_text("Dwell per section")).to_be_visible()
             if name == "flags" and page.get_by_role("combobox", name="Review a flag").count():
                 review_first_flag(page)  # none fire on these two short clips with these zones (see docs)
@@ -253,7 +274,9 @@ def test_real_footage_store_end_to_end(server, tmp_path):
     proc.wait(timeout=30)
     conn = duckdb.connect(str(data_dir / "promod-shop-front.duckdb"), read_only=True)
     try:
-        stored = conn.execute("SELECT visit_id, shopper_id, zone FROM zone_visits ORDER BY visit_id").fetchall()
+        stored = conn.execute(
+            "SELECT visit_id, shopper_id, zone FROM zone_visits ORDER BY visit_id"
+        ).fetchall()
         static_shoppers = conn.execute(
             "SELECT count(*) FROM tracklets WHERE is_static AND shopper_id IS NOT NULL"
         ).fetchone()[0]

@@ -114,7 +114,9 @@ def test_footage_processed_into_the_demo_store(demo_db, data_dir):
         return load_models(settings)
 
     manager = JobManager(components, on_finished=data.bump)
-    job = manager.submit(data.connection(demo_db), demo_db, config, FAST, [upload_request(upload, "campus", start)])
+    job = manager.submit(
+        data.connection(demo_db), demo_db, config, FAST, [upload_request(upload, "campus", start)]
+    )
     assert manager.wait(timeout=300)
     assert job.status == DONE, job.error
     assert while_loading == [LOADING]  # "loading the detector", not "processing 0/71"

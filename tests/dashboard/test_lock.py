@@ -17,7 +17,11 @@ HOLDER = (
 def test_analyse_on_a_database_the_dashboard_holds(data_dir):
     db = str(make_campus_db(data_dir / "campus.duckdb"))
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, db], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, db],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "open", holder.stderr.read()

@@ -253,7 +253,9 @@ def test_period_follows_new_data(demo_db):
     at = open_page()
     (day,) = query(demo_db, "SELECT max(hour)::DATE FROM store_hourly")[0]
     assert at.sidebar.date_input[0].value == (day, day)
-    query(demo_db, "INSERT INTO store_hourly SELECT * REPLACE (hour + INTERVAL 2 DAY AS hour) FROM store_hourly")
+    query(
+        demo_db, "INSERT INTO store_hourly SELECT * REPLACE (hour + INTERVAL 2 DAY AS hour) FROM store_hourly"
+    )
     data.bump(demo_db)  # what a finished processing job does
     at.run()
     assert at.sidebar.date_input[0].value == (day + timedelta(days=2), day + timedelta(days=2))
@@ -265,7 +267,9 @@ def test_heatmap_survives_a_camera_without_image_size(demo_db, data_dir):
 
     from dashboard import setup
 
-    config = setup.upsert_camera(data.store_config(demo_db), "aaa-new", datetime(2026, 3, 1, 9), None, data_dir)
+    config = setup.upsert_camera(
+        data.store_config(demo_db), "aaa-new", datetime(2026, 3, 1, 9), None, data_dir
+    )
     data.save_store_config(demo_db, config)
     assert query(demo_db, "SELECT width, height FROM cameras WHERE name = 'aaa-new'") == [(None, None)]
     at = open_page("heatmap")
@@ -305,16 +309,16 @@ def test_footage_on_the_demo_store_adds_a_real_camera(demo_db):
     assert "front door" in text and "2026-11-20T09:00:00" in text
 
 
-@pytest.mark.parametrize(("page", "jargon"), [("sections", "p90"), ("queues", "p90"), ("heatmap", "shopper-min")])
+@pytest.mark.parametrize(
+    ("page", "jargon"), [("sections", "p90"), ("queues", "p90"), ("heatmap", "shopper-min")]
+)
 def test_no_jargon_on_screen(demo_db, page, jargon):
     """Column and axis titles use a store manager's words; the technical name is only in tooltips."""
     import json
 
     at = open_page(page)
     labels = [
-        col.get("label", "")
-        for df in at.dataframe
-        for col in json.loads(df.proto.columns or "{}").values()
+        col.get("label", "") for df in at.dataframe for col in json.loads(df.proto.columns or "{}").values()
     ]
     layouts = [json.loads(c.proto.spec)["layout"] for c in charts(at)]
     titles = json.dumps([[lay.get("title"), lay.get("xaxis", {}).get("title"), lay.get("yaxis", {}).get("title")]

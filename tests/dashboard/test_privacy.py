@@ -54,9 +54,11 @@ def test_exported_frame_is_blurred_when_keypoints_are_null(tmp_path):
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (160, 120))
     writer.write(image)
     writer.release()
-    people = duckdb.connect().execute(
-        "SELECT 40.0 AS x1, 10.0 AS y1, 100.0 AS x2, 110.0 AS y2, NULL::REAL[] AS keypoints"
-    ).df()  # what DuckDB gives the dashboard for a person without keypoints
+    people = (
+        duckdb.connect()
+        .execute("SELECT 40.0 AS x1, 10.0 AS y1, 100.0 AS x2, 110.0 AS y2, NULL::REAL[] AS keypoints")
+        .df()
+    )  # what DuckDB gives the dashboard for a person without keypoints
     original = cv2.VideoCapture(str(path)).read()[1]
     out = blurred_frame(path, 0, people)
     head = slice(10, math.ceil(10 + TOP_BAND * 100)), slice(40, 100)
@@ -103,7 +105,9 @@ def test_nobody_tracked_still_every_head_blurred(sequence, frame, verifier):
     assert len(people.xyxy) >= 4  # a busy frame, so the test means something
     for head in head_boxes(people.xyxy, list(people.keypoints)):
         x1, y1, x2, y2 = np.maximum(head.astype(int), 0)
-        changed = (np.abs(shown[y1:y2, x1:x2].astype(int) - original[y1:y2, x1:x2].astype(int)).max(2) > 0).mean()
+        changed = (
+            np.abs(shown[y1:y2, x1:x2].astype(int) - original[y1:y2, x1:x2].astype(int)).max(2) > 0
+        ).mean()
         assert changed > 0.9, f"head {head} only {changed:.0%} blurred"
         assert _head_sharpness(shown, head) < 0.3 * _head_sharpness(original, head)
 

@@ -42,7 +42,10 @@ class Gated:
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dashboard.server", "--port", str(self.port)],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.proc.poll() is None:
@@ -109,7 +112,13 @@ def test_strangers_are_refused_before_streamlit(gated):
     assert page.status_code == 303 and page.headers["location"] == "/signin?next=/heatmap"
     upload = httpx.put(f"{gated.url}{UPLOAD}", files={"file": ("a.mp4", b"x" * 100_000)}, timeout=10)
     assert upload.status_code == 401
-    for path in ("/_stcore/metrics", "/_stcore/host-config", "/media/x.png", "/static/js/x.js", "/auth/login"):
+    for path in (
+        "/_stcore/metrics",
+        "/_stcore/host-config",
+        "/media/x.png",
+        "/static/js/x.js",
+        "/auth/login",
+    ):
         assert httpx.get(f"{gated.url}{path}", timeout=10).status_code in (401, 404), path
     forged = {COOKIE_NAME: "admin.9999999999.0000000000000000.00"}
     assert httpx.put(f"{gated.url}{UPLOAD}", content=b"x", cookies=forged, timeout=10).status_code == 401
@@ -123,8 +132,11 @@ def test_strangers_are_refused_before_streamlit(gated):
 
 
 def test_every_response_carries_security_headers(gated):
-    for response in (httpx.get(f"{gated.url}/", timeout=10), httpx.get(f"{gated.url}/signin", timeout=10),
-                     httpx.get(f"{gated.url}/_stcore/health", timeout=10)):
+    for response in (
+        httpx.get(f"{gated.url}/", timeout=10),
+        httpx.get(f"{gated.url}/signin", timeout=10),
+        httpx.get(f"{gated.url}/_stcore/health", timeout=10),
+    ):
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
@@ -171,6 +183,9 @@ def test_lockout_after_five_wrong_passwords(fresh_gated):
 def test_bound_to_localhost_by_default(gated):
     import psutil
 
-    listening = {c.laddr.ip for c in psutil.net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN and c.laddr.port == gated.port}
+    listening = {
+        c.laddr.ip
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == gated.port
+    }
     assert listening == {"127.0.0.1"}

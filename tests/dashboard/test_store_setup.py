@@ -165,7 +165,9 @@ def test_zones_are_drawn_with_their_names_in_distinct_colours(campus_db):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = [t["text"][0] for t in spec["data"] if t.get("mode") == "text"]
     assert sorted(names) == ["Left", "Right", "Till"]
-    colours = {t["name"]: t["line"]["color"] for t in spec["data"] if t.get("mode") == "lines" and "name" in t}
+    colours = {
+        t["name"]: t["line"]["color"] for t in spec["data"] if t.get("mode") == "lines" and "name" in t
+    }
     assert len(set(colours.values())) == len(colours) == 3
 
 
@@ -176,7 +178,9 @@ def test_a_new_stores_camera_has_no_real_start_date_yet(tmp_path):
 
     config = setup.new_store("S", 10, 10, tmp_path)
     assert setup.is_placeholder_start(config.cameras[0].start_time)
-    dated = setup.upsert_camera(config, "front", datetime(2026, 11, 20, 9), None, tmp_path, previous_name="camera-1")
+    dated = setup.upsert_camera(
+        config, "front", datetime(2026, 11, 20, 9), None, tmp_path, previous_name="camera-1"
+    )
     assert not setup.is_placeholder_start(dated.camera("front").start_time)
 
 
@@ -186,13 +190,27 @@ def test_a_zone_on_an_uncalibrated_cameras_frame_is_refused_with_the_fix(tmp_pat
     from datetime import datetime
 
     config = setup.upsert_camera(
-        setup.new_store("S", 20, 16, tmp_path), "front", datetime(2004, 1, 20, 10), None, tmp_path,
+        setup.new_store("S", 20, 16, tmp_path),
+        "front",
+        datetime(2004, 1, 20, 10),
+        None,
+        tmp_path,
         previous_name="camera-1",
     )
     square = np.array([[10, 10], [50, 10], [50, 50], [10, 50]], float)
-    with pytest.raises(ConfigError, match="camera 'front' is not calibrated yet: calibrate it on the Cameras tab"):
+    with pytest.raises(
+        ConfigError, match="camera 'front' is not calibrated yet: calibrate it on the Cameras tab"
+    ):
         setup.upsert_zone(config, "Door", ["entrance"], square, "front", tmp_path)
     calibrated = setup.upsert_camera(
-        config, "front", datetime(2004, 1, 20, 10), np.diag([0.05, 0.05, 1.0]), tmp_path, previous_name="front"
+        config,
+        "front",
+        datetime(2004, 1, 20, 10),
+        np.diag([0.05, 0.05, 1.0]),
+        tmp_path,
+        previous_name="front",
     )
-    assert setup.upsert_zone(calibrated, "Door", ["entrance"], square, "front", tmp_path).zones[0].camera == "front"
+    assert (
+        setup.upsert_zone(calibrated, "Door", ["entrance"], square, "front", tmp_path).zones[0].camera
+        == "front"
+    )

@@ -52,7 +52,10 @@ def counts(path):
 
 
 def test_merge_combines_parts_and_is_idempotent(tmp_path, parts):
-    expected = {k: counts(parts[0])[0][k] + counts(parts[1])[0][k] for k in ("videos", "cameras", "track_points", "tracklets")}
+    expected = {
+        k: counts(parts[0])[0][k] + counts(parts[1])[0][k]
+        for k in ("videos", "cameras", "track_points", "tracklets")
+    }
     store = tmp_path / "store.duckdb"
     result = cli("merge", "--db", str(store), *map(str, parts), "--reid-mode", "full")
     assert result.returncode == 0, result.stderr

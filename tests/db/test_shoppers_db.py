@@ -34,11 +34,20 @@ def walk(track_id: int, t0: float, t1: float, u0: float, u1: float) -> dict[int,
     return out
 
 
-def add_video(conn, camera: CameraConfig, walks: list[dict], looks: dict[int, np.ndarray], run_id: int) -> None:
+def add_video(
+    conn, camera: CameraConfig, walks: list[dict], looks: dict[int, np.ndarray], run_id: int
+) -> None:
     db.upsert_camera(conn, camera.name, camera.homography, 640, 480)
     video_id = db.begin_video(
-        conn, camera=camera.name, path=f"/virtual/{camera.name}.mp4", sha256=None, fps=FPS, n_frames=50,
-        start_time=START, run_id=run_id, settings={},
+        conn,
+        camera=camera.name,
+        path=f"/virtual/{camera.name}.mp4",
+        sha256=None,
+        fps=FPS,
+        n_frames=50,
+        start_time=START,
+        run_id=run_id,
+        settings={},
     )
     frames = []
     for frame in range(50):
@@ -46,7 +55,9 @@ def add_video(conn, camera: CameraConfig, walks: list[dict], looks: dict[int, np
         if not here:
             continue
         dets = Detections(np.stack([b for _, b in here]), np.full(len(here), 0.9, np.float32))
-        frames.append(TrackedVideoFrame(frame, frame / FPS, dets.with_track_id(np.array([t for t, _ in here]))))
+        frames.append(
+            TrackedVideoFrame(frame, frame / FPS, dets.with_track_id(np.array([t for t, _ in here])))
+        )
     db.write_batch(conn, video_id, frame_rows(video_id, camera, frames), 50)
     db.finish_video(conn, video_id, "omz", looks, 50)
 
@@ -58,14 +69,21 @@ def store_db(tmp_path):
     conn = connect(tmp_path / "store.duckdb")
     run_id = db.start_run(conn, "Test", None, {})
     add_video(conn, CAM_A, [walk(1, 0, 4, 0, 400)], {1: LOOK_P}, run_id)
-    add_video(conn, CAM_B, [walk(1, 5, 8, 50, 350), walk(2, 5, 9, 600, 400), walk(3, 5.5, 8, 100, 300)],
-              {1: LOOK_P, 2: LOOK_Q, 3: (LOOK_P + 0.5 * LOOK_Q) / np.linalg.norm(LOOK_P + 0.5 * LOOK_Q)}, run_id)
+    add_video(
+        conn,
+        CAM_B,
+        [walk(1, 5, 8, 50, 350), walk(2, 5, 9, 600, 400), walk(3, 5.5, 8, 100, 300)],
+        {1: LOOK_P, 2: LOOK_Q, 3: (LOOK_P + 0.5 * LOOK_Q) / np.linalg.norm(LOOK_P + 0.5 * LOOK_Q)},
+        run_id,
+    )
     yield conn
     conn.close()
 
 
 def ids(conn) -> dict[tuple[str, int], int]:
-    return {(c, t): s for c, t, s in conn.execute("SELECT camera, track_id, shopper_id FROM tracklets").fetchall()}
+    return {
+        (c, t): s for c, t, s in conn.execute("SELECT camera, track_id, shopper_id FROM tracklets").fetchall()
+    }
 
 
 def check_consistent(conn) -> None:
@@ -73,19 +91,29 @@ def check_consistent(conn) -> None:
     tracklet_ids = {r[0] for r in conn.execute("SELECT DISTINCT shopper_id FROM tracklets").fetchall()}
     assert None not in tracklet_ids
     assert {r[0] for r in conn.execute("SELECT shopper_id FROM shoppers").fetchall()} == tracklet_ids
-    assert {r[0] for r in conn.execute("SELECT DISTINCT shopper_id FROM trajectory").fetchall()} == tracklet_ids
-    assert {r[0] for r in conn.execute("SELECT DISTINCT shopper_id FROM shopper_embeddings").fetchall()} <= tracklet_ids
+    assert {
+        r[0] for r in conn.execute("SELECT DISTINCT shopper_id FROM trajectory").fetchall()
+    } == tracklet_ids
+    assert {
+        r[0] for r in conn.execute("SELECT DISTINCT shopper_id FROM shopper_embeddings").fetchall()
+    } <= tracklet_ids
     # Each trajectory row carries its tracklet's shopper; one row per track point.
     # Each frame's trajectory rows carry the shopper ids of that frame's tracklets.
-    by_frame = "SELECT video_id, frame, list(shopper_id ORDER BY shopper_id) FROM {} GROUP BY ALL ORDER BY ALL"
-    assert conn.execute(by_frame.format("trajectory")).fetchall() == conn.execute(
-        by_frame.format("track_points JOIN tracklets USING (video_id, track_id)")
-    ).fetchall()
+    by_frame = (
+        "SELECT video_id, frame, list(shopper_id ORDER BY shopper_id) FROM {} GROUP BY ALL ORDER BY ALL"
+    )
+    assert (
+        conn.execute(by_frame.format("trajectory")).fetchall()
+        == conn.execute(by_frame.format("track_points JOIN tracklets USING (video_id, track_id)")).fetchall()
+    )
     per_shopper = conn.execute(
         """SELECT t.shopper_id, count(*) FROM track_points p JOIN tracklets t USING (video_id, track_id)
            GROUP BY 1 ORDER BY 1"""
     ).fetchall()
-    assert conn.execute("SELECT shopper_id, count(*) FROM trajectory GROUP BY 1 ORDER BY 1").fetchall() == per_shopper
+    assert (
+        conn.execute("SELECT shopper_id, count(*) FROM trajectory GROUP BY 1 ORDER BY 1").fetchall()
+        == per_shopper
+    )
     spans = conn.execute(
         """SELECT s.shopper_id FROM shoppers s JOIN tracklets t USING (shopper_id)
            GROUP BY s.shopper_id, s.first_ts, s.last_ts
@@ -134,7 +162,9 @@ def test_full_mode_joins_across_cameras_and_keeps_tables_consistent(store_db):
     np.testing.assert_allclose(np.linalg.norm(views[got[("A", 1)]], axis=1), 1.0, rtol=1e-5)
     state = sdb.reid_state(conn)
     assert state["mode"] == "full" and state["n_shoppers"] == 3
-    assert state["settings"]["match_threshold"] == pytest.approx(EMBEDDER_THRESHOLDS["omz"])  # calibrated for omz
+    assert state["settings"]["match_threshold"] == pytest.approx(
+        EMBEDDER_THRESHOLDS["omz"]
+    )  # calibrated for omz
 
 
 def test_modes_and_idempotence(store_db):
@@ -163,7 +193,9 @@ def test_manual_staff_flag_survives_reassignment(store_db):
     run_reid(conn, mode="full")
     got = ids(conn)
     assert sdb.staff_shopper_ids(conn) == [got[("A", 1)]]
-    source = conn.execute("SELECT staff_source FROM shoppers WHERE shopper_id = ?", [got[("A", 1)]]).fetchone()[0]
+    source = conn.execute(
+        "SELECT staff_source FROM shoppers WHERE shopper_id = ?", [got[("A", 1)]]
+    ).fetchone()[0]
     assert source == "manual"
 
 

@@ -39,14 +39,23 @@ def boxes(track_id: int, frame: int) -> np.ndarray | None:
 def add_video(conn, run_id: int, path: str = "/virtual/front.mp4") -> int:
     db.upsert_camera(conn, CAM.name, None, 384, 288)
     video_id = db.begin_video(
-        conn, camera=CAM.name, path=path, sha256=None, fps=FPS, n_frames=N_FRAMES, start_time=START,
-        run_id=run_id, settings={},
+        conn,
+        camera=CAM.name,
+        path=path,
+        sha256=None,
+        fps=FPS,
+        n_frames=N_FRAMES,
+        start_time=START,
+        run_id=run_id,
+        settings={},
     )
     frames = []
     for frame in range(N_FRAMES):
         here = [(t, b) for t in (1, 2, 3) if (b := boxes(t, frame)) is not None]
         dets = Detections(np.stack([b for _, b in here]), np.full(len(here), 0.8, np.float32))
-        frames.append(TrackedVideoFrame(frame, frame / FPS, dets.with_track_id(np.array([t for t, _ in here]))))
+        frames.append(
+            TrackedVideoFrame(frame, frame / FPS, dets.with_track_id(np.array([t for t, _ in here])))
+        )
     db.write_batch(conn, video_id, frame_rows(video_id, CAM, frames), N_FRAMES)
     db.finish_video(conn, video_id, None, {}, N_FRAMES)
     return video_id
@@ -67,10 +76,16 @@ def check_no_static_shopper(conn) -> None:
     assert shopper[1] is None and shopper[2] is not None and shopper[3] is not None
     assert conn.execute("SELECT count(*) FROM trajectory WHERE shopper_id IS NULL").fetchone()[0] == 0
     assert {r[0] for r in conn.execute("SELECT DISTINCT shopper_id FROM trajectory").fetchall()} == {
-        shopper[2], shopper[3]
+        shopper[2],
+        shopper[3],
     }
-    assert {r[0] for r in conn.execute("SELECT shopper_id FROM shoppers").fetchall()} == {shopper[2], shopper[3]}
-    assert conn.execute("SELECT count(*) FROM track_points WHERE track_id = 1").fetchone()[0] == N_FRAMES  # kept
+    assert {r[0] for r in conn.execute("SELECT shopper_id FROM shoppers").fetchall()} == {
+        shopper[2],
+        shopper[3],
+    }
+    assert (
+        conn.execute("SELECT count(*) FROM track_points WHERE track_id = 1").fetchone()[0] == N_FRAMES
+    )  # kept
 
 
 def test_mannequin_is_marked_static_and_is_no_shopper(conn):

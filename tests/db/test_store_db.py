@@ -47,7 +47,9 @@ def test_refuses_newer_schema(tmp_path):
         connect(path)
 
 
-@pytest.mark.parametrize(("content", "error"), [(b"not a database" * 100, SchemaError), (None, FileNotFoundError)])
+@pytest.mark.parametrize(
+    ("content", "error"), [(b"not a database" * 100, SchemaError), (None, FileNotFoundError)]
+)
 def test_bad_database_files(tmp_path, content, error):
     path = tmp_path / "x.duckdb"
     if content is not None:
@@ -86,10 +88,16 @@ def table_rows(conn, table: str) -> list[tuple]:
 
 def check_consistent(conn) -> None:
     """Only whole batches: every stored frame is below frames_done, finished videos are complete."""
-    for video_id, status, frames_done in conn.execute("SELECT video_id, status, frames_done FROM videos").fetchall():
-        max_frame = conn.execute("SELECT max(frame) FROM track_points WHERE video_id = ?", [video_id]).fetchone()[0]
+    for video_id, status, frames_done in conn.execute(
+        "SELECT video_id, status, frames_done FROM videos"
+    ).fetchall():
+        max_frame = conn.execute(
+            "SELECT max(frame) FROM track_points WHERE video_id = ?", [video_id]
+        ).fetchone()[0]
         assert max_frame is None or max_frame < frames_done
-        n_tracklets = conn.execute("SELECT count(*) FROM tracklets WHERE video_id = ?", [video_id]).fetchone()[0]
+        n_tracklets = conn.execute(
+            "SELECT count(*) FROM tracklets WHERE video_id = ?", [video_id]
+        ).fetchone()[0]
         assert (n_tracklets > 0) == (status == "done")
     dupes = conn.execute(
         "SELECT count(*) FROM (SELECT video_id, frame, track_id FROM track_points GROUP BY ALL HAVING count(*) > 1)"
@@ -106,13 +114,19 @@ def test_process_writes_consistent_tables(tmp_path, store, components):
     n_points = conn.execute("SELECT count(*) FROM track_points").fetchone()[0]
     assert n_points > 50
     # Foot point through the homography.
-    u, v, fx, fy = conn.execute("SELECT foot_u, foot_v, floor_x, floor_y FROM track_points LIMIT 1").fetchone()
+    u, v, fx, fy = conn.execute(
+        "SELECT foot_u, foot_v, floor_x, floor_y FROM track_points LIMIT 1"
+    ).fetchone()
     assert (fx, fy) == pytest.approx((0.01 * u, 0.02 * v), rel=1e-4)
     # One tracklet (and shopper) per local track, one trajectory row per point, all in floor space.
     n_tracks = conn.execute("SELECT count(DISTINCT track_id) FROM track_points").fetchone()[0]
     assert conn.execute("SELECT count(*) FROM tracklets").fetchone()[0] == n_tracks
     assert conn.execute("SELECT count(*) FROM shoppers").fetchone()[0] == n_tracks
-    assert conn.execute("SELECT count(*), min(space), max(space) FROM trajectory").fetchone() == (n_points, "floor", "floor")
+    assert conn.execute("SELECT count(*), min(space), max(space) FROM trajectory").fetchone() == (
+        n_points,
+        "floor",
+        "floor",
+    )
     emb = conn.execute("SELECT embedding FROM tracklets LIMIT 1").fetchone()[0]
     assert np.linalg.norm(emb) == pytest.approx(1.0, abs=1e-3)
     assert conn.execute("SELECT yaml FROM store_config").fetchone()[0].startswith("name: Test")
@@ -133,7 +147,15 @@ def test_ctrl_c_keeps_whole_batches_and_rerun_restarts_cleanly(tmp_path, store, 
 
     conn = connect(tmp_path / "s.duckdb")
     with pytest.raises(KeyboardInterrupt):
-        process_store(load_config(store), conn, SETTINGS, components, progress=False, on_progress=interrupt, batch_frames=5)
+        process_store(
+            load_config(store),
+            conn,
+            SETTINGS,
+            components,
+            progress=False,
+            on_progress=interrupt,
+            batch_frames=5,
+        )
     status, frames_done, error = conn.execute("SELECT status, frames_done, error FROM videos").fetchone()
     assert (status, error) == ("failed", "interrupted") and 0 < frames_done < 71
     check_consistent(conn)
@@ -153,8 +175,19 @@ def test_killed_process_leaves_no_half_batch(tmp_path, store):
     require_shared("data", "mot15")
     db_path = tmp_path / "s.duckdb"
     cmd = [
-        sys.executable, "-m", "pipeline", "process", str(store), "--db", str(db_path), "--imgsz", "320",
-        "--embedder", "hist", "--batch-frames", "3",
+        sys.executable,
+        "-m",
+        "pipeline",
+        "process",
+        str(store),
+        "--db",
+        str(db_path),
+        "--imgsz",
+        "320",
+        "--embedder",
+        "hist",
+        "--batch-frames",
+        "3",
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -185,7 +218,8 @@ def test_parallel_workers_write_the_same_rows_as_one_process(tmp_path, mot15, co
     video = mot15 / "TUD-Campus" / "TUD-Campus.mp4"
     path = tmp_path / "two.yaml"
     cams = "".join(
-        f"  - {{name: cam{i}, video: {video}, start_time: '2026-11-20T09:0{i}:00', homography: {H}}}\n" for i in (1, 2)
+        f"  - {{name: cam{i}, video: {video}, start_time: '2026-11-20T09:0{i}:00', homography: {H}}}\n"
+        for i in (1, 2)
     )
     path.write_text(f"name: Two\ncameras:\n{cams}")
     config = load_config(path)
@@ -194,7 +228,13 @@ def test_parallel_workers_write_the_same_rows_as_one_process(tmp_path, mot15, co
     two = connect(tmp_path / "two.duckdb")
     seen = []
     outcomes = process_store(
-        config, two, SETTINGS, components, progress=False, batch_frames=5, workers=2,
+        config,
+        two,
+        SETTINGS,
+        components,
+        progress=False,
+        batch_frames=5,
+        workers=2,
         on_progress=lambda cam, done, total: seen.append(cam),
     )
     assert [o.status for o in outcomes] == ["processed", "processed"]
@@ -283,7 +323,9 @@ def test_reprocessing_keeps_shopper_ids_and_staff_flags(tmp_path, store, compone
     conn = connect(tmp_path / "s.duckdb")
     process_store(load_config(store), conn, SETTINGS, components, progress=False, batch_frames=5)
     first_id = conn.execute("SELECT min(shopper_id) FROM shoppers").fetchone()[0]
-    conn.execute("UPDATE shoppers SET is_staff = true, staff_source = 'manual' WHERE shopper_id = ?", [first_id])
+    conn.execute(
+        "UPDATE shoppers SET is_staff = true, staff_source = 'manual' WHERE shopper_id = ?", [first_id]
+    )
     before, sizes = identities(conn), counts(conn)
     assert len(before) > 3
 
@@ -294,7 +336,13 @@ def test_reprocessing_keeps_shopper_ids_and_staff_flags(tmp_path, store, compone
 
     with pytest.raises(KeyboardInterrupt):
         process_store(
-            load_config(store), conn, SETTINGS, components, force=True, progress=False, on_progress=interrupt,
+            load_config(store),
+            conn,
+            SETTINGS,
+            components,
+            force=True,
+            progress=False,
+            on_progress=interrupt,
             batch_frames=5,
         )
     assert conn.execute("SELECT status FROM videos").fetchone()[0] == "failed"
@@ -316,15 +364,24 @@ def test_failure_before_the_first_batch_keeps_previous_results(tmp_path, store, 
     sizes, before = counts(conn), identities(conn)
     info = check_videos(config)["campus"]
     video_id = db.begin_video(
-        conn, camera="campus", path=str(info.path), sha256="other", fps=info.fps, n_frames=info.n_frames,
-        start_time=config.cameras[0].start_time, run_id=1, settings={"changed": True},
+        conn,
+        camera="campus",
+        path=str(info.path),
+        sha256="other",
+        fps=info.fps,
+        n_frames=info.n_frames,
+        start_time=config.cameras[0].start_time,
+        run_id=1,
+        settings={"changed": True},
     )
 
     def fail(frame):
         raise RuntimeError("decoder fell over")
 
     with pytest.raises(RuntimeError):
-        process_video(conn, VideoTask(video_id, config.cameras[0], info, SETTINGS, 5, False), components, fail)
+        process_video(
+            conn, VideoTask(video_id, config.cameras[0], info, SETTINGS, 5, False), components, fail
+        )
     db.mark_failed(conn, video_id, "decoder fell over")
     assert counts(conn) == sizes and identities(conn) == before
     status, sha, error = conn.execute("SELECT status, sha256, error FROM videos").fetchone()
@@ -339,7 +396,9 @@ def test_reprocessing_keeps_cross_camera_shopper_ids(tmp_path, mot15, components
     # camera's rows are replaced its shoppers live on through the other's tracks.
     video = mot15 / "TUD-Campus" / "TUD-Campus.mp4"
     path = tmp_path / "two.yaml"
-    cams = "".join(f"  - {{name: cam{i}, video: {video}, start_time: '2026-11-20T09:0{i}:00'}}\n" for i in (1, 2))
+    cams = "".join(
+        f"  - {{name: cam{i}, video: {video}, start_time: '2026-11-20T09:0{i}:00'}}\n" for i in (1, 2)
+    )
     path.write_text(f"name: Two\ncameras:\n{cams}")
     conn = connect(tmp_path / "s.duckdb")
     process_store(load_config(path), conn, SETTINGS, components, progress=False, reid_mode="appearance")
@@ -347,9 +406,20 @@ def test_reprocessing_keeps_cross_camera_shopper_ids(tmp_path, mot15, components
         "SELECT count(*) FROM (SELECT shopper_id FROM tracklets GROUP BY 1 HAVING count(DISTINCT camera) = 2)"
     ).fetchone()[0]
     assert shared > 0
-    before, sizes = sorted(map(tuple, conn.execute(
-        "SELECT camera, track_id, first_frame, shopper_id FROM tracklets").fetchall())), counts(conn)
-    process_store(load_config(path), conn, SETTINGS, components, force=True, progress=False, reid_mode="appearance")
-    after = sorted(map(tuple, conn.execute("SELECT camera, track_id, first_frame, shopper_id FROM tracklets").fetchall()))
+    before, sizes = (
+        sorted(
+            map(
+                tuple,
+                conn.execute("SELECT camera, track_id, first_frame, shopper_id FROM tracklets").fetchall(),
+            )
+        ),
+        counts(conn),
+    )
+    process_store(
+        load_config(path), conn, SETTINGS, components, force=True, progress=False, reid_mode="appearance"
+    )
+    after = sorted(
+        map(tuple, conn.execute("SELECT camera, track_id, first_frame, shopper_id FROM tracklets").fetchall())
+    )
     assert after == before and counts(conn) == sizes
     conn.close()

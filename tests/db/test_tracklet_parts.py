@@ -24,13 +24,23 @@ def add_video(conn, looks: dict[int, list], run_id: int) -> None:
     """Tracks walking along v = 300 for 20 frames; ``looks``: track -> embedding per frame."""
     db.upsert_camera(conn, CAM.name, CAM.homography, 640, 480)
     video_id = db.begin_video(
-        conn, camera=CAM.name, path="/virtual/A.mp4", sha256=None, fps=FPS, n_frames=20, start_time=START,
-        run_id=run_id, settings={},
+        conn,
+        camera=CAM.name,
+        path="/virtual/A.mp4",
+        sha256=None,
+        fps=FPS,
+        n_frames=20,
+        start_time=START,
+        run_id=run_id,
+        settings={},
     )
     frames, chunks = [], TrackChunks()
     for frame in range(20):
         tids = np.array(sorted(looks), np.int64)
-        boxes = np.array([[10 * frame + 300 * k, 200, 10 * frame + 300 * k + 40, 300] for k in range(len(tids))], np.float32)
+        boxes = np.array(
+            [[10 * frame + 300 * k, 200, 10 * frame + 300 * k + 40, 300] for k in range(len(tids))],
+            np.float32,
+        )
         dets = Detections(boxes, np.full(len(tids), 0.9, np.float32)).with_track_id(tids)
         dets = dets.with_embedding(np.stack([looks[t][frame] for t in tids]).astype(np.float32))
         tracked = TrackedVideoFrame(frame, frame / FPS, dets)
@@ -56,18 +66,26 @@ def test_switching_track_is_split_and_every_table_agrees(tmp_path):
     assert n_chunks == 7  # 0.5 s chunks at 5 fps: 3 frames each (last one 2)
 
     run_reid(conn, mode="independent")
-    assert conn.execute("SELECT count(*) FROM tracklet_parts").fetchone()[0] == 0  # independent: tracks as they are
+    assert (
+        conn.execute("SELECT count(*) FROM tracklet_parts").fetchone()[0] == 0
+    )  # independent: tracks as they are
 
     summary = run_reid(conn, mode="appearance")
     assert summary.n_tracklets == 3
-    parts = conn.execute("SELECT part, first_frame, last_frame, shopper_id FROM tracklet_parts ORDER BY part").fetchall()
+    parts = conn.execute(
+        "SELECT part, first_frame, last_frame, shopper_id FROM tracklet_parts ORDER BY part"
+    ).fetchall()
     assert [(p, f, la) for p, f, la, _ in parts] == [(0, 0, 8), (1, 9, 19)]
     assert parts[0][3] != parts[1][3]
     rows = point_ids(conn)
     track1 = {frame: sid for tid, frame, sid in rows if tid == 1}
-    assert {track1[f] for f in range(9)} == {parts[0][3]} and {track1[f] for f in range(9, 20)} == {parts[1][3]}
+    assert {track1[f] for f in range(9)} == {parts[0][3]} and {track1[f] for f in range(9, 20)} == {
+        parts[1][3]
+    }
     # Trajectory and shoppers name the per-point ids; the tracklet keeps its largest part's.
-    traj = conn.execute("SELECT frame, list(shopper_id ORDER BY shopper_id) FROM trajectory GROUP BY 1 ORDER BY 1")
+    traj = conn.execute(
+        "SELECT frame, list(shopper_id ORDER BY shopper_id) FROM trajectory GROUP BY 1 ORDER BY 1"
+    )
     exported: dict[int, list[int]] = {}
     for _, frame, sid in rows:
         exported.setdefault(int(frame), []).append(int(sid))
@@ -108,8 +126,15 @@ def test_deleting_another_video_keeps_the_shoppers_of_split_parts(tmp_path):
     parts = [r[0] for r in conn.execute("SELECT shopper_id FROM tracklet_parts ORDER BY part").fetchall()]
     assert len(set(parts)) == 2
     other = db.begin_video(
-        conn, camera=CAM.name, path="/virtual/B.mp4", sha256=None, fps=FPS, n_frames=1, start_time=START,
-        run_id=run_id, settings={},
+        conn,
+        camera=CAM.name,
+        path="/virtual/B.mp4",
+        sha256=None,
+        fps=FPS,
+        n_frames=1,
+        start_time=START,
+        run_id=run_id,
+        settings={},
     )
     with db.transaction(conn):
         db.delete_video_rows(conn, other)

@@ -103,7 +103,18 @@ def test_ray_store_gives_the_same_shoppers_visits_and_reports(tmp_path, store, c
     assert [o.status for o in outcomes] == ["processed", "processed"]
     conn.close()
     # The same store through the command line on Ray (this process already joined the local Ray).
-    options = ["--imgsz", "320", "--conf", "0.1", "--embedder", "hist", "--stride", "3", "--batch-frames", "5"]
+    options = [
+        "--imgsz",
+        "320",
+        "--conf",
+        "0.1",
+        "--embedder",
+        "hist",
+        "--stride",
+        "3",
+        "--batch-frames",
+        "5",
+    ]
     assert run_cli("process", store, "--db", tmp_path / "ray.duckdb", "--executor", "ray", *options) == 0
     assert ray.is_initialized()  # not stopped by the command: it did not start it
     results = {}
@@ -116,7 +127,8 @@ def test_ray_store_gives_the_same_shoppers_visits_and_reports(tmp_path, store, c
             "tables": {
                 table: conn.execute(f"SELECT * EXCLUDE (video_id) FROM {table} ORDER BY ALL").fetchall()
                 for table in ("track_points", "tracklets")
-            } | {"shoppers": conn.execute("SELECT shopper_id, is_staff FROM shoppers ORDER BY ALL").fetchall()},
+            }
+            | {"shoppers": conn.execute("SELECT shopper_id, is_staff FROM shoppers ORDER BY ALL").fetchall()},
             "reports": {p.name: p.read_text() for p in reports},
         }
         conn.close()
@@ -141,7 +153,9 @@ def test_killed_worker_is_retried_and_a_failing_video_fails_alone(tmp_path, stor
 
     executor = RayExecutor(n_segments=2, overlap_seconds=1.0, max_retries=1, on_batch=kill)
     conn = connect(tmp_path / "s.duckdb")
-    outcomes = process_store(config, conn, SETTINGS, components, progress=False, batch_frames=2, executor=executor)
+    outcomes = process_store(
+        config, conn, SETTINGS, components, progress=False, batch_frames=2, executor=executor
+    )
     assert sorted(kills) == [("cam1#0", 0), ("cam2#0", 0), ("cam2#0", 1)]
     assert [o.status for o in outcomes] == ["processed", "failed"]
     assert "cam2#0: worker lost 2 times" in outcomes[1].warning
@@ -152,9 +166,14 @@ def test_killed_worker_is_retried_and_a_failing_video_fails_alone(tmp_path, stor
     assert points(conn, "cam2") == []  # its other segment finished, but a video is written in order
     # Nothing lost, nothing twice: the same rows as the two segments tracked here, undisturbed.
     info = probe(config.cameras[0].video)
-    task = VideoTask(1, CameraConfig("cam1", info.path, datetime(2026, 11, 20, 9, 1)), info, SETTINGS, 2, False)
+    task = VideoTask(
+        1, CameraConfig("cam1", info.path, datetime(2026, 11, 20, 9, 1)), info, SETTINGS, 2, False
+    )
     expected = pd.concat(
-        m.rows for m in segmented_messages(task, segments_for(info, stride=3, n_segments=2, overlap_seconds=1.0), components)
+        m.rows
+        for m in segmented_messages(
+            task, segments_for(info, stride=3, n_segments=2, overlap_seconds=1.0), components
+        )
     )
     want = sorted(
         (int(r.frame), int(r.track_id), *(round(float(v), 2) for v in (r.x1, r.y1, r.x2, r.y2)))
@@ -168,8 +187,12 @@ def test_killed_worker_is_retried_and_a_failing_video_fails_alone(tmp_path, stor
 def test_worker_that_cannot_open_the_footage_says_so(tmp_path, mot15, local_ray):
     info = probe(mot15 / "TUD-Campus" / "TUD-Campus.mp4")
     gone = tmp_path / "on-the-driver-only.mp4"
-    task = VideoTask(1, CameraConfig("cam", gone, datetime(2026, 11, 20)), replace(info, path=gone), SETTINGS, 5, False)
-    with pytest.raises(UserError, match=r"Ray worker on .* cannot open .*on-the-driver-only.mp4 .*shared mount"):
+    task = VideoTask(
+        1, CameraConfig("cam", gone, datetime(2026, 11, 20)), replace(info, path=gone), SETTINGS, 5, False
+    )
+    with pytest.raises(
+        UserError, match=r"Ray worker on .* cannot open .*on-the-driver-only.mp4 .*shared mount"
+    ):
         list(RayExecutor(max_workers=1)([task]))
 
 

@@ -34,13 +34,21 @@ from pipeline.video import probe
         # Cuts and read starts on the stride's grid: a segment processes exactly the unsplit run's frames.
         (100, 2, 10, 3, [Segment(0, 0, 58, 0, 48), Segment(1, 36, None, 48, None)], None),
         (
-            90, 3, 5, 1,
-            [Segment(0, 0, 35, 0, 30), Segment(1, 25, 65, 30, 60), Segment(2, 55, None, 60, None)], None,
+            90,
+            3,
+            5,
+            1,
+            [Segment(0, 0, 35, 0, 30), Segment(1, 25, 65, 30, 60), Segment(2, 55, None, 60, None)],
+            None,
         ),
         (15, 2, 10, 1, [Segment(0, 0, None, 0, None)], None),  # too short to split
         (  # too short for 8
-            30, 8, 10, 1,
-            [Segment(0, 0, 20, 0, 10), Segment(1, 0, 30, 10, 20), Segment(2, 10, None, 20, None)], None,
+            30,
+            8,
+            10,
+            1,
+            [Segment(0, 0, 20, 0, 10), Segment(1, 0, 30, 10, 20), Segment(2, 10, None, 20, None)],
+            None,
         ),
         (100, 0, 10, 1, None, "n_segments must be >= 1"),
         (100, 2, -1, 1, None, "overlap must be >= 0"),
@@ -83,14 +91,22 @@ E1, E2 = np.array([1.0, 0.0]), np.array([0.0, 1.0])
         (
             rows(*walk(4, 0, range(5)), *walk(9, 100, range(5))),
             rows(*walk(1, 100, range(5)), *walk(2, 0, range(5))),
-            None, None, {1: 9, 2: 4},
+            None,
+            None,
+            {1: 9, 2: 4},
         ),
         # A person who left before the other side's tracker saw them: no pair.
         (rows(*walk(4, 0, range(5))), rows(*walk(1, 300, range(5))), None, None, {}),
         # One coinciding frame is not enough evidence.
         (rows(*walk(4, 0, range(1))), rows(*walk(1, 0, range(1))), None, None, {}),
         # Boxes agree on 2 of 5 frames only (the later tracker's id switched mid-window).
-        (rows(*walk(4, 0, range(5))), rows(*walk(1, 0, range(2)), *walk(1, 200, range(2, 5))), None, None, {}),
+        (
+            rows(*walk(4, 0, range(5))),
+            rows(*walk(1, 0, range(2)), *walk(1, 200, range(2, 5))),
+            None,
+            None,
+            {},
+        ),
         # Appearance: same boxes but different-looking people are not stitched; alike ones are.
         (rows(*walk(4, 0, range(5))), rows(*walk(1, 0, range(5))), {4: E1}, {1: E2}, {}),
         (rows(*walk(4, 0, range(5))), rows(*walk(1, 0, range(5))), {4: E1}, {1: E1}, {1: 4}),
@@ -98,7 +114,9 @@ E1, E2 = np.array([1.0, 0.0]), np.array([0.0, 1.0])
         (
             rows(*walk(4, 0, range(6)), *walk(5, 4, range(6))),
             rows(*walk(7, 4, range(6)), *walk(8, 0, range(6))),
-            None, None, {7: 5, 8: 4},
+            None,
+            None,
+            {7: 5, 8: 4},
         ),
     ],
 )
@@ -114,8 +132,13 @@ def points(frames: range, ids: dict[int, float]) -> pd.DataFrame:
 def chunks(ids: list[int], frames: range) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "track_id": ids, "chunk": 0, "t_start": float(frames.start), "t_end": float(frames.stop - 1),
-            "first_frame": frames.start, "last_frame": frames.stop - 1, "n_embedded": 2,
+            "track_id": ids,
+            "chunk": 0,
+            "t_start": float(frames.start),
+            "t_end": float(frames.stop - 1),
+            "first_frame": frames.start,
+            "last_frame": frames.stop - 1,
+            "n_embedded": 2,
             "embedding": [[1.0, 0.0]] * len(ids),
         }
     )
@@ -126,13 +149,30 @@ def test_assembler_renumbers_trims_and_orders_segments():
     # Segment 0 tracks A (x=0) and B (x=100); segment 1 tracks A as 1, a new person C as 2 (x=300), B as 3.
     first = [
         VideoMessage("c", points(range(0, 10), {0: 0, 1: 100}), 10),
-        VideoMessage("c", points(range(10, 25), {0: 0, 1: 100}), 25, True, {0: np.ones(2) / 2**0.5},
-                     2, "hist", chunks([0, 1], range(0, 20))),
+        VideoMessage(
+            "c",
+            points(range(10, 25), {0: 0, 1: 100}),
+            25,
+            True,
+            {0: np.ones(2) / 2**0.5},
+            2,
+            "hist",
+            chunks([0, 1], range(0, 20)),
+        ),
     ]
     second = [
         VideoMessage("c", points(range(15, 30), {1: 0, 3: 100}), 30),
-        VideoMessage("c", points(range(30, 40), {1: 0, 2: 300, 3: 100}), 40, True, {1: np.ones(2) / 2**0.5},
-                     3, "hist", chunks([1, 2, 3], range(20, 40)), "truncated"),
+        VideoMessage(
+            "c",
+            points(range(30, 40), {1: 0, 2: 300, 3: 100}),
+            40,
+            True,
+            {1: np.ones(2) / 2**0.5},
+            3,
+            "hist",
+            chunks([1, 2, 3], range(20, 40)),
+            "truncated",
+        ),
     ]
     assembler = VideoAssembler(segments)
     assert assembler.add(1, second) == []  # waits for segment 0
@@ -141,7 +181,9 @@ def test_assembler_renumbers_trims_and_orders_segments():
     assert [m.final for m in out] == [False, False, False, True]
     assert [m.frames_done for m in out] == [10, 20, 30, 40]  # never beyond the owned range, never backwards
     table = pd.concat([m.rows for m in out])
-    assert table.duplicated(["frame", "track_id"]).sum() == 0 and sorted(table["frame"].unique()) == list(range(40))
+    assert table.duplicated(["frame", "track_id"]).sum() == 0 and sorted(table["frame"].unique()) == list(
+        range(40)
+    )
     ids = table.groupby("x1")["track_id"].unique().to_dict()  # first frame's x per person
     by_person = {x: set(v.tolist()) for x, v in ids.items()}
     assert by_person[0.0] == {0} and by_person[100.0] == {1}  # continued across the seam
@@ -155,7 +197,10 @@ def test_assembler_renumbers_trims_and_orders_segments():
 
 @pytest.mark.parametrize(
     ("messages", "error"),
-    [([], "must end with a final one"), ([VideoMessage("c", points(range(0), {}), 0)], "must end with a final")],
+    [
+        ([], "must end with a final one"),
+        ([VideoMessage("c", points(range(0), {}), 0)], "must end with a final"),
+    ],
 )
 def test_assembler_refuses_unfinished_segments(messages, error):
     with pytest.raises(ValueError, match=error):
@@ -166,8 +211,13 @@ def mot_rows(messages: list[VideoMessage]) -> pd.DataFrame:
     table = pd.concat([m.rows for m in messages if len(m.rows)])
     return pd.DataFrame(
         {
-            "frame": table["frame"] + 1, "id": table["track_id"], "x": table["x1"], "y": table["y1"],
-            "w": table["x2"] - table["x1"], "h": table["y2"] - table["y1"], "score": table["score"],
+            "frame": table["frame"] + 1,
+            "id": table["track_id"],
+            "x": table["x1"],
+            "y": table["y1"],
+            "w": table["x2"] - table["x1"],
+            "h": table["y2"] - table["y1"],
+            "score": table["score"],
         }
     )
 
@@ -178,7 +228,9 @@ def test_two_segments_score_like_the_unsplit_video(mot15):
     settings = TrackSettings(imgsz=320, conf=0.1, embedder="hist")
     components = load_components(settings)
     info = probe(seq / "TUD-Campus.mp4")
-    task = VideoTask(1, CameraConfig("campus", info.path, datetime(2026, 11, 20, 9)), info, settings, 20, False)
+    task = VideoTask(
+        1, CameraConfig("campus", info.path, datetime(2026, 11, 20, 9)), info, settings, 20, False
+    )
     gt = read_mot(seq / "gt" / "gt.txt")
     unsplit = list(video_messages(task, components))
     # 1 s each side of the cut (the default, 2 s, is the tracker's max_age: too long for this 3 s clip).

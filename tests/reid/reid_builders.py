@@ -33,6 +33,12 @@ def make_tracklet(
     xy = np.asarray(start_xy) + frac[:, None] * (np.asarray(end_xy) - np.asarray(start_xy))
     samples = np.column_stack([times, xy])
     return Tracklet(
-        key=key or (1, next(_keys)), camera=camera, t_start=t0, t_end=t1, embedding=embedding,
-        samples=samples, space=space, n_points=len(times),
+        key=key or (1, next(_keys)),
+        camera=camera,
+        t_start=t0,
+        t_end=t1,
+        embedding=embedding,
+        samples=samples,
+        space=space,
+        n_points=len(times),
     )

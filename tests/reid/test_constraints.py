@@ -45,9 +45,22 @@ def test_feasibility_matrix_matches_pairwise():
     for _ in range(25):
         t0 = float(rng.uniform(0, 30))
         p0 = rng.uniform(0, 10, 2)
-        tracklets.append(tk(cams[rng.integers(3)], t0, t0 + float(rng.uniform(0.2, 6)), tuple(p0), tuple(p0 + rng.normal(0, 3, 2))))
+        tracklets.append(
+            tk(
+                cams[rng.integers(3)],
+                t0,
+                t0 + float(rng.uniform(0.2, 6)),
+                tuple(p0),
+                tuple(p0 + rng.normal(0, 3, 2)),
+            )
+        )
     matrix = feasibility_matrix(tracklets, CFG)
-    expected = np.array([[i == j or pair_feasible(a, b, CFG) for j, b in enumerate(tracklets)] for i, a in enumerate(tracklets)])
+    expected = np.array(
+        [
+            [i == j or pair_feasible(a, b, CFG) for j, b in enumerate(tracklets)]
+            for i, a in enumerate(tracklets)
+        ]
+    )
     assert matrix.shape == (25, 25)
     np.testing.assert_array_equal(matrix, expected)
     assert 0 < matrix.sum() < 25 * 25  # the random walk exercises both outcomes

@@ -88,7 +88,9 @@ def test_joint_rows_makes_camera_frames_distinct():
 def read_like(frame):
     import pandas as pd
 
-    return pd.DataFrame({"frame": [frame], "id": [1], "x": [0.0], "y": [0.0], "w": [1.0], "h": [1.0], "score": [1.0]})
+    return pd.DataFrame(
+        {"frame": [frame], "id": [1], "x": [0.0], "y": [0.0], "w": [1.0], "h": [1.0], "score": [1.0]}
+    )
 
 
 @pytest.mark.slow

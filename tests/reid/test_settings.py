@@ -31,9 +31,18 @@ def store(reid):
         ({"adjacency": ["door"]}, "reid: adjacency must be a mapping camera -> \\[cameras\\]"),
         ({"adjacency": {"door": "aisle"}}, r"reid: adjacency\['door'\] must be a list of camera names"),
         ({"adjacency": {"door": ["roof"]}}, r"reid: adjacency\['door'\]: unknown camera 'roof'"),
-        ({"adjacency": {"roof": ["door"]}}, "reid: adjacency: unknown camera 'roof'; cameras: aisle, door, till"),
-        ({"transit_time": {"door": {"aisle": [5, 1]}}}, r"transit_time\['door'\]\['aisle'\] must be \[min_s, max_s\]"),
-        ({"transit_time": {"door": {"aisle": 5}}}, r"transit_time\['door'\]\['aisle'\] must be \[min_s, max_s\]"),
+        (
+            {"adjacency": {"roof": ["door"]}},
+            "reid: adjacency: unknown camera 'roof'; cameras: aisle, door, till",
+        ),
+        (
+            {"transit_time": {"door": {"aisle": [5, 1]}}},
+            r"transit_time\['door'\]\['aisle'\] must be \[min_s, max_s\]",
+        ),
+        (
+            {"transit_time": {"door": {"aisle": 5}}},
+            r"transit_time\['door'\]\['aisle'\] must be \[min_s, max_s\]",
+        ),
         ({"transit_time": {"door": [0, 5]}}, r"transit_time\['door'\] must be a mapping"),
     ],
 )
@@ -48,13 +57,19 @@ def test_reid_config_defaults_and_round_trip():
     assert parse_reid(None, CAMERAS) == ReidConfig()
     assert parse_reid({}, CAMERAS) == ReidConfig()
     raw = {
-        "max_walking_speed": 1.5, "match_threshold": 0.3, "refine": False,
+        "max_walking_speed": 1.5,
+        "match_threshold": 0.3,
+        "refine": False,
         "adjacency": {"door": ["aisle"], "aisle": ["till"]},
         "transit_time": {"door": {"aisle": [0, 20]}},
     }
     config = parse_config(store(raw), base=".", check_files=False)
     reid = config.reid
-    assert reid.adjacent("aisle", "door") and reid.adjacent("till", "aisle") and not reid.adjacent("door", "till")
+    assert (
+        reid.adjacent("aisle", "door")
+        and reid.adjacent("till", "aisle")
+        and not reid.adjacent("door", "till")
+    )
     assert reid.transit_time[("aisle", "door")] == (0.0, 20.0)  # both ways
     again = parse_config(config_to_dict(config), base=".", check_files=False)
     assert again.reid == reid

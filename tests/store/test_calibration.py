@@ -43,7 +43,12 @@ def test_four_points_are_enough_and_lists_work():
         (IMAGE_PTS, np.vstack([FLOOR_PTS[:5], FLOOR_PTS[5] + [3.0, 0.0]]), {}, "point pair . is .* m off"),
         # Points that land outside the floor plan.
         (IMAGE_PTS, FLOOR_PTS + np.array([30.0, 0.0]), {"floor_plan": PLAN}, "outside the floor plan"),
-        (IMAGE_PTS, FLOOR_PTS, {"floor_plan": FloorPlan(5, 5), "image_size": (640, 480)}, "outside the floor plan"),
+        (
+            IMAGE_PTS,
+            FLOOR_PTS,
+            {"floor_plan": FloorPlan(5, 5), "image_size": (640, 480)},
+            "outside the floor plan",
+        ),
     ],
 )
 def test_compute_homography_errors(image_pts, floor_pts, kwargs, message):

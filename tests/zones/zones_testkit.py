@@ -36,7 +36,11 @@ def make_config(analytics: dict | None = None, flags: dict | None = None, zones:
         "cameras": [{"name": "cam1", "start_time": T0.isoformat(), "homography": np.eye(3).tolist()}],
         "zones": ZONES if zones is None else zones,
         # the default queue names zones of ZONES (a config naming unknown queue zones is refused at load)
-        "analytics": {"sample_interval_s": 1.0, "queues": {"Till": "Queue"} if zones is None else {}, **(analytics or {})},
+        "analytics": {
+            "sample_interval_s": 1.0,
+            "queues": {"Till": "Queue"} if zones is None else {},
+            **(analytics or {}),
+        },
         "flags": flags or {},
     }
     return parse_config(raw, Path("."), check_files=False)

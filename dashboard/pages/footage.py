@@ -10,6 +10,7 @@ from dashboard import auth, data, setup, ui
 from dashboard.jobs import upload_request, uploads_dir
 from dashboard.uploads import UploadError, store_upload
 from pipeline.autosize import AUTO
+from pipeline.embedders import self_contained_embedders
 from pipeline.errors import ConfigError
 from pipeline.jobs import CANCELLED, DONE, FAILED, LOADING, RUNNING, SKIPPED, VideoRequest
 from pipeline.track_settings import TrackSettings
@@ -137,7 +138,7 @@ with st.expander("Processing settings"):
     )
     stride = c2.number_input("Process every n-th frame", min_value=1, max_value=30, value=1, key="stride")
     embedder = c3.selectbox(
-        "Appearance embedder", ["auto", "hist", "mobilenet", "none"], key="embedder",
+        "Appearance embedder", [*self_contained_embedders(), "none"], key="embedder",
         help="auto: the best re-ID model found (see README), else the colour histogram.",
     )  # fmt: skip
 
@@ -149,7 +150,9 @@ if st.button(
     key="process",
     help="Wait for the running job to finish first." if busy else None,
 ):
-    settings = TrackSettings(imgsz=imgsz if imgsz == AUTO else int(imgsz), stride=int(stride), embedder=embedder)
+    settings = TrackSettings(
+        imgsz=imgsz if imgsz == AUTO else int(imgsz), stride=int(stride), embedder=embedder
+    )
     job = manager.submit(data.connection(ctx.db), ctx.db, ctx.config, settings, tasks)
     st.session_state["footage_saved"] = f"Job {job.job_id} queued: {len(tasks)} video(s)."
     st.rerun()  # redraw with the button disabled and the progress shown
@@ -198,7 +201,19 @@ if videos.empty:
     st.caption("None yet.")
 else:
     st.dataframe(
-        videos[["camera", "file", "start_time", "status", "frames_done", "n_frames", "duration_s", "imgsz", "error"]],
+        videos[
+            [
+                "camera",
+                "file",
+                "start_time",
+                "status",
+                "frames_done",
+                "n_frames",
+                "duration_s",
+                "imgsz",
+                "error",
+            ]
+        ],
         hide_index=True,
         key="videos_table",
         column_config={
@@ -210,7 +225,8 @@ else:
             "n_frames": st.column_config.NumberColumn("Frames", format="%d"),
             "duration_s": st.column_config.NumberColumn("Length (s)", format="%.1f"),
             "imgsz": st.column_config.TextColumn(
-                "Detector size", help="The input size the detector ran at, and why (auto measures the people)."
+                "Detector size",
+                help="The input size the detector ran at, and why (auto measures the people).",
             ),
             "error": "Problem",
         },
@@ -220,6 +236,8 @@ calibration = data.reid_calibration(ctx.db)
 if not calibration.empty:
     st.subheader("Cross-camera matching")
     for row in calibration.itertuples(index=False):
-        threshold = "built-in" if row.threshold is None or row.threshold != row.threshold else f"{row.threshold:.3f}"
+        threshold = (
+            "built-in" if row.threshold is None or row.threshold != row.threshold else f"{row.threshold:.3f}"
+        )
         st.markdown(f"**{row.embedder}** — match threshold {threshold}")
         st.caption(str(row.note))

@@ -16,7 +16,7 @@ from pathlib import Path
 from pipeline.embedders.base import Embedder, l2_normalise
 from pipeline.errors import UserError
 
-__all__ = ["Embedder", "available_embedders", "get_embedder", "l2_normalise"]
+__all__ = ["Embedder", "available_embedders", "get_embedder", "l2_normalise", "self_contained_embedders"]
 
 
 def _hist(**_: object) -> Embedder:
@@ -72,6 +72,11 @@ _FACTORIES: dict[str, Callable[..., Embedder]] = {
 }
 
 
+# Embedders that run without a model file being named: their weights ship with an installed package (or
+# they need none), and ``auto`` falls back to ``hist``. The others take ``model_path``.
+_SELF_CONTAINED = ("auto", "hist", "mobilenet")
+
+
 class UnknownEmbedderError(UserError, ValueError):
     """No embedder is registered under the requested name."""
 
@@ -86,6 +91,11 @@ def available_embedders() -> list[str]:
     return sorted(_FACTORIES)
 
 
+def self_contained_embedders() -> list[str]:
+    """Registered names that run without a model file (what a settings form can offer as a plain choice)."""
+    return [name for name in _SELF_CONTAINED if name in _FACTORIES]
+
+
 def get_embedder(name: str, model_path: str | Path | None = None, device: str = "cpu") -> Embedder:
     """Build the embedder registered as ``name``.
 
@@ -94,5 +104,7 @@ def get_embedder(name: str, model_path: str | Path | None = None, device: str = 
     """
     factory = _FACTORIES.get(name)
     if factory is None:
-        raise UnknownEmbedderError(f"unknown embedder {name!r}; valid names: {', '.join(available_embedders())}")
+        raise UnknownEmbedderError(
+            f"unknown embedder {name!r}; valid names: {', '.join(available_embedders())}"
+        )
     return factory(model_path=model_path, device=device)

@@ -431,6 +431,33 @@ def camera_frame(db: str, camera: str) -> tuple[str | None, int, pd.DataFrame]:
     return _camera_frame_people(db, version(db), camera)
 
 
+def busiest_frame(db: str, video_id: int) -> int | None:
+    """The frame of a video with most tracked people (``None``: nobody was tracked in it)."""
+    row = _one(db, dashboard_sql.BUSIEST_FRAME_OF_VIDEO, [video_id])
+    return None if row is None else int(row[0])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _camera_still(db: str, ver: int, camera: str) -> bytes | None:
+    row = _one(db, dashboard_sql.CAMERA_STILL, [camera])
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
+def camera_still(db: str, camera: str) -> bytes | None:
+    """The camera's kept still (JPEG, every face blurred), or ``None``: shown where its footage is gone."""
+    return _camera_still(db, version(db), camera)
+
+
+def save_camera_still(db: str, camera: str, jpeg: bytes) -> None:
+    """Keep ``jpeg`` (already blurred: see ``dashboard.evidence.still_of``) as the camera's still."""
+    cur = connection(db).cursor()
+    try:
+        cur.execute(dashboard_sql.SET_CAMERA_STILL, [jpeg, camera])
+    finally:
+        cur.close()
+    bump(db)
+
+
 def frame_people(db: str, video_id: int, frame: int) -> pd.DataFrame:
     """Every tracked person in one frame: ``x1, y1, x2, y2, keypoints`` (for blurring)."""
     return _df(db, dashboard_sql.FRAME_PEOPLE, [video_id, frame])

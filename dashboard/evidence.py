@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 import streamlit as st
 
+from dashboard import data
 from dashboard.privacy import blur_people
 from pipeline.errors import VideoError
 from pipeline.people_finder import find_people
@@ -99,6 +100,31 @@ def blurred_frame(path: str | Path | None, frame: int, people: pd.DataFrame) -> 
     tracked_boxes, tracked_keypoints = _people(people)
     boxes = np.concatenate([tracked_boxes, found[0]]).reshape(-1, 4)
     return blur_people(image, boxes, [*tracked_keypoints, *found[1]])
+
+
+def still_of(path: str | Path, frame: int, people: pd.DataFrame, quality: int = 85) -> bytes | None:
+    """JPEG bytes of :func:`blurred_frame` (every face blurred), or ``None`` when the frame cannot be read
+    or checked: the still a camera keeps once its footage is deleted."""
+    image = blurred_frame(path, frame, people)
+    if image is None:
+        return None
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return buffer.tobytes() if ok else None
+
+
+def decode_still(jpeg: bytes | None) -> npt.NDArray[np.uint8] | None:
+    """A kept still as an image like :func:`blurred_frame` returns (``None`` stays ``None``)."""
+    if jpeg is None:
+        return None
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+
+def camera_background(db: str, camera: str) -> npt.NDArray[np.uint8] | None:
+    """What to draw zones and calibration points on: the busiest processed frame while the footage is on
+    disk, else the still kept when it was deleted; faces blurred either way."""
+    path, frame, people = data.camera_frame(db, camera)
+    image = blurred_frame(path, frame, people) if path is not None else None
+    return image if image is not None else decode_still(data.camera_still(db, camera))
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=256)

@@ -214,8 +214,8 @@ class JobManager:
         derive: rebuilds what is derived after a job (default :func:`derive`: identities, then analytics);
             runs on the worker's cursor.
         on_finished: called with the database path after every job (e.g. a cache bump).
-        on_video_done: called with each request once its video is stored (processed or already there),
-            e.g. to delete an uploaded file that is no longer needed.
+        on_video_done: called with the job and each request once its video is stored (processed, or
+            already there: then ``video_id`` is ``None``), e.g. to keep a still and delete the upload.
     """
 
     def __init__(
@@ -223,7 +223,7 @@ class JobManager:
         components_factory: ComponentsFactory = load_models,
         derive: Derive | None = derive,
         on_finished: Callable[[str], None] | None = None,
-        on_video_done: Callable[[VideoRequest], None] | None = None,
+        on_video_done: Callable[[Job, VideoRequest], None] | None = None,
         batch_frames: int = BATCH_FRAMES,
     ) -> None:
         self._factory = components_factory
@@ -318,9 +318,12 @@ class JobManager:
             self._components[settings] = self._factory(settings)
         return self._components[settings]
 
-    def _video_done(self, task: VideoRequest) -> None:
+    def _video_done(self, job: Job, task: VideoRequest) -> None:
         if self._on_video_done is not None:
-            self._on_video_done(task)
+            try:
+                self._on_video_done(job, task)
+            except Exception:  # the video is stored; what follows it must not fail the job
+                log.exception("after-video step failed for %s", task.path.name)
 
     def _run(self, job: Job, conn: duckdb.DuckDBPyConnection) -> str:
         """Process the job's videos, then derive identities and analytics; returns the job's final status."""
@@ -336,7 +339,7 @@ class JobManager:
                         continue
                     if _already_done(cur, task.sha256):
                         task.status = SKIPPED
-                        self._video_done(task)
+                        self._video_done(job, task)
                         continue
                     if components is None:
                         task.status = LOADING  # the first load of the model takes seconds: say so
@@ -402,7 +405,7 @@ class JobManager:
             return
         task.frames_done = outcome.frames
         task.status, task.finished_at = DONE, time.monotonic()
-        self._video_done(task)
+        self._video_done(job, task)
 
 
 def _already_done(cur: duckdb.DuckDBPyConnection, sha256: str) -> bool:

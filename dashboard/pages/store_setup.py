@@ -140,8 +140,7 @@ if cams_tab.open:
                     f"{setup.MIN_PAIRS} points spread over the floor. Or type pairs, one `u, v, x, y` per line."
                 )
                 width, height = ui.camera_size(ctx.db, pick)
-                path, frame, people = data.camera_frame(ctx.db, pick) if cam else (None, 0, None)
-                background = evidence.blurred_frame(path, frame, people) if people is not None else None
+                background = evidence.camera_background(ctx.db, pick) if cam else None
 
                 def picked_image() -> None:
                     pts = st.session_state[f"img_click::{pick}"]["selection"]["points"]
@@ -266,13 +265,12 @@ if zones_tab.open:
             )
         else:
             width, height = ui.camera_size(ctx.db, camera)
-            path, frame, people = data.camera_frame(ctx.db, camera)
             fig = charts.click_canvas(
                 width,
                 height,
                 max(width, height) / 64,
                 f"Click {camera}'s frame to add vertices",
-                evidence.blurred_frame(path, frame, people),
+                evidence.camera_background(ctx.db, camera),
                 polygons=others,
                 colours=ui.zone_colours(ctx),
                 picked=current,

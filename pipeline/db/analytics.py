@@ -810,7 +810,8 @@ def write_simulated_store(
     ).fetchone()[0]
     with registered(conn, "_cameras", cameras):
         conn.execute(
-            "INSERT INTO cameras SELECT name, CAST(homography AS DOUBLE[9]), width, height FROM _cameras"
+            "INSERT INTO cameras (name, homography, width, height) "
+            "SELECT name, CAST(homography AS DOUBLE[9]), width, height FROM _cameras"
         )
         conn.execute(
             "INSERT INTO videos (camera, path, fps, n_frames, start_time, status, frames_done, run_id) "

@@ -117,6 +117,18 @@ BUSIEST_FRAME_OF_CAMERA = """
         GROUP BY ALL ORDER BY count(*) DESC, v.video_id, p.frame LIMIT 1
         """
 
+# The frame with most tracked people of one video (``None`` rows: nobody tracked). Params: [video_id].
+BUSIEST_FRAME_OF_VIDEO = """
+        SELECT frame FROM track_points WHERE video_id = ?
+        GROUP BY frame ORDER BY count(*) DESC, frame LIMIT 1
+        """
+
+# The kept still of a camera (JPEG, faces blurred) or NULL. Params: [camera].
+CAMERA_STILL = "SELECT still_jpeg FROM cameras WHERE name = ?"
+
+# Keep a camera's still. Params: [jpeg bytes, camera].
+SET_CAMERA_STILL = "UPDATE cameras SET still_jpeg = ? WHERE name = ?"
+
 # Path of any processed video of a camera. Params: [camera].
 DONE_VIDEO_PATH_OF_CAMERA = "SELECT path FROM videos WHERE camera = ? AND status = 'done' LIMIT 1"
 

@@ -82,9 +82,10 @@ def upsert_camera(
 ) -> None:
     flat = None if homography is None else [float(v) for v in np.asarray(homography).ravel()]
     conn.execute(
-        "INSERT OR REPLACE INTO cameras (name, homography, width, height) VALUES (?, ?, ?, ?)",
+        "INSERT INTO cameras (name, homography, width, height) VALUES (?, ?, ?, ?) ON CONFLICT (name) "
+        "DO UPDATE SET homography = excluded.homography, width = excluded.width, height = excluded.height",
         [name, flat, width, height],
-    )
+    )  # the camera's kept still (cameras.still_jpeg) survives
 
 
 def find_video(conn: duckdb.DuckDBPyConnection, camera: str, path: str) -> dict[str, Any] | None:

@@ -25,7 +25,10 @@ def campus_upload(campus_db, data_dir):
     return store_upload(io.BytesIO(video.read_bytes()), video.name, data_dir / "uploads")
 
 
-def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, campus_upload):
+def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, campus_upload, monkeypatch):
+    from dashboard.uploads import KEEP_ENV
+
+    monkeypatch.delenv(KEEP_ENV, raising=False)  # the default: uploads are deleted once processed
     manager = new_job_manager(on_finished=data.bump)
     config = data.store_config(campus_db)
     version_before = data.version(campus_db)
@@ -56,6 +59,15 @@ def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, ca
     assert shoppers > 0 and points > 0
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert next(m.value for m in at.metric if m.label == "Visitors") == f"{shoppers:,}"
+    # Retention: the upload is gone, but the camera keeps one blurred still to draw zones on.
+    from dashboard import evidence
+
+    assert not campus_upload.path.exists()
+    still = evidence.decode_still(data.camera_still(campus_db, "campus"))
+    info = campus_upload.info
+    assert still is not None and still.shape == (info.height, info.width, 3)
+    background = evidence.camera_background(campus_db, "campus")
+    assert background is not None and background.shape == still.shape
 
     again = manager.submit(
         data.connection(campus_db),

@@ -39,7 +39,15 @@ import zones
 from pipeline.config import CameraConfig, StoreConfig
 from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import tracks as db
-from pipeline.process import BATCH_FRAMES, VideoMessage, VideoOutcome, VideoTask, process_video, track_store
+from pipeline.process import (
+    BATCH_FRAMES,
+    VideoMessage,
+    VideoOutcome,
+    VideoTask,
+    process_video,
+    track_store,
+    write_message,
+)
 from pipeline.reid.assign import run_reid
 from pipeline.reid.settings import REID_MODES
 from pipeline.track_settings import TrackSettings
@@ -196,10 +204,45 @@ class Job:
     submitted_at: float = field(default_factory=time.monotonic)
     finished_at: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    ray_address: str | None = None  # track on Ray: a cluster address, or LOCAL_RAY; None = in this process
+    segment_seconds: float | None = None  # with Ray: split each video into segments of about this long
+    units: dict[str, UnitProgress] = field(default_factory=dict)  # Ray tasks (video or segment) by label
 
     @property
     def active(self) -> bool:
         return self.status in (QUEUED, RUNNING)
+
+
+LOCAL_RAY = "local"  # ``Job.ray_address``: start a Ray on this machine (all its cores, parallel segments)
+
+
+@dataclass
+class UnitProgress:
+    """One Ray task of a job (a video, or a time segment of one) and how far its worker got.
+
+    Attributes:
+        label: ``camera`` or ``camera#segment``.
+        camera: the camera whose video it tracks.
+        start, end: the frames the task reads (``end`` exclusive).
+        frames_done: the last frame its worker reported, + 1 (video frame numbers).
+        attempt: 0, or the retry after a lost worker.
+    """
+
+    label: str
+    camera: str
+    start: int
+    end: int
+    frames_done: int = 0
+    attempt: int = 0
+
+    @property
+    def done(self) -> int:
+        """Frames of this task read so far."""
+        return int(min(max(self.frames_done - self.start, 0), max(self.end - self.start, 0)))
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / max(self.end - self.start, 1))
 
 
 ComponentsFactory = Callable[[TrackSettings], Components]
@@ -245,21 +288,38 @@ class JobManager:
         config: StoreConfig,
         settings: TrackSettings | None = None,
         tasks: list[VideoRequest] | None = None,
+        ray_address: str | None = None,
+        segment_seconds: float | None = None,
     ) -> Job:
         """Queue ``tasks`` for processing into ``conn`` (the shared read-write connection of ``db_path``).
 
         Without tasks the job only rebuilds identities and analytics ("re-analyse", e.g. after zones changed).
+        With ``ray_address`` (a cluster, or :data:`LOCAL_RAY`) the videos are tracked on Ray
+        (:class:`pipeline.distributed.ray_executor.RayExecutor`), optionally in segments of
+        ``segment_seconds``; this process still writes the database.
 
         Raises:
-            ValueError: a task names a camera the config does not have.
+            ValueError: a task names a camera the config does not have, or a bad segment option.
         """
+        if segment_seconds is not None and ray_address is None:
+            raise ValueError("segment_seconds needs a Ray address (segments are tracked in parallel on Ray)")
+        if segment_seconds is not None and not segment_seconds > 0:
+            raise ValueError(f"segment_seconds must be > 0, but got {segment_seconds}")
         tasks = list(tasks or [])
         names = {c.name for c in config.cameras}
         for task in tasks:
             if task.camera not in names:
                 raise ValueError(f"unknown camera {task.camera!r}; cameras: {', '.join(sorted(names))}")
         with self._lock:
-            job = Job(len(self._jobs) + 1, db_path, config, settings or TrackSettings(), tasks)
+            job = Job(
+                len(self._jobs) + 1,
+                db_path,
+                config,
+                settings or TrackSettings(),
+                tasks,
+                ray_address=ray_address,
+                segment_seconds=segment_seconds,
+            )
             self._jobs.append(job)
         self._queue.put((job, conn))
         return job
@@ -333,6 +393,7 @@ class JobManager:
             if job.tasks:
                 run_id = db.start_run(cur, job.config.name, "dashboard upload", job.settings.as_dict())
                 components = None
+                on_ray: list[VideoRequest] = []
                 for task in job.tasks:
                     if job.cancel.is_set():
                         task.status = CANCELLED
@@ -341,10 +402,15 @@ class JobManager:
                         task.status = SKIPPED
                         self._video_done(job, task)
                         continue
+                    if job.ray_address is not None:
+                        on_ray.append(task)
+                        continue
                     if components is None:
                         task.status = LOADING  # the first load of the model takes seconds: say so
                         components = self._load(job.settings)
                     self._process(cur, job, task, run_id, components)
+                for round_ in _one_video_per_camera(on_ray):
+                    self._process_on_ray(cur, job, round_, run_id)
                 db.finish_run(cur, run_id)
             if self._derive is not None and (not job.tasks or any(t.status == DONE for t in job.tasks)):
                 self._derive(cur, job.config)
@@ -356,14 +422,8 @@ class JobManager:
         finally:
             cur.close()
 
-    def _process(
-        self,
-        cur: duckdb.DuckDBPyConnection,
-        job: Job,
-        task: VideoRequest,
-        run_id: int,
-        components: Components,
-    ) -> None:
+    def _begin(self, cur: duckdb.DuckDBPyConnection, job: Job, task: VideoRequest, run_id: int) -> VideoTask:
+        """Register ``task``'s video (running from now) and return what tracks it."""
         base = job.config.camera(task.camera)
         cam = CameraConfig(base.name, task.path, task.start_time, base.fps, base.homography)
         info = task.info
@@ -381,6 +441,30 @@ class JobManager:
             run_id=run_id,
             settings=job.settings.as_dict(),
         )
+        return VideoTask(task.video_id, cam, info, job.settings, self._batch_frames, False)
+
+    def _end(self, cur: duckdb.DuckDBPyConnection, task: VideoRequest, exc: BaseException) -> None:
+        """``task`` stopped before its video was stored: cancelled, or failed (logged with the cause)."""
+        task.status = CANCELLED if isinstance(exc, Cancelled) else FAILED
+        task.error = "cancelled" if isinstance(exc, Cancelled) else str(exc) or type(exc).__name__
+        if task.status == FAILED:  # the server log keeps the traceback; the page shows the message
+            log.error("processing %s (video %s) failed", task.path.name, task.video_id, exc_info=exc)
+        db.mark_failed(cur, task.video_id, task.error)
+
+    def _stored(self, job: Job, task: VideoRequest, frames: int) -> None:
+        task.frames_done = frames
+        task.status, task.finished_at = DONE, time.monotonic()
+        self._video_done(job, task)
+
+    def _process(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        job: Job,
+        task: VideoRequest,
+        run_id: int,
+        components: Components,
+    ) -> None:
+        video = self._begin(cur, job, task, run_id)
 
         def on_frame(frame: int) -> None:
             if job.cancel.is_set():
@@ -390,22 +474,76 @@ class JobManager:
         try:
             # Unlike ``track_store`` this does not rewrite the stored store config (the camera and start
             # time are the request's), and it reports per-frame progress and honours cancellation.
-            outcome = process_video(
-                cur,
-                VideoTask(task.video_id, cam, info, job.settings, self._batch_frames, False),
-                components,
-                on_frame,
-            )
+            outcome = process_video(cur, video, components, on_frame)
         except Exception as exc:
-            task.status = CANCELLED if isinstance(exc, Cancelled) else FAILED
-            task.error = "cancelled" if isinstance(exc, Cancelled) else str(exc)
-            if task.status == FAILED:  # the server log keeps the traceback; the page shows the message
-                log.error("processing %s (video %s) failed", task.path.name, task.video_id, exc_info=exc)
-            db.mark_failed(cur, task.video_id, task.error)
+            self._end(cur, task, exc)
             return
-        task.frames_done = outcome.frames
-        task.status, task.finished_at = DONE, time.monotonic()
-        self._video_done(job, task)
+        self._stored(job, task, outcome.frames)
+
+    def _process_on_ray(
+        self, cur: duckdb.DuckDBPyConnection, job: Job, tasks: list[VideoRequest], run_id: int
+    ) -> None:
+        """Track ``tasks`` (one per camera) on Ray and write their messages as they arrive.
+
+        Progress comes per Ray task (``job.units``); a cancel takes effect at the next batch a worker
+        reports. Ray is imported only here: a server that never uses it never loads it.
+        """
+        from pipeline.distributed.ray_executor import RayExecutor
+
+        if job.cancel.is_set():
+            for task in tasks:
+                task.status = CANCELLED
+            return
+        by_camera = {task.camera: task for task in tasks}
+        videos = {task.camera: self._begin(cur, job, task, run_id) for task in tasks}
+
+        def on_batch(label: str, attempt: int, pid: int, frames_done: int) -> None:
+            if job.cancel.is_set():
+                raise Cancelled
+            unit = job.units[label]
+            unit.frames_done, unit.attempt = frames_done, attempt
+            task = by_camera[unit.camera]  # segments read overlapping frames: capped at the video's count
+            task.frames_done = min(
+                sum(u.done for u in job.units.values() if u.camera == unit.camera), task.n_frames
+            )
+
+        address = None if job.ray_address == LOCAL_RAY else job.ray_address
+        executor = RayExecutor(address=address, segment_seconds=job.segment_seconds, on_batch=on_batch)
+        units, _ = executor.units(list(videos.values()))
+        for unit in units:
+            seg, n_frames = unit.segment, unit.task.info.n_frames
+            end = n_frames if seg is None or seg.read_end is None else seg.read_end
+            start = 0 if seg is None else seg.read_start
+            job.units[unit.label] = UnitProgress(unit.label, unit.task.camera.name, start, end)
+        try:
+            for msg in executor(list(videos.values())):
+                task = by_camera[msg.camera]
+                if msg.error is not None:  # Ray gave up on this video; the others go on
+                    self._end(cur, task, RuntimeError(msg.error))
+                    continue
+                outcome = write_message(cur, videos[msg.camera], msg)
+                if outcome is not None:
+                    for unit in job.units.values():  # a stride may stop short of a task's last frame
+                        if unit.camera == msg.camera:
+                            unit.frames_done = max(unit.frames_done, unit.end)
+                    self._stored(job, task, outcome.frames)
+        except Exception as exc:
+            for task in tasks:
+                if task.status == RUNNING:
+                    self._end(cur, task, exc)
+
+
+def _one_video_per_camera(tasks: list[VideoRequest]) -> list[list[VideoRequest]]:
+    """``tasks`` in rounds where each camera appears at most once (a Ray run keys its videos by camera)."""
+    rounds: list[list[VideoRequest]] = []
+    for task in tasks:
+        for round_ in rounds:
+            if all(t.camera != task.camera for t in round_):
+                round_.append(task)
+                break
+        else:
+            rounds.append([task])
+    return rounds
 
 
 def _already_done(cur: duckdb.DuckDBPyConnection, sha256: str) -> bool:

@@ -266,7 +266,7 @@ def track_store(
                     db.mark_failed(conn, task.video_id, msg.error)
                     outcomes[msg.camera] = VideoOutcome(msg.camera, task.video_id, "failed", 0, 0, msg.error)
                     continue
-                outcome = _write_message(conn, task, msg)
+                outcome = write_message(conn, task, msg)
                 if outcome is not None:
                     outcomes[msg.camera] = outcome
                 if on_progress:
@@ -370,15 +370,15 @@ def process_video(
     Batches are committed as they fill; the video is marked done only at the end.
     """
     for msg in video_messages(task, components, on_frame):
-        outcome = _write_message(conn, task, msg)
+        outcome = write_message(conn, task, msg)
         if outcome is not None:
             return outcome
     raise AssertionError("video_messages always ends with a final message")
 
 
-def _write_message(
-    conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoMessage
-) -> VideoOutcome | None:
+def write_message(conn: duckdb.DuckDBPyConnection, task: VideoTask, msg: VideoMessage) -> VideoOutcome | None:
+    """Commit one message of ``task``'s video (a batch; the final one also marks the video done and
+    returns its outcome)."""
     db.write_batch(conn, task.video_id, msg.rows, msg.frames_done)
     if not msg.final:
         return None

@@ -12,7 +12,7 @@ from dashboard.uploads import UploadError, store_upload
 from pipeline.autosize import AUTO
 from pipeline.embedders import self_contained_embedders
 from pipeline.errors import ConfigError
-from pipeline.jobs import CANCELLED, DONE, FAILED, LOADING, RUNNING, SKIPPED, VideoRequest
+from pipeline.jobs import CANCELLED, DONE, FAILED, LOADING, LOCAL_RAY, RUNNING, SKIPPED, VideoRequest
 from pipeline.track_settings import TrackSettings
 from pipeline.video import VIDEO_SUFFIXES
 
@@ -141,6 +141,26 @@ with st.expander("Processing settings"):
         "Appearance embedder", [*self_contained_embedders(), "none"], key="embedder",
         help="auto: the best re-ID model found (see README), else the colour histogram.",
     )  # fmt: skip
+    r1, r2 = st.columns([2, 1])
+    ray_address = r1.text_input(
+        "Ray cluster (optional)",
+        key="ray_address",
+        placeholder="empty: process here",
+        help=f"Track the videos on a Ray cluster (HEAD:6379 or ray://HEAD:10001; see docs/scale-out.md), "
+        f"or '{LOCAL_RAY}' to start Ray on this machine. This server still writes the database; "
+        "every node must read the upload folder at the same path.",
+    ).strip()
+    segment_s = r2.number_input(
+        "Split videos into segments of (s)",
+        min_value=0,
+        max_value=86_400,
+        value=0,
+        step=60,
+        key="segment_seconds",
+        disabled=not ray_address,
+        help="With Ray: long videos are cut into segments this long, tracked in parallel and stitched. "
+        "0: one task per video.",
+    )
 
 busy = manager.active(ctx.db)
 if st.button(
@@ -153,7 +173,15 @@ if st.button(
     settings = TrackSettings(
         imgsz=imgsz if imgsz == AUTO else int(imgsz), stride=int(stride), embedder=embedder
     )
-    job = manager.submit(data.connection(ctx.db), ctx.db, ctx.config, settings, tasks)
+    job = manager.submit(
+        data.connection(ctx.db),
+        ctx.db,
+        ctx.config,
+        settings,
+        tasks,
+        ray_address=ray_address or None,
+        segment_seconds=float(segment_s) if ray_address and segment_s else None,
+    )
     st.session_state["footage_saved"] = f"Job {job.job_id} queued: {len(tasks)} video(s)."
     st.rerun()  # redraw with the button disabled and the progress shown
 
@@ -181,6 +209,15 @@ def progress() -> None:
                 if (eta := t.eta_s()) is not None:
                     text += f", about {ui.duration(eta)} left"
                 st.progress(t.fraction, text=text)
+        if job.units and job.active:  # on Ray: one line per task (a video, or a segment of one)
+            where = "this machine" if job.ray_address == LOCAL_RAY else job.ray_address
+            with st.expander(f"Ray tasks on {where} ({len(job.units)})", expanded=True):
+                for unit in job.units.values():
+                    retry = f", retry {unit.attempt}" if unit.attempt else ""
+                    st.progress(
+                        unit.fraction,
+                        text=f"{unit.label}: frames {unit.start:,}–{unit.end:,}, {unit.done:,} read{retry}",
+                    )
         if job.status == FAILED and not any(t.status == FAILED for t in job.tasks):
             st.error(f"Job {job.job_id} failed: {job.error}")
         if job.active and st.button("Cancel", key=f"cancel::{job.job_id}"):

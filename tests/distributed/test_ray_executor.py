@@ -210,3 +210,40 @@ def test_bad_executor_options_leave_no_database(tmp_path, store, capsys, options
     assert main(["process", str(store), "--db", str(db), *options]) == 2
     assert message in capsys.readouterr().err
     assert not db.exists()
+
+
+def test_dashboard_job_on_ray_reports_each_task_and_runs_the_whole_chain(tmp_path, store, mot15, local_ray):
+    """A job submitted with a Ray address (what the Footage page sends): the video is tracked in segments on
+    Ray, each segment's progress is reported while it runs, the database is written here, then identities
+    and analytics are rebuilt."""
+    from pipeline.hashing import file_sha256
+    from pipeline.jobs import DONE, LOCAL_RAY, JobManager, VideoRequest
+
+    config = load_config(store)
+    video = mot15 / "TUD-Stadtmitte" / "TUD-Stadtmitte.mp4"  # 7 s: segments of 2 s with 2 s of overlap
+    request = VideoRequest(
+        "cam1", video, probe(video), file_sha256(video), datetime(2026, 11, 20, 9), video.name
+    )
+    seen: dict[str, list[float]] = {}
+
+    def no_local_models(settings):
+        raise AssertionError("a Ray job must not load models in the server")
+
+    manager = JobManager(no_local_models)
+    conn = connect(tmp_path / "dash.duckdb")
+    job = manager.submit(conn, str(tmp_path / "dash.duckdb"), config, SETTINGS, [request], LOCAL_RAY, 2.0)
+    while manager.active():
+        for label, unit in list(job.units.items()):
+            seen.setdefault(label, []).append(unit.fraction)
+    assert job.status == DONE, job.error
+    assert request.status == DONE and request.frames_done == request.info.n_frames
+    assert len(job.units) >= 2 and all(u.fraction == 1.0 for u in job.units.values()), job.units
+    assert ray.is_initialized()  # the job joined the test's Ray and left it running
+    assert conn.execute("SELECT status, frames_done FROM videos").fetchall() == [
+        ("done", request.info.n_frames)
+    ]
+    (shoppers,) = conn.execute("SELECT shoppers FROM analysis_summary").fetchone()
+    assert shoppers > 0  # the chain's tail ran: identities, then analytics
+    with pytest.raises(ValueError, match="segment_seconds needs a Ray address"):
+        manager.submit(conn, "x.duckdb", config, SETTINGS, [request], None, 5.0)
+    conn.close()

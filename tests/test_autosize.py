@@ -98,3 +98,15 @@ def test_chosen_size_is_stored_and_shown_with_its_reason(tmp_path) -> None:
         assert shown.startswith(str(choice.imgsz)) and "smallest people are 42 px" in shown
     finally:
         conn.close()
+
+
+def test_a_static_box_counts_once_a_walker_at_every_frame():
+    """A small static false person seen in most probe frames must not become the "small people"."""
+    from pipeline.autosize import place_heights
+
+    static = [72, 212, 96, 241]  # 29 px, the same place in every frame
+    walker = [[0, 100, 60, 340], [80, 100, 140, 340], [160, 102, 220, 342]]  # moves ~80 px between frames
+    heights = place_heights([[static, walker[k]] for k in range(3)])
+    assert sorted(heights.tolist()) == [29.0, 240.0, 240.0, 240.0]
+    assert place_heights([]).shape == (0,)
+    assert place_heights([np.zeros((0, 4)), [static]]).tolist() == [29.0]

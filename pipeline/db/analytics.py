@@ -155,13 +155,24 @@ def insert_occupancy(conn: duckdb.DuckDBPyConnection, minutes: pd.DataFrame, hou
             INSERT INTO store_hourly
             WITH arr AS (SELECT date_trunc('hour', first_ts) AS hour, count(*) AS arrivals
                          FROM shopper_paths WHERE NOT is_staff GROUP BY 1),
-                 occ AS (SELECT date_trunc('hour', minute) AS hour, sum(shoppers) / 60.0 AS mean_occ,
-                                max(shoppers) AS max_occ
+                 -- Minutes some processed footage covers: an hour filmed for 5 minutes is averaged over
+                 -- those 5, not over 60 (unfilmed minutes are unknown, not empty).
+                 filmed AS (SELECT date_trunc('hour', m) AS hour, count(DISTINCT m) AS minutes
+                            FROM (SELECT unnest(range(date_trunc('minute', start_time),
+                                                      start_time + to_microseconds(
+                                                          CAST(frames_done / fps * 1e6 AS BIGINT)),
+                                                      INTERVAL 1 MINUTE)) AS m
+                                  FROM videos WHERE status = 'done' AND fps > 0 AND frames_done > 0)
+                            GROUP BY 1),
+                 occ AS (SELECT date_trunc('hour', minute) AS hour, sum(shoppers) AS person_minutes,
+                                count(*) AS seen_minutes, max(shoppers) AS max_occ
                          FROM occupancy_minute GROUP BY 1)
             SELECT make_timestamp(h.hour_us) AS hour, coalesce(arr.arrivals, 0), h.visitors,
-                   coalesce(occ.mean_occ, 0), coalesce(occ.max_occ, 0)
+                   coalesce(occ.person_minutes / greatest(coalesce(filmed.minutes, 0), occ.seen_minutes), 0),
+                   coalesce(occ.max_occ, 0)
             FROM _hours h LEFT JOIN arr ON arr.hour = make_timestamp(h.hour_us)
                  LEFT JOIN occ ON occ.hour = make_timestamp(h.hour_us)
+                 LEFT JOIN filmed ON filmed.hour = make_timestamp(h.hour_us)
             """
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from zones_testkit import path
+from zones_testkit import make_config, path
 
 import zones
 from pipeline.errors import UserError
@@ -126,3 +126,15 @@ def test_sales_errors_import_nothing(day, tmp_path, text, error):
     with pytest.raises(UserError, match=error):
         zones.import_sales(day, csv)
     assert day.execute("SELECT count(*) FROM sales").fetchone()[0] == 0
+
+
+def test_hourly_occupancy_is_averaged_over_the_filmed_minutes(day):
+    """An hour filmed for 10 minutes is averaged over those 10 (it was over 60, as if the rest were empty)."""
+    day.execute(
+        "INSERT INTO videos (camera, path, fps, n_frames, start_time, status, frames_done) "
+        "VALUES ('cam', 'ten-minutes.mp4', 10, 6000, TIMESTAMP '2026-11-20 10:00:00', 'done', 6000)"
+    )
+    zones.analyse(day, make_config())
+    person_minutes = day.execute("SELECT sum(shoppers) FROM occupancy_minute").fetchone()[0]
+    mean, peak = day.execute("SELECT occupancy_mean, occupancy_max FROM store_hourly").fetchone()
+    assert mean == pytest.approx(person_minutes / 10) and peak == 3

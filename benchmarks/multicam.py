@@ -312,7 +312,13 @@ def process_cached(store_path: Path, db_path: Path, settings, cache: Path) -> No
     conn = connect(db_path)
     try:
         process_store(
-            load_config(store_path), conn, settings, factory, progress=False, reid_mode="independent"
+            load_config(store_path),
+            conn,
+            settings,
+            factory,
+            progress=False,
+            reid_mode="independent",
+            analyse=False,
         )
     finally:
         conn.close()
@@ -329,6 +335,9 @@ SETTINGS_ROWS = (
 # Ambiguity margins tried in mode full (share of the match threshold); the shipped default is chosen
 # leave-one-sequence-out from these (see ``held_out``).
 MARGINS = (0.0, 0.1, 0.2, 0.3)
+# Distance factors of a unique hand-off (space/time as evidence, ``reid.handoff_discount``; 1 = off),
+# chosen leave-one-sequence-out together with the margin.
+DISCOUNTS = (1.0, 0.75, 0.5)
 # Camera layouts (strips of the 640 px frame): 2 and 3 cameras, blind gaps of 40, 80 and 120 px.
 DEFAULT_CROPS = ((0, 200), (240, 400), (440, 640))  # the layout of the accuracy test
 LAYOUTS = (
@@ -353,16 +362,20 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
 
     gt_joint = joint_rows(gt_split, n_frames)
     rows = []
-    runs = [(label, mode, refine, None) for label, mode, refine in SETTINGS_ROWS if mode != "full"]
+    runs = [(label, mode, refine, None, None) for label, mode, refine in SETTINGS_ROWS if mode != "full"]
     runs += [
-        (label, mode, refine, m) for label, mode, refine in SETTINGS_ROWS if mode == "full" for m in MARGINS
+        (label, mode, refine, m, d)
+        for label, mode, refine in SETTINGS_ROWS
+        if mode == "full"
+        for m in MARGINS
+        for d in DISCOUNTS
     ]
-    for label, mode, refine, margin in runs:
+    for label, mode, refine, margin, discount in runs:
         conn = connect(db_path)
         try:
             config = stored_reid_config(conn)
             if margin is not None:
-                config = replace(config, match_margin=margin)
+                config = replace(config, match_margin=margin, handoff_discount=discount)
             started = time.perf_counter()
             summary = run_reid(conn, config, mode=mode, refine=refine)
             seconds = time.perf_counter() - started
@@ -377,6 +390,7 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
             {
                 "setting": label,
                 "margin": margin,
+                "discount": discount,
                 "IDF1": s.idf1,
                 "HOTA": s.hota,
                 "IDSW": s.idsw,
@@ -391,23 +405,26 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
 
 
 def held_out(table: pd.DataFrame) -> pd.DataFrame:
-    """Leave-one-sequence-out rows of mode ``full``: the margin is chosen on the *other* sequence (fewest
-    wrong joins, then most joined, over all its layouts and embedders; ties to the larger margin) and
-    reported on this one."""
+    """Leave-one-sequence-out rows of mode ``full``: margin and hand-off discount are chosen on the *other*
+    sequence (fewest wrong joins, then most joined, over all its layouts and embedders; ties to the larger,
+    more cautious, margin and discount) and reported on this one."""
     full = table[table["setting"] == "full"]
     out = []
     for seq in full["sequence"].unique():
         other = full[full["sequence"] != seq]
         if other.empty:
             continue
-        by_margin = (
-            other.groupby("margin").agg(wrong=("wrong", "sum"), joined=("joined", "sum")).reset_index()
+        by_setting = (
+            other.groupby(["margin", "discount"])
+            .agg(wrong=("wrong", "sum"), joined=("joined", "sum"))
+            .reset_index()
         )
-        # Fewest wrong joins, then most joined; a tie goes to the larger (more cautious) margin.
-        chosen = by_margin.sort_values(["wrong", "joined", "margin"], ascending=[True, False, False])[
-            "margin"
-        ].iloc[0]
-        rows = full[(full["sequence"] == seq) & (full["margin"] == chosen)]
+        # Fewest wrong joins, then most joined; a tie goes to the larger (more cautious) margin, discount.
+        best = by_setting.sort_values(
+            ["wrong", "joined", "margin", "discount"], ascending=[True, False, False, False]
+        ).iloc[0]
+        chosen, discount = best["margin"], best["discount"]
+        rows = full[(full["sequence"] == seq) & (full["margin"] == chosen) & (full["discount"] == discount)]
         local = table[(table["sequence"] == seq) & (table["setting"] == "independent")]
         for _, r in rows.iterrows():
             camera_local = local[(local["layout"] == r["layout"]) & (local["embedder"] == r["embedder"])][
@@ -418,6 +435,7 @@ def held_out(table: pd.DataFrame) -> pd.DataFrame:
                     "sequence (held out)": seq,
                     "margin chosen on": ", ".join(other["sequence"].unique()),
                     "margin": chosen,
+                    "discount": discount,
                     "layout": r["layout"],
                     "embedder": r["embedder"],
                     "joined": r["joined"],
@@ -541,7 +559,10 @@ def main() -> None:
     print_table(table, args.out, floatfmt=".2f")
     loo = held_out(table)
     if not loo.empty:
-        print("\nHeld out (margin chosen on the other sequence; threshold calibrated on site, no labels):\n")
+        print(
+            "\nHeld out (margin and hand-off discount chosen on the other sequence; threshold calibrated on "
+            "site, no labels):\n"
+        )
         print_table(loo, args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".1f")
 
 

@@ -31,7 +31,7 @@ from scipy.optimize import linear_sum_assignment
 from pipeline.db import shoppers as db
 from pipeline.db.store_config import stored_config
 from pipeline.reid.calibrate import Calibration, calibrate
-from pipeline.reid.constraints import feasibility_matrix, sequence_feasible
+from pipeline.reid.constraints import feasibility_matrix, sequence_feasible, unique_handoffs
 from pipeline.reid.gallery import Shopper, gallery_distance, join, new_shopper
 from pipeline.reid.refine import constrained_agglomerative
 from pipeline.reid.settings import REID_MODES, ReidConfig
@@ -84,6 +84,7 @@ def assign_online(
         shoppers = [new_shopper(i, t.embedding) for i, t in enumerate(tracklets)]
         return np.arange(n, dtype=np.int64), shoppers
     feasible = feasibility_matrix(tracklets, config) if mode == "full" else None
+    scale = handoff_scale(tracklets, config, feasible) if feasible is not None else None
     shoppers: list[Shopper] = []
     merge_distance = config.match_threshold / 2
     margin = config.match_margin * config.match_threshold
@@ -106,6 +107,8 @@ def assign_online(
                     and sequence_feasible([tracklets[m] for m in (*members, i)], config)
                 ):
                     cost[r, c] = INFTY_COST
+                elif cost[r, c] < INFTY_COST:
+                    cost[r, c] *= scale[i, members].min()  # a unique hand-off from one of its members
         return refuse_ambiguous(cost, margin)
 
     for batch in _batches(tracklets):
@@ -189,7 +192,17 @@ def refine(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt.NDArray[np.
         config.refine_threshold,
         group_ok,
         config.match_margin * config.refine_threshold,
+        handoff_scale(tracklets, config, feasible),
     )
+
+
+def handoff_scale(
+    tracklets: Sequence[Tracklet], config: ReidConfig, feasible: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """(N, N) distance factors: ``config.handoff_discount`` on unique hand-offs
+    (:func:`pipeline.reid.constraints.unique_handoffs`), 1 elsewhere."""
+    unique = unique_handoffs(tracklets, config, feasible)
+    return np.where(unique, config.handoff_discount, 1.0)
 
 
 @dataclass(frozen=True)

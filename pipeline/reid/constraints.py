@@ -126,3 +126,42 @@ def sequence_feasible(tracklets: Sequence[Tracklet], config: ReidConfig) -> bool
         if not handoff_feasible(prev, nxt, config):
             return False
     return True
+
+
+def unique_handoffs(
+    tracklets: Sequence[Tracklet], config: ReidConfig, feasible: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.bool_]:
+    """(N, N) symmetric: pairs that space and time single out as one person walking between two cameras.
+
+    ``i`` -> ``j`` is a *unique hand-off* when both are on the floor, in different cameras, ``j`` starts
+    within ``config.handoff_window_s`` after ``i`` ends (:data:`TOUCH_S` of overlap allowed), the walk is
+    possible (``feasible``), and nothing else competes: ``i`` is the only tracklet (of any camera) that
+    ended in that window before ``j`` started and could have walked to ``j``'s start, and ``j`` is the
+    only one that started in the window after ``i`` ended and could be reached from ``i``'s end. Two
+    people crossing the blind gap together are never unique, so the evidence is used only where it
+    cannot pick the wrong one of two.
+    """
+    n = len(tracklets)
+    out = np.zeros((n, n), bool)
+    if n < 2 or config.handoff_window_s <= 0:
+        return out
+    if feasible is None:
+        feasible = feasibility_matrix(tracklets, config)
+    start = np.array([t.t_start for t in tracklets])
+    end = np.array([t.t_end for t in tracklets])
+    floor = np.array([t.space == "floor" for t in tracklets])
+    cams = np.array([t.camera for t in tracklets], dtype=object)
+    gap = start[None] - end[:, None]  # [i, j]: from the end of i to the start of j
+    follows = (
+        (gap >= -TOUCH_S)
+        & (gap <= config.handoff_window_s)
+        & (start[:, None] < start[None])
+        & feasible
+        & floor[:, None]
+        & floor[None]
+    )
+    np.fill_diagonal(follows, False)
+    one_successor = follows.sum(axis=1) == 1  # per i
+    one_predecessor = follows.sum(axis=0) == 1  # per j
+    unique = follows & one_successor[:, None] & one_predecessor[None] & (cams[:, None] != cams[None])
+    return unique | unique.T

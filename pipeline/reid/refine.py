@@ -23,6 +23,7 @@ def constrained_agglomerative(
     threshold: float,
     group_feasible: Callable[[list[int]], bool] | None = None,
     margin: float = 0.0,
+    scale: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Cluster N items by average-linkage cosine distance under cannot-link constraints.
 
@@ -34,6 +35,8 @@ def constrained_agglomerative(
         margin: refuse an ambiguous merge: when cluster ``i`` is within ``margin`` as close to a rival
             ``k`` as to ``j``, and ``k`` cannot be ``j`` (a cannot-link), ``i`` could be either person, so
             it is merged with neither (wrong joins cost more than missed ones).
+        scale: (N, N) factors on the pairwise distances (evidence beyond appearance, e.g. a unique
+            hand-off between cameras: < 1 brings the pair closer); ``None`` = appearance alone.
 
     Returns:
         (N,) cluster labels 0..C-1, numbered by each cluster's smallest member.
@@ -48,6 +51,8 @@ def constrained_agglomerative(
     if have:
         feats = np.stack([np.asarray(embeddings[i], np.float64) for i in have])
         dist[np.ix_(have, have)] = 1.0 - feats @ feats.T
+    if scale is not None:
+        dist = dist * scale
     np.fill_diagonal(dist, np.inf)
     blocked = ~feasible.astype(bool)
     size = np.ones(n)

@@ -10,6 +10,11 @@ Example::
       target_false_join: 0.01       # false-join rate the on-site calibration aims for
       match_margin: 0.2             # the best shopper must be closer than the second best by this
                                     # share of the match threshold (else: ambiguous, no join)
+      handoff_window_s: 3.0         # s; a tracklet starting this soon after another camera's ended, with
+                                    # no competitor either way, is a unique hand-off (constraints.unique_handoffs)
+      handoff_discount: 1.0         # a unique hand-off's appearance distance is multiplied by this
+                                    # (space/time as evidence; 1 = appearance alone, the default: the
+                                    # held-out benchmark found no unique hand-off on the short TUD clips)
       refine_threshold: 0.4         # max average-linkage distance of the offline pass (default: match_threshold)
       position_slack: 1.5           # m of foot-point noise allowed in the speed check
       colocation_radius: 1.0        # m; two cameras seeing one person at once agree this closely
@@ -55,6 +60,8 @@ class ReidConfig:
     match_threshold: float | None = None
     target_false_join: float = 0.01
     match_margin: float = 0.2
+    handoff_window_s: float = 3.0
+    handoff_discount: float = 1.0
     refine_threshold: float | None = None
     position_slack: float = 1.5
     colocation_radius: float = 1.0
@@ -76,6 +83,10 @@ class ReidConfig:
             raise ValueError(f"target_false_join must be in (0, 0.5), but got {self.target_false_join!r}")
         if not math.isfinite(self.match_margin) or self.match_margin < 0:
             raise ValueError(f"match_margin must be >= 0, but got {self.match_margin!r}")
+        if not math.isfinite(self.handoff_window_s) or self.handoff_window_s < 0:
+            raise ValueError(f"handoff_window_s must be >= 0, but got {self.handoff_window_s!r}")
+        if not math.isfinite(self.handoff_discount) or not 0 < self.handoff_discount <= 1:
+            raise ValueError(f"handoff_discount must be in (0, 1], but got {self.handoff_discount!r}")
         if self.max_views < 1:
             raise ValueError(f"max_views must be >= 1, but got {self.max_views!r}")
 
@@ -108,6 +119,8 @@ _NUMBER_KEYS = (
     "colocation_radius",
     "target_false_join",
     "match_margin",
+    "handoff_window_s",
+    "handoff_discount",
 )
 _KEYS = {*_NUMBER_KEYS, "max_views", "refine", "adjacency", "transit_time"}
 
@@ -191,10 +204,16 @@ def parse_reid(raw: Any, cameras: set[str]) -> ReidConfig:
     values: dict[str, Any] = {}
     for key in _NUMBER_KEYS:
         if key in raw:
-            values[key] = _number(raw, key, positive=key not in ("position_slack", "match_margin"))
+            values[key] = _number(
+                raw, key, positive=key not in ("position_slack", "match_margin", "handoff_window_s")
+            )
     if values.get("target_false_join", 0.01) >= 0.5:
         raise ConfigError(
             f"reid: target_false_join must be below 0.5, but got {values['target_false_join']!r}"
+        )
+    if values.get("handoff_discount", 1.0) > 1:
+        raise ConfigError(
+            f"reid: handoff_discount must be at most 1 (1 = appearance alone), but got {values['handoff_discount']!r}"
         )
     if "max_views" in raw:
         mv = raw["max_views"]

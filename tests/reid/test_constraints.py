@@ -95,3 +95,40 @@ def test_sequence_checks_only_direct_handoffs():
     assert sequence_feasible([a, b, c], config)
     assert not sequence_feasible([a, c], config)
     assert sequence_feasible([], config)
+
+
+def test_unique_handoff_is_a_lone_walk_between_two_cameras():
+    from pipeline.reid.constraints import unique_handoffs
+
+    left = tk("A", 0, 5, (0, 0), (3, 0))  # walks right, leaves camera A at x = 3
+    right = tk("B", 5.5, 9, (3.6, 0), (6, 0))  # appears in camera B half a second later, 0.6 m on
+    far = tk("B", 5.5, 9, (20, 0), (21, 0))  # someone else entering B at its far end: out of reach
+    unique = unique_handoffs([left, right, far], CFG)
+    assert unique[0, 1] and unique[1, 0]  # symmetric
+    assert not unique[0, 2] and not unique[1, 2]
+
+
+def test_two_people_crossing_together_give_no_unique_handoff():
+    """Wherever evidence could pick the wrong one of two, there is none."""
+    from pipeline.reid.constraints import unique_handoffs
+
+    a1 = tk("A", 0, 5, (0, 0), (3, 0))
+    a2 = tk("A", 0, 5.2, (0, 0.5), (3, 0.5))  # a second walker, side by side
+    b1 = tk("B", 5.5, 9, (3.6, 0), (6, 0))
+    b2 = tk("B", 5.6, 9, (3.6, 0.5), (6, 0.5))
+    assert not unique_handoffs([a1, a2, b1, b2], CFG).any()
+
+
+@pytest.mark.parametrize(
+    ("second", "why"),
+    [
+        (tk("B", 9.0, 12, (3.6, 0), (6, 0)), "starts after the hand-off window (3 s)"),
+        (tk("A", 5.5, 9, (3.6, 0), (6, 0)), "same camera: a fragment, not a hand-off"),
+        (tk("B", 5.5, 9, (3.6, 0), (6, 0), space="image"), "no floor position to check the walk"),
+    ],
+)
+def test_no_unique_handoff(second, why):
+    from pipeline.reid.constraints import unique_handoffs
+
+    first = tk("A", 0, 5, (0, 0), (3, 0))
+    assert not unique_handoffs([first, second], ReidConfig(handoff_window_s=3.0)).any(), why

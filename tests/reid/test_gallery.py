@@ -126,12 +126,13 @@ def test_tracklet_without_embedding_is_its_own_shopper():
 def test_refinement_merges_what_online_split():
     # In finishing order a, b, c: b is too far from a alone (0.14 > 0.1), so online opens a second
     # shopper, which c then joins. With the whole run in view, c bridges a and b (average link 0.09).
+    # Appearance alone (no hand-off evidence): these lone walks would otherwise be unique hand-offs.
     t = [
         tk("A", 0, 2, (0, 0), (1, 0), unit(1, 0.0, 0, 0)),
         tk("B", 3, 5, (2, 0), (3, 0), unit(1, 0.6, 0, 0)),
         tk("C", 6, 8, (4, 0), (5, 0), unit(1, 0.3, 0, 0)),
     ]
-    config = ReidConfig(match_threshold=0.1, refine_threshold=0.1, match_margin=0.0)
+    config = ReidConfig(match_threshold=0.1, refine_threshold=0.1, match_margin=0.0, handoff_discount=1.0)
     online = assign(t, config, "full", refine_pass=False)
     refined = assign(t, config, "full", refine_pass=True)
     assert online.labels.tolist() == [0, 1, 1] and not online.refined
@@ -154,3 +155,27 @@ def test_refinement_merges_what_online_split():
 def test_stable_ids(old, labels, expected):
     weights = [5, 1, 3][: len(old)]
     assert stable_ids(old, np.array(labels, np.int64), weights) == expected
+
+
+def test_a_unique_handoff_joins_what_appearance_alone_leaves_apart():
+    """Space/time as evidence: a lone walker leaving camera A and entering camera B half a second later
+    is joined at a distance above the threshold; the same looks with a second walker alongside are not."""
+    from pipeline.reid.assign import assign
+    from pipeline.reid.settings import ReidConfig
+    from tests.reid.reid_builders import make_tracklet, unit
+
+    a, b = unit(1, 0, 0), unit(1, 0.7, 0)  # cosine distance about 0.18
+    cfg = ReidConfig(match_threshold=0.15, handoff_discount=0.5)
+    lone = [make_tracklet("A", 0, 5, (0, 0), (3, 0), a), make_tracklet("B", 5.5, 9, (3.6, 0), (6, 0), b)]
+    for refine in (False, True):
+        assert len(set(assign(lone, cfg, "full", refine).labels.tolist())) == 1
+        off = assign(lone, ReidConfig(match_threshold=0.15, handoff_discount=1.0), "full", refine)
+        assert len(set(off.labels.tolist())) == 2
+    c, d = unit(0, 1, 0), unit(0, 1, 0.1)
+    pair = [
+        *lone,
+        make_tracklet("A", 0, 5.2, (0, 0.5), (3, 0.5), c),
+        make_tracklet("B", 5.6, 9, (3.6, 0.5), (6, 0.5), d),
+    ]
+    labels = assign(pair, cfg, "full", True).labels
+    assert labels[0] != labels[1]  # not unique any more: appearance alone decides, and refuses

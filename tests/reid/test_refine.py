@@ -44,3 +44,11 @@ def test_group_check_and_threshold():
     assert constrained_agglomerative([A1, B1], all_feasible(2), threshold=0.01).tolist() == [0, 1]
     with pytest.raises(ValueError, match=r"feasible must have shape \(2, 2\)"):
         constrained_agglomerative([A1, B1], all_feasible(3), 0.2)
+
+
+def test_scale_brings_a_pair_under_the_threshold():
+    """Evidence beyond appearance (a unique hand-off) scales one pair's distance, nothing else."""
+    far = unit(1, 0.7, 0)  # cosine distance to A1 about 0.18
+    assert constrained_agglomerative([A1, far], all_feasible(2), threshold=0.15).tolist() == [0, 1]
+    scale = np.array([[1.0, 0.5], [0.5, 1.0]])
+    assert constrained_agglomerative([A1, far], all_feasible(2), 0.15, scale=scale).tolist() == [0, 0]

@@ -563,7 +563,7 @@ def main() -> None:
             "\nHeld out (margin and hand-off discount chosen on the other sequence; threshold calibrated on "
             "site, no labels):\n"
         )
-        print_table(loo, args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".1f")
+        print_table(loo, args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".2f")
 
 
 if __name__ == "__main__":

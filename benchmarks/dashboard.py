@@ -6,6 +6,7 @@ then renders every page through ``streamlit.testing.v1.AppTest`` — the same co
 twice per period: the first render fills the query caches, the second is what users see afterwards.
 
     python benchmarks/dashboard.py [--points 10000000] [--db /tmp/bench_dashboard.duckdb] [--out FILE.md]
+    python benchmarks/dashboard.py --reuse --db STORE.duckdb   # time the pages of an existing store
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from common import REPO, print_table
 
-PAGES = ["overview", "heatmap", "sections", "paths", "queues", "flags", "reports"]
+PAGES = ["overview", "heatmap", "sections", "paths", "queues", "flags", "reports", "footage", "store_setup"]
 
 
 def build(db: Path, points: int) -> dict:

@@ -126,6 +126,54 @@ def mot_rows(messages) -> pd.DataFrame:
     )
 
 
+def per_sequence(args: argparse.Namespace) -> None:
+    """(d) Stitched segments against the unsplit run on each TUD sequence as it is (3 and 7 s long: the
+    overlap is shortened so that 4 segments fit)."""
+    from pipeline.config import CameraConfig
+    from pipeline.distributed.segments import segmented_messages, segments_for
+    from pipeline.evaluate import score_frames
+    from pipeline.mot_io import read_mot
+    from pipeline.process import VideoTask, video_messages
+    from pipeline.track_video import TrackSettings, load_components
+    from pipeline.video import probe
+
+    settings = TrackSettings(imgsz=args.imgsz, conf=0.1, embedder=args.embedder, stride=args.stride)
+    components = load_components(settings)
+    rows = []
+    for seq in mot_sequences(["TUD-Campus", "TUD-Stadtmitte"]):
+        video = seq / f"{seq.name}.mp4"
+        gt = read_mot(seq / "gt" / "gt.txt")
+        gt = gt[(gt["frame"] - 1) % args.stride == 0]
+        info = probe(video)
+        task = VideoTask(1, CameraConfig("cam", video, datetime(2026, 11, 20, 9)), info, settings, 100, False)
+        unsplit = score_frames(gt, mot_rows(video_messages(task, components)))
+        rows.append((seq.name, "unsplit", 1, unsplit.hota, 0.0, unsplit.idf1, 0.0))
+        for n in args.segments:
+            segments = segments_for(info, args.stride, n_segments=n, overlap_seconds=args.overlap)
+            s = score_frames(gt, mot_rows(segmented_messages(task, segments, components)))
+            rows.append(
+                (
+                    seq.name,
+                    f"{n} segments",
+                    len(segments),
+                    s.hota,
+                    s.hota - unsplit.hota,
+                    s.idf1,
+                    s.idf1 - unsplit.idf1,
+                )
+            )
+            print(rows[-1], file=sys.stderr)
+    table = pd.DataFrame(rows, columns=["sequence", "run", "segments made", "HOTA", "dHOTA", "IDF1", "dIDF1"])
+    text = (
+        f"# benchmarks/scale.py --per-sequence\n\n(d) each TUD sequence as it is, unsplit vs stitched segments "
+        f"({args.overlap:g} s overlap), imgsz {args.imgsz}, embedder {args.embedder}, stride {args.stride}; "
+        f"measured {datetime.now():%Y-%m-%d %H:%M}.\n\n{table.to_markdown(index=False, floatfmt='.2f')}\n"
+    )
+    out = args.out.with_name("scale_per_sequence.md")
+    out.write_text(text)
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -136,7 +184,17 @@ def main() -> None:
     parser.add_argument("--loops", type=int, default=3, help="TUD-Stadtmitte plays this many times in (b)")
     parser.add_argument("--segments", type=int, nargs="+", default=[2, 4])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "scale.md")
+    parser.add_argument(
+        "--per-sequence",
+        action="store_true",
+        help="only (d): each TUD sequence unsplit vs --segments segments, accuracy only (no Ray: the "
+        "segments run one after another and are stitched as the Ray executor does)",
+    )
+    parser.add_argument("--overlap", type=float, default=0.5, help="overlap seconds for --per-sequence")
     args = parser.parse_args()
+    if args.per_sequence:
+        per_sequence(args)
+        return
 
     import ray
 

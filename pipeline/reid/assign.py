@@ -63,7 +63,10 @@ def _batches(tracklets: Sequence[Tracklet]) -> list[list[int]]:
 
 
 def assign_online(
-    tracklets: Sequence[Tracklet], config: ReidConfig, mode: str = "full"
+    tracklets: Sequence[Tracklet],
+    config: ReidConfig,
+    mode: str = "full",
+    feasible: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.int64], list[Shopper]]:
     """The online gallery's decisions.
 
@@ -71,6 +74,7 @@ def assign_online(
         tracklets: every tracklet of the run.
         config: thresholds and constraints.
         mode: ``independent`` (one shopper per tracklet), ``appearance`` or ``full`` (+ space/time).
+        feasible: ``feasibility_matrix(tracklets, config)`` when the caller has it (computed otherwise).
 
     Returns:
         ``(labels, shoppers)``: (N,) shopper index per tracklet, and the gallery.
@@ -83,7 +87,10 @@ def assign_online(
     if mode == "independent":
         shoppers = [new_shopper(i, t.embedding) for i, t in enumerate(tracklets)]
         return np.arange(n, dtype=np.int64), shoppers
-    feasible = feasibility_matrix(tracklets, config) if mode == "full" else None
+    if mode != "full":
+        feasible = None
+    elif feasible is None:
+        feasible = feasibility_matrix(tracklets, config)
     scale = handoff_scale(tracklets, config, feasible) if feasible is not None else None
     shoppers: list[Shopper] = []
     merge_distance = config.match_threshold / 2
@@ -178,10 +185,14 @@ def _with_thresholds(config: ReidConfig) -> ReidConfig:
     )
 
 
-def refine(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt.NDArray[np.int64]:
-    """Offline constrained agglomerative clustering of all tracklets (see :mod:`pipeline.reid.refine`)."""
+def refine(
+    tracklets: Sequence[Tracklet], config: ReidConfig, feasible: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.int64]:
+    """Offline constrained agglomerative clustering of all tracklets (see :mod:`pipeline.reid.refine`);
+    ``feasible`` as in :func:`assign_online`."""
     config = _with_thresholds(config)
-    feasible = feasibility_matrix(tracklets, config)
+    if feasible is None:
+        feasible = feasibility_matrix(tracklets, config)
 
     def group_ok(members: list[int]) -> bool:
         return sequence_feasible([tracklets[m] for m in members], config)
@@ -216,15 +227,22 @@ class Assignment:
 
 
 def assign(
-    tracklets: Sequence[Tracklet], config: ReidConfig, mode: str = "full", refine_pass: bool | None = None
+    tracklets: Sequence[Tracklet],
+    config: ReidConfig,
+    mode: str = "full",
+    refine_pass: bool | None = None,
+    feasible: npt.NDArray[np.bool_] | None = None,
 ) -> Assignment:
-    """Online gallery, then (mode ``full`` and ``refine_pass``, default ``config.refine``) refinement."""
+    """Online gallery, then (mode ``full`` and ``refine_pass``, default ``config.refine``) refinement; the
+    space/time feasibility (``feasible``, computed when not given) is shared by both."""
     _check_mode(mode)
-    labels, shoppers = assign_online(tracklets, config, mode)
+    if mode == "full" and feasible is None and len(tracklets):
+        feasible = feasibility_matrix(tracklets, config)
+    labels, shoppers = assign_online(tracklets, config, mode, feasible)
     do_refine = (config.refine if refine_pass is None else refine_pass) and mode == "full"
     if not do_refine or len(tracklets) == 0:
         return Assignment(labels, shoppers, len(shoppers), False)
-    refined = refine(tracklets, config)
+    refined = refine(tracklets, config, feasible)
     return Assignment(refined, gallery_of(refined, tracklets, config), len(shoppers), True)
 
 
@@ -439,9 +457,10 @@ def site_calibration(
     config: ReidConfig,
     embedder: str,
     recompute: bool | None = None,
+    feasible: npt.NDArray[np.bool_] | None = None,
 ) -> Calibration:
     """The stored on-site calibration of ``embedder``, fitted and stored first when there is none (or
-    ``recompute``); see :mod:`pipeline.reid.calibrate`."""
+    ``recompute``); see :mod:`pipeline.reid.calibrate`. ``feasible`` as in :func:`assign_online`."""
     if not recompute:
         stored = db.load_calibration(conn, embedder)
         if len(stored) and float(stored["target_false_join"].iloc[0]) == config.target_false_join:
@@ -463,7 +482,8 @@ def site_calibration(
         chunks.setdefault((int(r.video_id), int(r.track_id)), []).append(
             (float(r.t_start), float(r.t_end), emb, int(r.n_embedded))
         )
-    feasible = feasibility_matrix(tracklets, config.for_embedder(embedder)) if tracklets else None
+    if feasible is None and tracklets:
+        feasible = feasibility_matrix(tracklets, config)  # space/time only: thresholds play no part
     result = calibrate(tracklets, chunks, config.target_false_join, feasible)
     db.save_calibration(conn, embedder, asdict(result))
     log.info("cross-camera threshold (%s): %s", embedder, result.note)
@@ -494,10 +514,14 @@ def run_reid(
     tracklets, rows = load_tracklets(conn, split=mode != "independent")
     embedder = rows.attrs.get("embedder")
     calibration = None
+    # One space/time feasibility matrix (O(N^2)) for calibration, the online gallery and refinement.
+    feasible = feasibility_matrix(tracklets, config) if mode == "full" and tracklets else None
     if config.match_threshold is None and embedder is not None and calibrate is not False:
-        calibration = site_calibration(conn, tracklets, config, embedder, recompute=calibrate)
+        calibration = site_calibration(
+            conn, tracklets, config, embedder, recompute=calibrate, feasible=feasible
+        )
     config = config.for_embedder(embedder, calibration.threshold if calibration else None)
-    result = assign(tracklets, config, mode, refine)
+    result = assign(tracklets, config, mode, refine, feasible)
     old_ids = rows["shopper_id"].tolist() if len(rows) else []
     weights = [t.n_points for t in tracklets]
     kept = stable_ids(old_ids, result.labels, weights)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 
+from dashboard.auth import hash_password
 from pipeline.db import connect
 from pipeline.db import tracks as tracks_db
 
@@ -52,3 +61,46 @@ def make_campus_db(path: Path) -> Path:
     finally:
         conn.close()
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dashboard_server(
+    tmp_path: Path, data_dir: Path, db: Path, password: str, **env: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``python -m dashboard.server`` (what ``make run`` starts: sign-in and security headers in front of
+    Streamlit) on ``db``, with one admin ``password`` and the extra environment ``env``; yields its URL and
+    process, and stops it (if still running) on exit. Its output goes to ``tmp_path / "server.log"``."""
+    port = free_port()
+    environ = dict(os.environ, SHOPPER_DATA_DIR=str(data_dir), SHOPPER_DB=str(db), **env)
+    environ["SHOPPER_PASSWORD_HASH"] = hash_password(password, 1000)  # signs in at the front door first
+    environ.pop("SHOPPER_REVIEWER_PASSWORD_HASH", None)
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.server", "--port", str(port), "--address", "127.0.0.1"],
+            cwd=REPO,
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail("the dashboard did not start: " + log_path.read_text())
+            yield f"http://127.0.0.1:{port}", proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)

@@ -10,19 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dashboard.auth import hash_password
 from tests.conftest import require_shared
-from tests.dashboard.dashboard_testkit import REPO, SCREENSHOTS, make_campus_db
+from tests.dashboard.dashboard_testkit import SCREENSHOTS, dashboard_server, make_campus_db
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,12 +45,6 @@ def require_chromium() -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
@@ -74,35 +64,8 @@ def server(tmp_path):
     require_chromium()
     data_dir = tmp_path / "data"
     db = make_campus_db(data_dir / "campus.duckdb")
-    port = free_port()
-    env = dict(os.environ, SHOPPER_DATA_DIR=str(data_dir), SHOPPER_DB=str(db))
-    env["SHOPPER_PASSWORD_HASH"] = hash_password(PASSWORD, 1000)  # signs in at the front door first
-    env.pop("SHOPPER_REVIEWER_PASSWORD_HASH", None)
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        # The product's front door (`make run`): sign-in and security headers in front of Streamlit.
-        [sys.executable, "-m", "dashboard.server", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (tmp_path / "server.log").read_text())
-    running = Server(f"http://127.0.0.1:{port}", db, proc)
-    try:
-        yield running
-    finally:
-        running.stop()
-        log.close()
+    with dashboard_server(tmp_path, data_dir, db, PASSWORD) as (url, proc):
+        yield Server(url, db, proc)
 
 
 def choose(page, label: str, option: str) -> None:

@@ -17,20 +17,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dashboard.auth import hash_password
 from tests.conftest import require_shared
-from tests.dashboard.dashboard_testkit import REPO, SCREENSHOTS, make_campus_db
-from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, PAGES, choose, free_port, require_chromium
+from tests.dashboard.dashboard_testkit import REPO, SCREENSHOTS, dashboard_server, make_campus_db
+from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, PAGES, choose, require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -93,38 +88,10 @@ def server(tmp_path):
     require_chromium()
     data_dir = tmp_path / "data"
     db = make_campus_db(data_dir / "campus.duckdb")
-    port = free_port()
-    env = dict(os.environ, SHOPPER_DATA_DIR=str(data_dir), SHOPPER_DB=str(db))
-    env["SHOPPER_PASSWORD_HASH"] = hash_password(PASSWORD, 1000)
-    # Keep the processed uploads: zones are drawn on a frame of them (by default they are deleted once
-    # processed, and the zone canvas is then blank).
-    env["SHOPPER_KEEP_UPLOADS"] = "1"
-    env.pop("SHOPPER_REVIEWER_PASSWORD_HASH", None)
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.server", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("dashboard did not start: " + (tmp_path / "server.log").read_text())
-    try:
-        yield f"http://127.0.0.1:{port}", data_dir, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        log.close()
+    # Keep the processed uploads: the flag evidence thumbnails are cut from them (by default they are
+    # deleted once processed; zones are then drawn on the camera's kept still).
+    with dashboard_server(tmp_path, data_dir, db, PASSWORD, SHOPPER_KEEP_UPLOADS="1") as (url, proc):
+        yield url, data_dir, proc
 
 
 def go(page, link: str) -> None:

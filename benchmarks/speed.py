@@ -48,12 +48,12 @@ def child(args: argparse.Namespace) -> None:
     from pipeline.evaluate import score_frames
     from pipeline.mot_io import read_mot
     from pipeline.track_video import TrackSettings
+    from pipeline.video import probe
 
     cfg = json.loads(args.child)
     video = Path(cfg["video"])
     if cfg.get("pick_only"):  # the size `auto` picks for this video (untimed; the timed run probes again)
         from pipeline.track_video import choose_size, load_components
-        from pipeline.video import probe
 
         settings = TrackSettings(imgsz="auto", conf=cfg["conf"], backend=cfg.get("backend"))
         print(json.dumps({"imgsz": choose_size(probe(video), settings, load_components(settings)).imgsz}))
@@ -78,7 +78,7 @@ def child(args: argparse.Namespace) -> None:
             gt = gt[(gt["frame"] - 1) % step == 0]
     s = score_frames(gt, pred)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    n_frames = int(gt["frame"].max())  # MOT15 ground truth covers every frame
+    n_frames = probe(video).n_frames  # source frames, as fps counts them (sampled runs too)
     print(
         json.dumps(
             {

@@ -138,11 +138,6 @@ def process_store(
     return outcomes
 
 
-def load_models(settings: TrackSettings) -> Components:
-    """The real detector and embedder for ``settings`` (slow: load once per settings and reuse)."""
-    return load_components(settings)
-
-
 # -- the dashboard's queue ---------------------------------------------------------------------------
 
 
@@ -263,7 +258,7 @@ class JobManager:
 
     def __init__(
         self,
-        components_factory: ComponentsFactory = load_models,
+        components_factory: ComponentsFactory = load_components,
         derive: Derive | None = derive,
         on_finished: Callable[[str], None] | None = None,
         on_video_done: Callable[[Job, VideoRequest], None] | None = None,

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard import data
 from dashboard.jobs import new_job_manager, upload_request
 from dashboard.uploads import store_upload
-from pipeline.jobs import DONE, FAILED, LOADING, SKIPPED, JobManager, load_models
-from pipeline.track_video import TrackSettings
+from pipeline.jobs import DONE, FAILED, LOADING, SKIPPED, JobManager
+from pipeline.track_video import TrackSettings, load_components
 from tests.conftest import require_shared
 from tests.dashboard.dashboard_testkit import APP, query
 
@@ -82,7 +82,7 @@ def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, ca
 
 
 def test_submit_validates_cameras(campus_db, campus_upload):
-    manager = JobManager(load_models)
+    manager = JobManager(load_components)
     with pytest.raises(ValueError, match="unknown camera 'nope'"):
         manager.submit(
             data.connection(campus_db),
@@ -123,7 +123,7 @@ def test_footage_processed_into_the_demo_store(demo_db, data_dir):
 
     def components(settings):  # the real detector; records what the page shows while it loads
         while_loading.extend(t.status for j in manager.jobs() for t in j.tasks)
-        return load_models(settings)
+        return load_components(settings)
 
     manager = JobManager(components, on_finished=data.bump)
     job = manager.submit(

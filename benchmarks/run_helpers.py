@@ -18,7 +18,7 @@ from pipeline.track_video import (
     load_components,
     track_video,
 )
-from pipeline.tracking.offline import OfflineTrackRunner
+from pipeline.tracking.offline import FILL_GAP_S, OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import Detections
 from pipeline.video import probe, read_frames
@@ -107,9 +107,12 @@ def record_inputs(
     return frames, size.imgsz
 
 
-def replay_tracker(frames: list[tuple[int, float, Detections]], tracker: DeepSortTracker) -> pd.DataFrame:
-    """MOT rows of ``tracker`` (fresh) run offline over recorded inputs (see :func:`record_inputs`)."""
-    runner = OfflineTrackRunner(tracker)
+def replay_tracker(
+    frames: list[tuple[int, float, Detections]], tracker: DeepSortTracker, fill_gap_s: float = FILL_GAP_S
+) -> pd.DataFrame:
+    """MOT rows of ``tracker`` (fresh) run offline over recorded inputs (see :func:`record_inputs`), short
+    gaps filled up to ``fill_gap_s`` seconds (the product's default)."""
+    runner = OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s)
     index_of_step = [index for index, _, _ in frames]
     rows = []
     done = []

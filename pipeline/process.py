@@ -45,6 +45,7 @@ from pipeline.track_video import (
     load_components,
     track_video,
 )
+from pipeline.tracking.offline import INTERPOLATED
 from pipeline.video import DecodeStatus, VideoInfo, probe, sample_step
 
 BATCH_FRAMES = 100
@@ -76,6 +77,8 @@ def frame_rows(video_id: int, camera: CameraConfig, tracked: list[TrackedVideoFr
         foot = d.foot_point
         floor = to_floor(foot, camera.homography)
         kp = None if d.keypoints is None else d.keypoints.reshape(n, -1).tolist()
+        if kp is not None and INTERPOLATED in d.data:  # a filled-in box has no keypoints of its own
+            kp = [None if filled else row for row, filled in zip(kp, d.data[INTERPOLATED].tolist())]
         parts.append(
             pd.DataFrame(
                 {

@@ -1,20 +1,33 @@
-"""Offline use of a tracker: emit the tentative frames of tracks once they are confirmed.
+"""Offline use of a tracker: emit the tentative frames of tracks once they are confirmed, and fill short gaps.
 
 An online tracker only reports a person after ``n_init`` hits, so the first ``n_init - 1`` frames of
 every track are lost. Offline processing can wait: :class:`OfflineTrackRunner` holds each frame back
 until no pending tentative track can still claim it (a tentative track dies on its first miss, so
 that is ``n_init - 1`` steps), then releases it with the backfilled ids.
+
+It also fills short gaps. A small or partly hidden person is often missed by the detector for a few
+frames while the tracker keeps them (it remembers a person for ``max_age`` seconds). When a confirmed
+track is matched again at most ``fill_gap_s`` seconds after its previous box, the frames in between get a
+box linearly interpolated in time between the two (``data['interpolated']`` True, confidence 0, no
+embedding, keypoints invisible). For that the runner holds each frame back until ``fill_gap_s`` seconds
+of later frames have been tracked. Longer gaps stay gaps: a person out of sight that long may have
+walked anywhere.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from pipeline.tracking.tracker import DeepSortTracker
-from pipeline.types import Detections
+from pipeline.types import N_KEYPOINTS, Detections
+
+# Longest gap (seconds) bridged by interpolation: the held-out rule of benchmarks/tracking.py applied to both
+# TUD sequences and both embedders (docs/benchmarks.md). Bounded by the tracker's memory (max_age, 2 s).
+FILL_GAP_S = 1.0
+INTERPOLATED = "interpolated"  # Detections.data key: True for a filled-in box
 
 
 @dataclass(frozen=True)
@@ -24,7 +37,8 @@ class TrackedFrame:
     Attributes:
         step: 0-based number of the :meth:`OfflineTrackRunner.update` call.
         timestamp: seconds, as passed to ``update``.
-        detections: rows of that call's input with ``track_id`` set (confirmed tracks only).
+        detections: rows of that call's input with ``track_id`` set (confirmed tracks only), then any
+            interpolated boxes (``data['interpolated']``).
     """
 
     step: int
@@ -32,11 +46,24 @@ class TrackedFrame:
     detections: Detections
 
 
+@dataclass
+class _Held:
+    """One frame waiting for release: its input, a track id per input row (-1 = none), filled boxes."""
+
+    step: int
+    timestamp: float
+    detections: Detections
+    ids: np.ndarray
+    fills: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (track id, xyxy)
+
+
 class OfflineTrackRunner:
-    """Wraps a :class:`DeepSortTracker`, delaying output by ``n_init - 1`` steps to backfill ids.
+    """Wraps a :class:`DeepSortTracker`: delays output to backfill new tracks and fill short gaps.
 
     Args:
         tracker: a fresh tracker (its ``update`` must only be called through this runner).
+        fill_gap_s: longest gap in a confirmed track (seconds between two of its boxes) filled by
+            interpolation; 0 turns filling off.
 
     Example:
         >>> runner = OfflineTrackRunner(DeepSortTracker())
@@ -46,25 +73,36 @@ class OfflineTrackRunner:
         >>> out += runner.finish()  # the held-back tail
     """
 
-    def __init__(self, tracker: DeepSortTracker) -> None:
+    def __init__(self, tracker: DeepSortTracker, fill_gap_s: float = FILL_GAP_S) -> None:
         if tracker.step != -1:
             raise ValueError("tracker must be fresh (update() already called)")
+        if not np.isfinite(fill_gap_s) or fill_gap_s < 0:
+            raise ValueError(f"fill_gap_s must be >= 0 seconds, but got {fill_gap_s}")
         self.tracker = tracker
+        self.fill_gap_s = float(fill_gap_s)
         self._delay = max(tracker.n_init - 1, 0)
-        # step -> (timestamp, input detections, track id per input row, -1 = none)
-        self._buffer: deque[tuple[int, float, Detections, np.ndarray]] = deque()
+        self._buffer: deque[_Held] = deque()
+        self._last: dict[int, tuple[int, float, np.ndarray]] = {}  # track id -> its newest (step, t, xyxy)
 
     def update(self, detections: Detections, timestamp: float) -> list[TrackedFrame]:
         """Track one frame; return the frames that can no longer change (oldest first)."""
         tracked = self.tracker.update(detections, timestamp)
         ids = np.full(len(detections), -1, np.int64)
         ids[self.tracker.output_rows] = tracked.track_id
-        self._buffer.append((self.tracker.step, float(timestamp), detections, ids))
-        first_step = self._buffer[0][0]
-        for step, det_idx, track_id in self.tracker.backfill:
-            self._buffer[step - first_step][3][det_idx] = track_id
+        self._buffer.append(_Held(self.tracker.step, float(timestamp), detections, ids))
+        first_step = self._buffer[0].step
+        for step, det_idx, track_id in sorted(self.tracker.backfill):
+            held = self._buffer[step - first_step]
+            held.ids[det_idx] = track_id
+            if self.fill_gap_s > 0:
+                self._last[track_id] = (step, held.timestamp, held.detections.xyxy[det_idx])
+        if self.fill_gap_s > 0:
+            self._fill(self._buffer[-1], first_step)
         released = []
-        while len(self._buffer) > self._delay:
+        while len(self._buffer) > self._delay and (
+            self._buffer[-1].timestamp - self._buffer[0].timestamp >= self.fill_gap_s - 1e-9
+            or self.fill_gap_s == 0
+        ):
             released.append(self._release())
         return released
 
@@ -75,7 +113,59 @@ class OfflineTrackRunner:
             released.append(self._release())
         return released
 
+    def _fill(self, newest: _Held, first_step: int) -> None:
+        """Interpolate the held frames between each track's previous box and its box in ``newest``."""
+        for row in np.flatnonzero(newest.ids >= 0):
+            tid = int(newest.ids[row])
+            box = newest.detections.xyxy[row]
+            prev = self._last.get(tid)
+            self._last[tid] = (newest.step, newest.timestamp, box)
+            if prev is None or newest.step - prev[0] < 2:
+                continue
+            p_step, p_t, p_box = prev
+            span = newest.timestamp - p_t
+            if span > self.fill_gap_s + 1e-9 or span <= 0:
+                continue
+            for step in range(max(p_step + 1, first_step), newest.step):
+                held = self._buffer[step - first_step]
+                w = (held.timestamp - p_t) / span
+                held.fills.append((tid, ((1 - w) * p_box + w * box).astype(np.float32)))
+        # A track unseen for longer than the gap can no longer be filled: forget it.
+        for tid in [
+            t for t, (_, t_last, _) in self._last.items() if newest.timestamp - t_last > self.fill_gap_s
+        ]:
+            del self._last[tid]
+
     def _release(self) -> TrackedFrame:
-        step, timestamp, detections, ids = self._buffer.popleft()
-        keep = np.flatnonzero(ids >= 0)
-        return TrackedFrame(step, timestamp, detections[keep].with_track_id(ids[keep]))
+        held = self._buffer.popleft()
+        keep = np.flatnonzero(held.ids >= 0)
+        return TrackedFrame(
+            held.step,
+            held.timestamp,
+            _with_fills(held.detections[keep].with_track_id(held.ids[keep]), held.fills),
+        )
+
+
+def _with_fills(dets: Detections, fills: list[tuple[int, np.ndarray]]) -> Detections:
+    """``dets`` followed by one interpolated row per fill (confidence 0, zero embedding, invisible keypoints),
+    with ``data['interpolated']`` marking them."""
+    n, k = len(dets), len(fills)
+    if k == 0:
+        return replace(dets, data={**dets.data, INTERPOLATED: np.zeros(n, bool)})
+    xyxy = np.concatenate([dets.xyxy, np.stack([box for _, box in fills])]).astype(np.float32)
+    track_id = np.concatenate([dets.track_id, np.array([t for t, _ in fills], np.int64)])
+    confidence = np.concatenate([dets.confidence, np.zeros(k, np.float32)])
+    keypoints = None
+    if dets.keypoints is not None or n == 0:
+        old = dets.keypoints if dets.keypoints is not None else np.zeros((0, N_KEYPOINTS, 3), np.float32)
+        keypoints = np.concatenate([old, np.zeros((k, N_KEYPOINTS, 3), np.float32)])
+    embedding = None
+    if dets.embedding is not None:
+        embedding = np.concatenate([dets.embedding, np.zeros((k, dets.embedding.shape[1]), np.float32)])
+    data = {
+        key: np.concatenate([value, np.zeros(k, value.dtype)])
+        for key, value in dets.data.items()
+        if key != INTERPOLATED
+    }
+    data[INTERPOLATED] = np.concatenate([np.zeros(n, bool), np.ones(k, bool)])
+    return Detections(xyxy, confidence, keypoints, embedding, track_id, data)

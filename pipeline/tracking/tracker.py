@@ -35,8 +35,8 @@ from pipeline.types import Detections
 class DeepSortTracker:
     """Multi-person tracker: Kalman motion + appearance gallery + IoU, in seconds.
 
-    The defaults were tuned on MOT15 TUD-Campus and TUD-Stadtmitte (25 fps, 640x480) with yolo11n-pose
-    at imgsz 960, conf 0.05, one parameter set for every embedder (see the module notes below).
+    The score thresholds are chosen leave-one-sequence-out by ``benchmarks/tracking.py`` (see
+    docs/benchmarks.md); the rest follow deep_sort and ByteTrack. One parameter set serves every embedder.
 
     Args:
         max_cosine_distance: appearance matches costing more than this are rejected. Tuned for the

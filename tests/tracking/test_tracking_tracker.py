@@ -206,17 +206,67 @@ def test_offline_runner_backfills_tentative_frames():
     # A two-frame false positive that never gets confirmed is not emitted.
     frames[7] = make_detections([person_box(400)], 0.9, [unit(4, 2)])
     frames[8] = make_detections([person_box(400)], 0.9, [unit(4, 2)])
-    runner = OfflineTrackRunner(DeepSortTracker(n_init=3))
+    runner = OfflineTrackRunner(DeepSortTracker(n_init=3), fill_gap_s=0)
     released = []
     for k, dets in enumerate(frames):
         got = runner.update(dets, k / FPS)
-        assert len(got) == (0 if k < 2 else 1)  # held back n_init - 1 = 2 frames
+        assert len(got) == (0 if k < 2 else 1)  # held back n_init - 1 = 2 frames (no gap filling)
         released += got
     released += runner.finish()
     assert [f.step for f in released] == list(range(9))
     assert [len(f.detections) for f in released] == [1] * 6 + [0] * 3
     assert all(f.detections.track_id.tolist() == [1] for f in released[:6])
     assert released[1].timestamp == pytest.approx(1 / FPS)
+
+
+def gap_frames(missed: range, n: int = 14) -> list[Detections]:
+    """A walker moving 2 px a frame, not detected in the frames of ``missed``."""
+    return [Detections.empty(4) if k in missed else d for k, d in enumerate(walker_frames(n))]
+
+
+def run_runner(runner: OfflineTrackRunner, frames: list[Detections]) -> list:
+    released = []
+    for k, dets in enumerate(frames):
+        released += runner.update(dets, k / FPS)
+    return released + runner.finish()
+
+
+def test_offline_runner_fills_a_short_gap_by_interpolation():
+    frames = gap_frames(range(5, 9))  # 4 frames (0.2 s) without a box
+    released = run_runner(OfflineTrackRunner(DeepSortTracker(), fill_gap_s=1.0), frames)
+    assert [f.step for f in released] == list(range(14))
+    assert all(len(f.detections) == 1 and f.detections.track_id.tolist() == [1] for f in released)
+    for k, f in enumerate(released):
+        d = f.detections
+        assert d.data["interpolated"].tolist() == [k in range(5, 9)]
+        if k in range(5, 9):
+            # Linear in time between the boxes of frames 4 and 9 (the walker moves 2 px a frame).
+            np.testing.assert_allclose(
+                d.xyxy[0], frames[4].xyxy[0] + [2 * (k - 4), 0, 2 * (k - 4), 0], atol=1e-3
+            )
+            assert d.confidence.tolist() == [0.0]
+            assert not d.embedding.any()  # no appearance for a box nobody saw
+            assert not d.keypoints[..., 2].any()
+
+
+def test_offline_runner_leaves_gaps_longer_than_fill_gap():
+    frames = gap_frames(range(5, 11))  # 6 frames (0.28 s between the boxes on either side)
+    released = run_runner(OfflineTrackRunner(DeepSortTracker(), fill_gap_s=0.2), frames)
+    assert [len(f.detections) for f in released] == [1] * 5 + [0] * 6 + [1] * 3
+    assert not any(f.detections.data["interpolated"].any() for f in released)
+    assert {tid for f in released for tid in f.detections.track_id.tolist()} == {1}  # one track throughout
+
+
+def test_offline_runner_holds_frames_back_for_the_gap():
+    runner = OfflineTrackRunner(DeepSortTracker(), fill_gap_s=0.2)  # 5 frames at 25 fps
+    counts = [len(runner.update(d, k / FPS)) for k, d in enumerate(walker_frames(10))]
+    assert counts == [0] * 5 + [1] * 5  # a frame leaves once 0.2 s of later frames were tracked
+    assert len(runner.finish()) == 5
+
+
+def test_offline_runner_rejects_a_negative_gap():
+    with pytest.raises(ValueError, match="fill_gap_s"):
+        OfflineTrackRunner(DeepSortTracker(), fill_gap_s=-1.0)
 
 
 def test_offline_runner_needs_a_fresh_tracker():

@@ -38,11 +38,11 @@ import yaml
 
 import zones as zones_api
 from pipeline.config import StoreConfig, config_to_dict, parse_config
-from pipeline.db import analytics as analytics_db
 from pipeline.db import connect
 from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import shoppers as shoppers_db
 from pipeline.db import tracks as tracks_db
+from pipeline.db.analytics import paths as paths_sql
 from pipeline.db.connection import DatabaseLockedError
 from pipeline.db.store_config import stored_config
 from pipeline.errors import ConfigError, UserError
@@ -508,9 +508,9 @@ def _paths_tables(
     zones = _zones(db, ver)
     flow = [z for z, kinds in zip(zones["zone"], zones["kinds"]) if not set(kinds) & set(NOT_SHOPPER_FLOW)]
     return {
-        "sankey": _df(db, analytics_db.SANKEY_SQL, [start, end, flow or None, steps]),
-        "sequences": _df(db, analytics_db.SEQUENCES_SQL, [*window, top]),
-        "transitions": _df(db, analytics_db.TRANSITIONS_SQL, window),
+        "sankey": _df(db, paths_sql.SANKEY_SQL, [start, end, flow or None, steps]),
+        "sequences": _df(db, paths_sql.SEQUENCES_SQL, [*window, top]),
+        "transitions": _df(db, paths_sql.TRANSITIONS_SQL, window),
     }
 
 

@@ -26,8 +26,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.db import analytics as sql  # noqa: E402
-from pipeline.db import connect, transaction  # noqa: E402
+from pipeline.db import (  # noqa: E402
+    connect,
+    simulated,  # noqa: E402
+    transaction,
+)
 from pipeline.db.store_config import save_store_config  # noqa: E402
 from pipeline.simulate.layout import DAY_START, FLOOR_H, FLOOR_W, ZONES, store_config_dict  # noqa: E402
 
@@ -86,7 +89,7 @@ def generate(path: Path, n_points: int, seed: int = 0) -> None:
     conn.execute("SET enable_progress_bar = false")
     with transaction(conn):
         save_store_config(conn, yaml.safe_dump(store_config_dict(), sort_keys=False))
-        sql.write_simulated_store(conn, "benchmark", "{}", cameras, shoppers, traj, empty_tp)
+        simulated.write_simulated_store(conn, "benchmark", "{}", cameras, shoppers, traj, empty_tp)
     conn.close()
 
 

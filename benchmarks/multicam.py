@@ -358,7 +358,7 @@ def evaluate_modes(db_path: Path, gt_split: list[pd.DataFrame], n_frames: int) -
     from pipeline.db import connect
     from pipeline.db import tracks as db
     from pipeline.evaluate import score_frames
-    from pipeline.reid.assign import run_reid, stored_reid_config
+    from pipeline.reid.store import run_reid, stored_reid_config
 
     gt_joint = joint_rows(gt_split, n_frames)
     rows = []

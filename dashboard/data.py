@@ -4,20 +4,21 @@
   (a module-level registry); every query runs on its own ``cursor()`` so pages, flag reviews and the
   background processing thread (``pipeline.jobs``) share it safely. See ``pipeline/jobs.py`` for why
   processing runs in-process instead of in a second process.
-* Queries are ``st.cache_data(ttl=...)`` functions keyed by the database path and a per-database
+* Queries are :func:`cached_query` functions (``st.cache_data(ttl=...)``) keyed by the database path and a per-database
   *version* that every write through this module (and every finished processing job) bumps, so a
   finished run or a saved review is visible on the next rerun while repeated renders hit the cache.
 * Numbers shown as KPIs come from the analytics tables that ``zones.analyse`` materialises
   (``pipeline/db/migrations/v0002_analytics.py``); the queries only filter them to the selected period and
   sum counts across days. Pages do no maths.
 * No SQL text lives here: every query is a named constant in ``pipeline/db/dashboard.py`` (the path
-  queries shared with the analytics are in ``pipeline/db/analytics.py``), run with ``?`` parameters.
+  queries shared with the analytics are in ``pipeline/db/analytics/paths.py``), run with ``?`` parameters.
 
 Periods are half-open ``[start, end)`` naive store-local timestamps.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -25,10 +26,11 @@ import tempfile
 import threading
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -38,21 +40,25 @@ import yaml
 
 import zones as zones_api
 from pipeline.config import StoreConfig, config_to_dict, parse_config
-from pipeline.db import analytics as analytics_db
 from pipeline.db import connect
 from pipeline.db import dashboard as dashboard_sql
 from pipeline.db import shoppers as shoppers_db
 from pipeline.db import tracks as tracks_db
+from pipeline.db.analytics import paths as paths_sql
 from pipeline.db.connection import DatabaseLockedError
 from pipeline.db.store_config import stored_config
 from pipeline.errors import ConfigError, UserError
 
 TTL_S = 600
+CACHE_ENTRIES = {"reports": 16, "reports_zip": 16}  # whole CSV sets are large: keep a few
 ENV_DATA_DIR = "SHOPPER_DATA_DIR"
 ENV_DB = "SHOPPER_DB"
 DEMO_DB_NAME = "demo.duckdb"
 NOT_SHOPPER_FLOW = ("staff_only", "restricted")  # zone kinds left out of the shopper flow diagram
 MAX_PATH_POINTS = 4000  # a shopper's path on the floor plan is thinned to this many points
+
+
+T = TypeVar("T")
 
 
 class DatabaseBusyError(UserError):
@@ -127,6 +133,28 @@ def bump(db: str) -> None:
         _versions[db] = _versions.get(db, 0) + 1
 
 
+def cached_query(fn: Callable[..., T]) -> Callable[..., T]:
+    """Cache ``fn(db, *args)`` per database, its :func:`version` and the arguments (``st.cache_data``).
+
+    A write through this module bumps the version, so the next call misses the cache and sees the write.
+    """
+
+    def at_version(db: str, ver: int, *args: Any, **kwargs: Any) -> T:
+        return fn(db, *args, **kwargs)
+
+    # Streamlit keys a cache by the function's module and qualified name: one per query, not per closure.
+    at_version.__qualname__ = at_version.__name__ = f"{fn.__qualname__}_at_version"
+    cached = st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=CACHE_ENTRIES.get(fn.__name__))(
+        at_version
+    )
+
+    @functools.wraps(fn)
+    def query(db: str, *args: Any, **kwargs: Any) -> T:
+        return cached(db, version(db), *args, **kwargs)
+
+    return query
+
+
 # Held in a module-level registry, not st.cache_resource: a browser's `clear_cache` message clears that
 # cache, which would drop the connection a running job and other sessions still use (issue 13).
 _connections: dict[str, duckdb.DuckDBPyConnection] = {}
@@ -189,18 +217,14 @@ def _has_table(db: str, name: str) -> bool:
 # -- store config and status -----------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _stored_config(db: str, ver: int) -> StoreConfig | None:
+@cached_query
+def store_config(db: str) -> StoreConfig | None:
+    """The store config saved in ``db`` (``None`` when none is saved yet)."""
     cur = connection(db).cursor()
     try:
         return stored_config(cur)
     finally:
         cur.close()
-
-
-def store_config(db: str) -> StoreConfig | None:
-    """The store config saved in ``db`` (``None`` when none is saved yet)."""
-    return _stored_config(db, version(db))
 
 
 def config_from_yaml(text: str) -> StoreConfig:
@@ -237,8 +261,9 @@ def save_store_config(db: str, config: StoreConfig) -> None:
     bump(db)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _summary(db: str, ver: int) -> dict[str, Any]:
+@cached_query
+def summary(db: str) -> dict[str, Any]:
+    """``analysis_summary`` (``analysed_at`` None when never analysed) plus trajectory/video counts."""
     out: dict[str, Any] = {"analysed_at": None}
     if _has_table(db, "analysis_summary"):
         row = _df(db, dashboard_sql.ANALYSIS_SUMMARY_ROW)
@@ -249,24 +274,15 @@ def _summary(db: str, ver: int) -> dict[str, Any]:
     return out
 
 
-def summary(db: str) -> dict[str, Any]:
-    """``analysis_summary`` (``analysed_at`` None when never analysed) plus trajectory/video counts."""
-    return _summary(db, version(db))
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _day_range(db: str, ver: int) -> tuple[date, date] | None:
+@cached_query
+def day_range(db: str) -> tuple[date, date] | None:
+    """First and last day with analysed traffic (or with trajectory points), ``None`` when empty."""
     row = _one(db, dashboard_sql.STORE_HOURLY_DAY_RANGE) if _has_table(db, "store_hourly") else None
     if row is None or row[0] is None:
         row = _one(db, dashboard_sql.TRAJECTORY_DAY_RANGE)
     if row is None or row[0] is None:
         return None
     return row[0], row[1]
-
-
-def day_range(db: str) -> tuple[date, date] | None:
-    """First and last day with analysed traffic (or with trajectory points), ``None`` when empty."""
-    return _day_range(db, version(db))
 
 
 def period(start_day: date, end_day: date) -> tuple[datetime, datetime]:
@@ -309,8 +325,8 @@ class Kpis:
     open_flags: int
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _kpis(db: str, ver: int, start: datetime, end: datetime) -> Kpis:
+@cached_query
+def kpis(db: str, start: datetime, end: datetime) -> Kpis:
     days = _df(db, dashboard_sql.STORE_METRICS_DAYS, [start, end])
     visitors = int(days["visitors"].sum()) if len(days) else 0
     if len(days) == 1:
@@ -335,47 +351,33 @@ def _kpis(db: str, ver: int, start: datetime, end: datetime) -> Kpis:
     )
 
 
-def kpis(db: str, start: datetime, end: datetime) -> Kpis:
-    return _kpis(db, version(db), start, end)
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _hourly(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
+@cached_query
+def hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """``store_hourly`` rows of the period, with sales transactions and conversion when imported."""
     return _df(db, dashboard_sql.HOURLY_WITH_CONVERSION, [start, end])
 
 
-def hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
-    """``store_hourly`` rows of the period, with sales transactions and conversion when imported."""
-    return _hourly(db, version(db), start, end)
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _occupancy(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(db, dashboard_sql.OCCUPANCY_MINUTES, [start, end])
-
-
+@cached_query
 def occupancy(db: str, start: datetime, end: datetime) -> pd.DataFrame:
     """``occupancy_minute`` rows of the period."""
-    return _occupancy(db, version(db), start, end)
+    return _df(db, dashboard_sql.OCCUPANCY_MINUTES, [start, end])
 
 
 # -- zones and heatmaps ----------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _zones(db: str, ver: int) -> pd.DataFrame:
+@cached_query
+def zones(db: str) -> pd.DataFrame:
+    """Analysed zones with their floor polygon as WKT (metres)."""
     if not _has_table(db, "zones"):
         return pd.DataFrame(columns=["zone", "kinds", "is_till", "wkt"])
     return _df(db, dashboard_sql.ZONES)
 
 
-def zones(db: str) -> pd.DataFrame:
-    """Analysed zones with their floor polygon as WKT (metres)."""
-    return _zones(db, version(db))
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _heatmap(db: str, ver: int, camera: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+@cached_query
+def heatmap_cells(db: str, camera: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """Shopper-seconds per cell during the period: floor cells (``x_m, y_m, cell_m``) when ``camera`` is
+    ``None``, else that camera's image cells (``u_px, v_px, cell_px``)."""
     cur = connection(db).cursor()
     try:
         return zones_api.heatmap_cells(cur, camera, start, end)
@@ -385,36 +387,32 @@ def _heatmap(db: str, ver: int, camera: str | None, start: datetime, end: dateti
 
 def heatmap_floor(db: str, start: datetime, end: datetime) -> pd.DataFrame:
     """Floor cells (``x_m, y_m, cell_m``) with the shopper-seconds spent in them during the period."""
-    return _heatmap(db, version(db), None, start, end)
+    return heatmap_cells(db, None, start, end)
 
 
 def heatmap_camera(db: str, camera: str, start: datetime, end: datetime) -> pd.DataFrame:
     """Image cells (``u_px, v_px, cell_px``) of one camera with shopper-seconds during the period."""
-    return _heatmap(db, version(db), camera, start, end)
+    return heatmap_cells(db, camera, start, end)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _cameras(db: str, ver: int) -> pd.DataFrame:
-    return _df(db, dashboard_sql.CAMERAS_WITH_VIDEO_COUNTS)
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _simulated_cameras(db: str, ver: int) -> list[str]:
+@cached_query
+def simulated_cameras(db: str) -> list[str]:
+    """Cameras of the simulated demo store (no real footage can be added to them)."""
     return [r[0] for r in _df(db, dashboard_sql.SIMULATED_CAMERAS).itertuples(index=False)]
 
 
-def simulated_cameras(db: str) -> list[str]:
-    """Cameras of the simulated demo store (no real footage can be added to them)."""
-    return _simulated_cameras(db, version(db))
-
-
+@cached_query
 def cameras(db: str) -> pd.DataFrame:
     """Cameras known to the database with image size and processed-video count."""
-    return _cameras(db, version(db))
+    return _df(db, dashboard_sql.CAMERAS_WITH_VIDEO_COUNTS)
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _camera_frame_people(db: str, ver: int, camera: str) -> tuple[str | None, int, pd.DataFrame]:
+@cached_query
+def camera_frame(db: str, camera: str) -> tuple[str | None, int, pd.DataFrame]:
+    """A representative frame of ``camera``: (video path, frame index, every person's box there).
+
+    The busiest frame of a processed video, so its people can be blurred before it is shown.
+    """
     row = _one(db, dashboard_sql.BUSIEST_FRAME_OF_CAMERA, [camera])
     if row is None:
         path = _one(db, dashboard_sql.DONE_VIDEO_PATH_OF_CAMERA, [camera])
@@ -423,29 +421,17 @@ def _camera_frame_people(db: str, ver: int, camera: str) -> tuple[str | None, in
     return path, int(frame), frame_people(db, video_id, int(frame))
 
 
-def camera_frame(db: str, camera: str) -> tuple[str | None, int, pd.DataFrame]:
-    """A representative frame of ``camera``: (video path, frame index, every person's box there).
-
-    The busiest frame of a processed video, so its people can be blurred before it is shown.
-    """
-    return _camera_frame_people(db, version(db), camera)
-
-
 def busiest_frame(db: str, video_id: int) -> int | None:
     """The frame of a video with most tracked people (``None``: nobody was tracked in it)."""
     row = _one(db, dashboard_sql.BUSIEST_FRAME_OF_VIDEO, [video_id])
     return None if row is None else int(row[0])
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _camera_still(db: str, ver: int, camera: str) -> bytes | None:
-    row = _one(db, dashboard_sql.CAMERA_STILL, [camera])
-    return None if row is None or row[0] is None else bytes(row[0])
-
-
+@cached_query
 def camera_still(db: str, camera: str) -> bytes | None:
     """The camera's kept still (JPEG, every face blurred), or ``None``: shown where its footage is gone."""
-    return _camera_still(db, version(db), camera)
+    row = _one(db, dashboard_sql.CAMERA_STILL, [camera])
+    return None if row is None or row[0] is None else bytes(row[0])
 
 
 def save_camera_still(db: str, camera: str, jpeg: bytes) -> None:
@@ -466,68 +452,51 @@ def frame_people(db: str, video_id: int, frame: int) -> pd.DataFrame:
 # -- sections --------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _sections(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(db, dashboard_sql.SECTIONS_OVER_PERIOD, [start, end])
-
-
+@cached_query
 def sections(db: str, start: datetime, end: datetime) -> pd.DataFrame:
     """Per zone over the period: ``section_metrics`` for one day; counts summed and visit-weighted
     means across several days (medians and p90 are per-day figures, so they are left empty then)."""
-    return _sections(db, version(db), start, end)
+    return _df(db, dashboard_sql.SECTIONS_OVER_PERIOD, [start, end])
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _dwell_samples(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
+@cached_query
+def dwell_samples(db: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Every non-staff section visit's dwell in the period (for the distribution chart)."""
     return _df(db, dashboard_sql.SECTION_DWELL_SAMPLES, [start, end])
 
 
-def dwell_samples(db: str, start: datetime, end: datetime) -> pd.DataFrame:
-    """Every non-staff section visit's dwell in the period (for the distribution chart)."""
-    return _dwell_samples(db, version(db), start, end)
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _section_hourly(db: str, ver: int, start: datetime, end: datetime) -> pd.DataFrame:
-    return _df(db, dashboard_sql.SECTION_HOURLY_ROWS, [start, end])
-
-
+@cached_query
 def section_hourly(db: str, start: datetime, end: datetime) -> pd.DataFrame:
     """``section_hourly`` rows of the period (the hour-by-section matrix)."""
-    return _section_hourly(db, version(db), start, end)
+    return _df(db, dashboard_sql.SECTION_HOURLY_ROWS, [start, end])
 
 
 # -- paths -----------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _paths_tables(
-    db: str, ver: int, start: datetime, end: datetime, top: int, steps: int
-) -> dict[str, pd.DataFrame]:
-    window = [start, end, None]
-    zones = _zones(db, ver)
-    flow = [z for z, kinds in zip(zones["zone"], zones["kinds"]) if not set(kinds) & set(NOT_SHOPPER_FLOW)]
-    return {
-        "sankey": _df(db, analytics_db.SANKEY_SQL, [start, end, flow or None, steps]),
-        "sequences": _df(db, analytics_db.SEQUENCES_SQL, [*window, top]),
-        "transitions": _df(db, analytics_db.TRANSITIONS_SQL, window),
-    }
-
-
+@cached_query
 def paths_tables(
     db: str, start: datetime, end: datetime, top: int = 20, steps: int = 6
 ) -> dict[str, pd.DataFrame]:
     """Sankey edges (first ``steps`` zones, zones of a :data:`NOT_SHOPPER_FLOW` kind left out), the ``top``
     zone sequences and the transition table of the period, by the same SQL that fills ``sankey_edges``,
     ``zone_sequences`` and ``transitions``."""
-    return _paths_tables(db, version(db), start, end, top, steps)
+    window = [start, end, None]
+    table = zones(db)
+    flow = [z for z, kinds in zip(table["zone"], table["kinds"]) if not set(kinds) & set(NOT_SHOPPER_FLOW)]
+    return {
+        "sankey": _df(db, paths_sql.SANKEY_SQL, [start, end, flow or None, steps]),
+        "sequences": _df(db, paths_sql.SEQUENCES_SQL, [*window, top]),
+        "transitions": _df(db, paths_sql.TRANSITIONS_SQL, window),
+    }
 
 
 # -- queues ----------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _queues(db: str, ver: int, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
+@cached_query
+def queues(db: str, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
+    """Queue length per minute, waits per hour and each wait, per checkout, in the period."""
     return {
         "minute": _df(db, dashboard_sql.QUEUE_MINUTES, [start, end]),
         "hourly": _df(db, dashboard_sql.QUEUE_HOURLY, [start, end]),
@@ -535,66 +504,42 @@ def _queues(db: str, ver: int, start: datetime, end: datetime) -> dict[str, pd.D
     }
 
 
-def queues(db: str, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
-    """Queue length per minute, waits per hour and each wait, per checkout, in the period."""
-    return _queues(db, version(db), start, end)
-
-
 # -- flags -----------------------------------------------------------------------------------------
 
 from zones.flags import REVIEW_STATES  # noqa: E402 - one list of review states
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _flags(db: str, ver: int, start: datetime, end: datetime, states: tuple[str, ...]) -> pd.DataFrame:
+@cached_query
+def flags(db: str, start: datetime, end: datetime, states: tuple[str, ...] = REVIEW_STATES) -> pd.DataFrame:
+    """Flags of the period with their review, highest score first."""
     return _df(db, dashboard_sql.FLAGS_WITH_REVIEWS, [start, end, list(states)])
 
 
-def flags(db: str, start: datetime, end: datetime, states: tuple[str, ...] = REVIEW_STATES) -> pd.DataFrame:
-    """Flags of the period with their review, highest score first."""
-    return _flags(db, version(db), start, end, tuple(states))
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _shopper_path(
-    db: str, ver: int, shopper_id: int, start: datetime | None, end: datetime | None
+@cached_query
+def shopper_path(
+    db: str, shopper_id: int, start: datetime | None = None, end: datetime | None = None
 ) -> pd.DataFrame:
+    """A shopper's floor trajectory (``ts, x, y, camera``), optionally within ``[start, end]``."""
+    shopper_id = int(shopper_id)
     points = _df(db, dashboard_sql.SHOPPER_FLOOR_PATH, [shopper_id, start, start, end, end])
     if len(points) > MAX_PATH_POINTS:  # thin evenly: a drawn path needs no more points than pixels
         points = points.iloc[np.linspace(0, len(points) - 1, MAX_PATH_POINTS).astype(int)]
     return points.reset_index(drop=True)
 
 
-def shopper_path(
-    db: str, shopper_id: int, start: datetime | None = None, end: datetime | None = None
-) -> pd.DataFrame:
-    """A shopper's floor trajectory (``ts, x, y, camera``), optionally within ``[start, end]``."""
-    return _shopper_path(db, version(db), int(shopper_id), start, end)
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _shopper_visits(db: str, ver: int, shopper_id: int) -> pd.DataFrame:
-    return _df(db, dashboard_sql.SHOPPER_ZONE_VISITS, [shopper_id])
-
-
+@cached_query
 def shopper_visits(db: str, shopper_id: int) -> pd.DataFrame:
     """A shopper's zone visits in time order (the evidence timeline)."""
-    return _shopper_visits(db, version(db), int(shopper_id))
+    return _df(db, dashboard_sql.SHOPPER_ZONE_VISITS, [int(shopper_id)])
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _evidence_frames(
-    db: str, ver: int, shopper_id: int, start: datetime, end: datetime, n: int
-) -> pd.DataFrame:
-    rows = _df(db, dashboard_sql.SHOPPER_SIGHTINGS, [shopper_id, start, end])
+@cached_query
+def evidence_frames(db: str, shopper_id: int, start: datetime, end: datetime, n: int = 6) -> pd.DataFrame:
+    """Up to ``n`` evenly spaced sightings of a shopper in ``[start, end]``: video, frame and box."""
+    rows = _df(db, dashboard_sql.SHOPPER_SIGHTINGS, [int(shopper_id), start, end])
     if len(rows) > n:
         rows = rows.iloc[np.linspace(0, len(rows) - 1, n).round().astype(int)]
     return rows.reset_index(drop=True)
-
-
-def evidence_frames(db: str, shopper_id: int, start: datetime, end: datetime, n: int = 6) -> pd.DataFrame:
-    """Up to ``n`` evenly spaced sightings of a shopper in ``[start, end]``: video, frame and box."""
-    return _evidence_frames(db, version(db), int(shopper_id), start, end, n)
 
 
 def set_flag_review(db: str, flag_key: str, state: str, note: str | None, reviewer: str | None) -> None:
@@ -628,24 +573,16 @@ def set_staff(db: str, shopper_id: int, is_staff: bool, config: StoreConfig | No
 # -- footage ---------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _videos(db: str, ver: int) -> pd.DataFrame:
+@cached_query
+def videos(db: str) -> pd.DataFrame:
+    """Every video in the database with its processing status."""
     return _df(db, dashboard_sql.VIDEOS_WITH_STATUS)
 
 
-def videos(db: str) -> pd.DataFrame:
-    """Every video in the database with its processing status."""
-    return _videos(db, version(db))
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def _reid_calibration(db: str, ver: int) -> pd.DataFrame:
-    return _df(db, dashboard_sql.REID_CALIBRATION)
-
-
+@cached_query
 def reid_calibration(db: str) -> pd.DataFrame:
     """The cross-camera match threshold fitted on this store's footage, per embedder, with its evidence."""
-    return _reid_calibration(db, version(db))
+    return _df(db, dashboard_sql.REID_CALIBRATION)
 
 
 def processed_video_with_hash(db: str, sha256: str) -> dict[str, Any] | None:
@@ -657,10 +594,9 @@ def processed_video_with_hash(db: str, sha256: str) -> dict[str, Any] | None:
 # -- reports ---------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=16)
-def _reports(
-    db: str, ver: int, start: datetime, end: datetime, zone_names: tuple[str, ...]
-) -> dict[str, bytes]:
+@cached_query
+def reports(db: str, start: datetime, end: datetime, zone_names: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """CSV exports of the period (file name -> bytes); ``zone_names`` empty means every zone."""
     cur = connection(db).cursor()
     try:
         with tempfile.TemporaryDirectory(prefix="shopper-reports-") as tmp:
@@ -668,11 +604,6 @@ def _reports(
             return {p.name: p.read_bytes() for p in sorted(Path(tmp).glob("*.csv"))}
     finally:
         cur.close()
-
-
-def reports(db: str, start: datetime, end: datetime, zone_names: tuple[str, ...] = ()) -> dict[str, bytes]:
-    """CSV exports of the period (file name -> bytes); ``zone_names`` empty means every zone."""
-    return _reports(db, version(db), start, end, tuple(zone_names))
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -692,11 +623,7 @@ def hourly_previous(db: str, start: datetime, end: datetime) -> pd.DataFrame:
     return prev
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=16)
-def _reports_zip(db: str, ver: int, start: datetime, end: datetime, zone_names: tuple[str, ...]) -> bytes:
-    return zip_bytes(_reports(db, ver, start, end, zone_names))
-
-
+@cached_query
 def reports_zip(db: str, start: datetime, end: datetime, zone_names: tuple[str, ...] = ()) -> bytes:
     """All CSV exports of the period in one ZIP archive."""
-    return _reports_zip(db, version(db), start, end, tuple(zone_names))
+    return zip_bytes(reports(db, start, end, zone_names))

@@ -48,8 +48,8 @@ from pipeline.process import (
     track_store,
     write_message,
 )
-from pipeline.reid.assign import run_reid
 from pipeline.reid.settings import REID_MODES
+from pipeline.reid.store import run_reid
 from pipeline.track_settings import TrackSettings
 from pipeline.track_video import Components, load_components
 from pipeline.video import VideoInfo
@@ -84,7 +84,7 @@ def derive(
         config: the store config (``None``: the one saved in the database).
         reid_mode: ``independent``, ``appearance`` or ``full`` (see :mod:`pipeline.reid.assign`).
         calibrate: refit the on-site cross-camera threshold (``True`` after new footage; see
-            :func:`pipeline.reid.assign.run_reid`).
+            :func:`pipeline.reid.store.run_reid`).
 
     Returns:
         The analytics summary (``analysis_summary`` row), or ``None`` without ``analyse``.

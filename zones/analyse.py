@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from pipeline.config import StoreConfig
-from pipeline.db import analytics as sql
 from pipeline.db import transaction
+from pipeline.db.analytics import flags as flags_sql
+from pipeline.db.analytics import heatmap as heatmap_sql
+from pipeline.db.analytics import metrics as metrics_sql
+from pipeline.db.analytics import paths as paths_sql
+from pipeline.db.analytics import queues as queues_sql
+from pipeline.db.analytics import sales as sales_sql
+from pipeline.db.analytics import summary as summary_sql
+from pipeline.db.analytics import tables
+from pipeline.db.analytics import visits as visits_sql
 from pipeline.db.store_config import stored_config
 from pipeline.errors import ConfigError
-from pipeline.store.rules import settings_from_config
+from pipeline.store.rules import AnalyticsSettings, FlagRules, settings_from_config
 from zones import flags, heatmap, metrics, paths, pose, visits
-from zones.geometry import ZoneIndex, build_zones
+from zones.geometry import Zone, ZoneIndex, build_zones
 from zones.trajectory import US, Points, sample_interval_us, step_weights
 
 
@@ -42,109 +52,145 @@ def _zone_frame(zones, analytics) -> pd.DataFrame:
     )
 
 
+@dataclass
+class Run:
+    """What the stages of one ``analyse`` share: the inputs, and what earlier stages computed."""
+
+    conn: duckdb.DuckDBPyConnection
+    config: StoreConfig
+    analytics: AnalyticsSettings
+    rules: FlagRules
+    zones: list[Zone]
+    index: ZoneIndex
+    pts: Points | None = None
+    dt_us: int = 0
+    max_step_us: int = 0
+    is_staff: npt.NDArray[np.bool_] | None = None
+
+
+def load(run: Run) -> None:
+    """Zones table, floor trajectory points, the sampling interval and the longest step counted as one."""
+    tables.insert_zones(run.conn, _zone_frame(run.zones, run.analytics))
+    raw = tables.floor_points(run.conn)
+    run.pts = Points.from_arrays(raw["shopper_id"], raw["ts_us"], raw["x"], raw["y"])
+    a = run.analytics
+    run.dt_us = int(a.sample_interval_s * US) if a.sample_interval_s else sample_interval_us(run.pts)
+    run.max_step_us = int(a.max_step_s * US) if a.max_step_s else 3 * run.dt_us
+
+
+def zone_visits(run: Run) -> None:
+    """Point-in-zone runs (numpy) -> visits with hysteresis and minimum dwell (SQL) -> the staff zone rule."""
+    masks = run.index.masks(run.pts.x, run.pts.y)
+    seg = visits.zone_segments(run.pts, masks, len(run.zones), run.dt_us, run.max_step_us)
+    del masks
+    names = np.array([z.name for z in run.zones], dtype=object)
+    segments = pd.DataFrame(
+        {"shopper_id": seg["shopper_id"], "zone": names[seg["zone_index"]] if len(run.zones) else [],
+         "start_us": seg["start_us"], "end_us": seg["end_us"]}
+    )  # fmt: skip
+    visits_sql.insert_visits(run.conn, segments, int(run.analytics.merge_gap_s * US))
+    visits_sql.apply_staff_zone_rule(run.conn, run.analytics.staff_zone_s)
+    starts = run.pts.shopper_starts()
+    counts = np.diff(np.r_[starts, len(run.pts)])
+    run.is_staff = np.repeat(np.isin(run.pts.shopper_id[starts], visits_sql.staff_ids(run.conn)), counts)
+
+
+def store_metrics(run: Run) -> None:
+    """Shopper paths, occupancy per minute and hour, store and section metrics, queues."""
+    a = run.analytics
+    paths_sql.insert_shopper_paths(
+        run.conn, paths.shopper_paths(run.pts, run.dt_us, run.max_step_us, a.walking_min_mps)
+    )
+    minutes = metrics.presence(run.pts, run.is_staff, metrics.MINUTE_US)
+    hours = metrics.presence(run.pts, run.is_staff, metrics.HOUR_US)
+    metrics_sql.insert_occupancy(
+        run.conn,
+        minutes.rename(columns={"period_us": "minute_us"}),
+        hours.rename(columns={"period_us": "hour_us", "shoppers": "visitors"})[["hour_us", "visitors"]],
+    )
+    metrics_sql.insert_store_metrics(run.conn)
+    metrics_sql.insert_section_metrics(run.conn, a.bounce_s)
+    queues_sql.insert_queues(run.conn, a.till_link_s)
+
+
+def zone_paths(run: Run) -> None:
+    """Transitions, common sequences, Sankey edges."""
+    paths_sql.insert_paths(run.conn, run.analytics.top_sequences, run.analytics.sankey_steps)
+
+
+def heatmaps(run: Run) -> None:
+    """Floor and camera heatmaps, then conversion (sales per visitor)."""
+    a = run.analytics
+    weights = step_weights(run.pts, run.dt_us, run.max_step_us)
+    fp = run.config.floor_plan
+    bounds = (0.0, 0.0, fp.width, fp.height) if fp else None
+    heatmap_sql.insert_heatmap_floor(
+        run.conn,
+        heatmap.floor_cells(run.pts, weights, ~run.is_staff, a.heatmap_cell_m, bounds),
+        a.heatmap_cell_m,
+    )
+    heatmap_sql.insert_heatmap_camera(run.conn, a.heatmap_cell_px, run.max_step_us / US, run.dt_us / US)
+    sales_sql.refresh_conversion(run.conn)
+
+
+def review_flags(run: Run) -> None:
+    """Every enabled flag rule (SQL), plus pose-cue leads when that experimental rule is on."""
+    leads = None
+    if run.rules.enabled("pose_concealment"):
+        leads = pose.pose_leads(
+            flags_sql.pose_points(run.conn), run.index, run.rules["pose_concealment"], run.max_step_us / US
+        )
+    flags_sql.insert_flags(run.conn, flags.rule_params(run.rules), leads)
+
+
+# The analysis, in order; each stage's seconds are reported under its name.
+STAGES: tuple[tuple[str, Callable[[Run], None]], ...] = (
+    ("load", load),
+    ("visits", zone_visits),
+    ("metrics", store_metrics),
+    ("paths", zone_paths),
+    ("heatmaps", heatmaps),
+    ("flags", review_flags),
+)
+
+
 def analyse(conn: duckdb.DuckDBPyConnection, config: StoreConfig | None = None) -> dict[str, Any]:
     """Recompute zones, visits, staff zone rule, metrics, occupancy, queues, paths, heatmaps, conversion and
-    flags from ``trajectory`` / ``track_points``. Idempotent; one transaction (readers never see a
-    half-written state); ``flag_reviews`` and ``sales`` are kept.
+    flags from ``trajectory`` / ``track_points`` by running :data:`STAGES`. Idempotent; one transaction
+    (readers never see a half-written state); ``flag_reviews`` and ``sales`` are kept.
 
     Args:
         conn: an open store database (``pipeline.db.connect``).
         config: the store config; ``None`` reads the one saved in the database.
 
     Returns:
-        The ``analysis_summary`` row as a dict (points, shoppers, staff, visits, flags, seconds, ...).
+        The ``analysis_summary`` row as a dict (points, shoppers, staff, visits, flags, seconds, ...) with
+        ``timings``: seconds per stage and in total.
 
     Raises:
         ConfigError: invalid zones, ``analytics:`` or ``flags:`` settings.
     """
     t_start = time.perf_counter()
-    timings: dict[str, float] = {}
-    clock = [t_start]
-
-    def lap(stage: str) -> None:
-        now = time.perf_counter()
-        timings[stage] = round(now - clock[0], 4)
-        clock[0] = now
-
     if config is None:
         config = stored_config(conn)
         if config is None:
             raise ConfigError("the database has no store config; pass one with --config")
     analytics, rules = settings_from_config(config)
     zones = build_zones(config)
-    index = ZoneIndex.build(zones)
+    run = Run(conn, config, analytics, rules, zones, ZoneIndex.build(zones))
+    timings: dict[str, float] = {}
     with transaction(conn):
-        sql.clear_derived(conn)
-        sql.insert_zones(conn, _zone_frame(zones, analytics))
-
-        raw = sql.floor_points(conn)
-        pts = Points.from_arrays(raw["shopper_id"], raw["ts_us"], raw["x"], raw["y"])
-        del raw
-        dt_us = (
-            int(analytics.sample_interval_s * US) if analytics.sample_interval_s else sample_interval_us(pts)
-        )
-        max_step_us = int(analytics.max_step_s * US) if analytics.max_step_s else 3 * dt_us
-        lap("load")
-
-        masks = index.masks(pts.x, pts.y)
-        seg = visits.zone_segments(pts, masks, len(zones), dt_us, max_step_us)
-        del masks
-        lap("point_in_zone")
-        names = np.array([z.name for z in zones], dtype=object)
-        segments = pd.DataFrame(
-            {"shopper_id": seg["shopper_id"], "zone": names[seg["zone_index"]] if len(zones) else [],
-             "start_us": seg["start_us"], "end_us": seg["end_us"]}
-        )  # fmt: skip
-        sql.insert_visits(conn, segments, int(analytics.merge_gap_s * US))
-        sql.apply_staff_zone_rule(conn, analytics.staff_zone_s)
-        lap("visits")
-
-        staff_set = sql.staff_ids(conn)
-        starts = pts.shopper_starts()
-        counts = np.diff(np.r_[starts, len(pts)])
-        is_staff = np.repeat(np.isin(pts.shopper_id[starts], staff_set), counts)
-
-        sql.insert_shopper_paths(
-            conn, paths.shopper_paths(pts, dt_us, max_step_us, analytics.walking_min_mps)
-        )
-        minutes = metrics.presence(pts, is_staff, metrics.MINUTE_US)
-        hours = metrics.presence(pts, is_staff, metrics.HOUR_US)
-        sql.insert_occupancy(
-            conn,
-            minutes.rename(columns={"period_us": "minute_us"}),
-            hours.rename(columns={"period_us": "hour_us", "shoppers": "visitors"})[["hour_us", "visitors"]],
-        )
-        sql.insert_store_metrics(conn)
-        sql.insert_section_metrics(conn, analytics.bounce_s)
-        sql.insert_queues(conn, analytics.till_link_s)
-        lap("metrics")
-        sql.insert_paths(conn, analytics.top_sequences, analytics.sankey_steps)
-        lap("paths")
-
-        weights = step_weights(pts, dt_us, max_step_us)
-        fp = config.floor_plan
-        bounds = (0.0, 0.0, fp.width, fp.height) if fp else None
-        sql.insert_heatmap_floor(
-            conn,
-            heatmap.floor_cells(pts, weights, ~is_staff, analytics.heatmap_cell_m, bounds),
-            analytics.heatmap_cell_m,
-        )
-        sql.insert_heatmap_camera(conn, analytics.heatmap_cell_px, max_step_us / US, dt_us / US)
-        sql.refresh_conversion(conn)
-        lap("heatmaps")
-
-        leads = None
-        if rules.enabled("pose_concealment"):
-            leads = pose.pose_leads(sql.pose_points(conn), index, rules["pose_concealment"], max_step_us / US)
-        sql.insert_flags(conn, flags.rule_params(rules), leads)
-        lap("flags")
-
+        tables.clear_derived(conn)
+        for name, stage in STAGES:
+            started = time.perf_counter()
+            stage(run)
+            timings[name] = round(time.perf_counter() - started, 4)
         settings = {"analytics": asdict(analytics), "flags": rules.rules, "zones": [z.name for z in zones]}
-        summary = sql.write_summary(
+        summary = summary_sql.write_summary(
             conn,
             json.dumps(settings),
-            len(pts),
-            dt_us / US if len(pts) else None,
+            len(run.pts),
+            run.dt_us / US if len(run.pts) else None,
             time.perf_counter() - t_start,
         )
     summary["timings"] = {**timings, "total": round(time.perf_counter() - t_start, 4)}

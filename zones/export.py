@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.db import analytics as sql
+from pipeline.db.analytics import export as export_sql
 
 REPORTS: dict[str, tuple[str, ...]] = {
     "visits": ("visit_id", "shopper_id", "zone", "start_time", "end_time", "dwell_s", "is_staff"),
@@ -85,7 +85,7 @@ def write_reports(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, columns in REPORTS.items():
-        got, rows = sql.export_rows(conn, name, start, end, zones, limit=1_000_000)
+        got, rows = export_sql.export_rows(conn, name, start, end, zones, limit=1_000_000)
         if tuple(got) != columns:  # a programming error: the SQL drifted from the published schema
             raise RuntimeError(f"report {name}: columns {got} differ from the published {columns}")
         path = out / f"{name}.csv"

@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.db import analytics as sql
+from pipeline.db.analytics import flags as flags_sql
 from pipeline.errors import UserError
 from pipeline.store.rules import FlagRules
 
@@ -56,6 +56,6 @@ def set_flag_review(
     """
     if state not in REVIEW_STATES:
         raise UserError(f"review state must be one of {', '.join(REVIEW_STATES)}, but got {state!r}")
-    if not sql.flag_exists(conn, flag_key):
+    if not flags_sql.flag_exists(conn, flag_key):
         raise UserError(f"no flag with key {flag_key!r}; run `python -m pipeline analyse` first")
-    sql.upsert_flag_review(conn, flag_key, state, note, reviewer)
+    flags_sql.upsert_flag_review(conn, flag_key, state, note, reviewer)

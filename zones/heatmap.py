@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from pipeline.db import analytics as sql
+from pipeline.db.analytics import export as export_sql
 from zones.metrics import HOUR_US
 from zones.trajectory import Points
 
@@ -91,4 +91,4 @@ def cells(
         camera: ``None`` for the floor heatmap (columns ix, iy, x_m, y_m, cell_m, shopper_seconds), or a
             camera name for its image heatmap (iu, iv, u_px, v_px, cell_px, shopper_seconds).
     """
-    return sql.heatmap_cells(conn, camera, start, end)
+    return export_sql.heatmap_cells(conn, camera, start, end)

@@ -6,7 +6,7 @@
   browsing are not walking).
 * ``time_in_store_s``: last point - first point + one sampling interval.
 
-Transitions, common sequences and Sankey edges are SQL over ``zone_visits`` (``pipeline.db.analytics``).
+Transitions, common sequences and Sankey edges are SQL over ``zone_visits`` (``pipeline.db.analytics.paths``).
 """
 
 from __future__ import annotations

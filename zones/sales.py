@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.db import analytics as sql
 from pipeline.db import transaction
+from pipeline.db.analytics import sales as sales_sql
 from pipeline.errors import UserError
 
 REQUIRED = ("timestamp", "transactions")
@@ -111,6 +111,6 @@ def import_sales(conn: duckdb.DuckDBPyConnection, path: str | Path) -> dict[str,
     recompute conversion. Returns counts ``imported`` and ``replaced``."""
     rows = parse_sales_csv(path)
     with transaction(conn):
-        replaced = sql.replace_sales(conn, rows, str(path))
-        sql.refresh_conversion(conn)
+        replaced = sales_sql.replace_sales(conn, rows, str(path))
+        sales_sql.refresh_conversion(conn)
     return {"imported": len(rows), "replaced": replaced}

@@ -12,7 +12,7 @@ Definitions (they differ between vendors, so they are spelled out):
   ``min_dwell_by_kind`` overrides, e.g. 0 for entrances and exits where passing through is the point).
 
 The per-point work (which zones contain each point, run boundaries) is numpy; the hysteresis itself is a
-DuckDB window query over the segments (``pipeline.db.analytics.insert_visits``).
+DuckDB window query over the segments (``pipeline.db.analytics.visits.insert_visits``).
 """
 
 from __future__ import annotations

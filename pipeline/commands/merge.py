@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.reid.assign import run_reid
+    from pipeline.reid.store import run_reid
 
     parts = [Path(p) for p in args.parts]
     for part in parts:

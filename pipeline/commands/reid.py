@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
-    from pipeline.reid.assign import run_reid
+    from pipeline.reid.store import run_reid
 
     if not Path(args.db).is_file():
         raise UserError(f"database not found: {args.db} (run `process` first)")

@@ -4,7 +4,7 @@ Module-level query texts only: every value reaches DuckDB as a ``?`` parameter, 
 each constant's comment where it is not obvious. Caching, connections and pandas post-processing stay
 in ``dashboard/data.py``. Periods are half-open ``[start, end)`` naive store-local timestamps, passed as
 ``[start, end]``. The path queries the dashboard shares with the analytics (``SANKEY_SQL``,
-``SEQUENCES_SQL``, ``TRANSITIONS_SQL``) live in ``pipeline/db/analytics.py``.
+``SEQUENCES_SQL``, ``TRANSITIONS_SQL``) live in ``pipeline/db/analytics/paths.py``.
 
 Triple-quoted texts keep the indentation they had inline so the SQL sent is unchanged.
 """

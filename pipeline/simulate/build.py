@@ -13,8 +13,7 @@ import pandas as pd
 import yaml
 
 from pipeline.config import parse_config
-from pipeline.db import analytics as sql
-from pipeline.db import connect, transaction
+from pipeline.db import connect, simulated, transaction
 from pipeline.db import shoppers as shoppers_db
 from pipeline.db.store_config import save_store_config
 from pipeline.simulate.layout import (
@@ -199,7 +198,7 @@ def build_demo(db_path: str | Path, shoppers: int = 400, seed: int = 7, analyse:
             if any(k != v for k, v in ids.items()):
                 raise RuntimeError(f"{db_path}: shopper id sequence not fresh; write the demo to a new file")
             save_store_config(conn, yaml_text)
-            sql.write_simulated_store(conn, config.name, json.dumps({"simulated": True, "seed": seed,
+            simulated.write_simulated_store(conn, config.name, json.dumps({"simulated": True, "seed": seed,
                                       "shoppers": shoppers}), cameras, shopper_rows, trajectory, track_points)  # fmt: skip
         from zones.sales import import_sales
 

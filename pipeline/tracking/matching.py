@@ -11,7 +11,8 @@ matrices are computed with vectorised numpy; there are no per-pair Python loops.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,8 @@ INFTY_COST = 1e5
 _GEMM_SINGLE_THREAD_SIZE = 200_000
 
 DistanceMetric = Callable[[Sequence[Track], Detections, list[int], list[int]], npt.NDArray[np.float64]]
+R = TypeVar("R")  # what is matched from: tracks, or known shoppers in cross-camera identity
+C = TypeVar("C", bound=Sized)  # what is matched to, as one sized collection: a frame's Detections, a batch
 MatchResult = tuple[list[tuple[int, int]], list[int], list[int]]
 
 
@@ -161,20 +164,23 @@ def linear_assignment(cost_matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.in
 
 
 def min_cost_matching(
-    distance_metric: DistanceMetric,
+    distance_metric: Callable[[Sequence[R], C, list[int], list[int]], npt.NDArray[np.float64]],
     max_distance: float,
-    tracks: Sequence[Track],
-    detections: Detections,
+    tracks: Sequence[R],
+    detections: C,
     track_indices: list[int] | None = None,
     detection_indices: list[int] | None = None,
 ) -> MatchResult:
-    """Solve one linear assignment problem between tracks and detections.
+    """Solve one linear assignment problem between rows (tracks) and columns (detections).
+
+    Generic over what it matches: the tracker matches tracks to a frame's detections, cross-camera
+    identity matches known shoppers to a batch of tracklets.
 
     Args:
         distance_metric: ``(tracks, detections, track_indices, detection_indices) -> (T, M)`` costs.
         max_distance: pairs costing more than this are never matched.
-        tracks: all tracks.
-        detections: all detections of the frame.
+        tracks: all rows (e.g. tracks).
+        detections: all columns (e.g. the detections of a frame), anything with a length.
         track_indices: tracks to consider (default: all).
         detection_indices: detections to consider (default: all).
 

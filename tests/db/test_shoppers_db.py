@@ -13,8 +13,8 @@ from pipeline.db import connect
 from pipeline.db import shoppers as sdb
 from pipeline.db import tracks as db
 from pipeline.process import frame_rows
-from pipeline.reid.assign import run_reid
 from pipeline.reid.settings import EMBEDDER_THRESHOLDS, ReidConfig
+from pipeline.reid.store import run_reid
 from pipeline.track_video import TrackedVideoFrame
 from pipeline.types import Detections
 

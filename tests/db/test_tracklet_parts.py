@@ -10,7 +10,7 @@ from pipeline.config import CameraConfig
 from pipeline.db import connect
 from pipeline.db import tracks as db
 from pipeline.process import frame_rows
-from pipeline.reid.assign import run_reid
+from pipeline.reid.store import run_reid
 from pipeline.track_video import TrackChunks, TrackedVideoFrame
 from pipeline.types import Detections
 

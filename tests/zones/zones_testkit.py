@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import parse_config
-from pipeline.db import analytics as sql
-from pipeline.db import connect, transaction
+from pipeline.db import connect, simulated, transaction
 
 T0 = datetime(2026, 11, 20, 10, 0, 0)
 OUT = (15.0, 20.0)  # a floor point in no zone
@@ -91,7 +90,7 @@ def write_store(db: Path, shoppers: dict[int, list], staff: dict[int, str] | Non
         ("floor_x", "float64"), ("floor_y", "float64"), ("keypoints", "object")]})  # fmt: skip
     conn = connect(db)
     with transaction(conn):
-        sql.write_simulated_store(conn, "test", "{}", cameras, shoppers_df, traj[
+        simulated.write_simulated_store(conn, "test", "{}", cameras, shoppers_df, traj[
             ["shopper_id", "camera", "frame", "ts", "x", "y"]], empty_tp)  # fmt: skip
     conn.close()
 

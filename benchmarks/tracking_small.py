@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
+from autosize import mosaic
 from common import REPO, mot_sequences, print_table
 from run_helpers import record_inputs
 from tracking import GRID, choose, replay
@@ -34,7 +35,7 @@ from pipeline.track_video import load_components, new_tracker
 
 
 def mosaic_video(video: Path, k: int, out: Path) -> tuple[int, int]:
-    """Write the k x k mosaic of ``video`` to ``out``; returns the tile size (width, height)."""
+    """Write the k x k mosaic of ``video`` to ``out`` (k = 1: a copy); returns the tile size (width, height)."""
     cap = cv2.VideoCapture(str(video))
     fps = cap.get(cv2.CAP_PROP_FPS)
     writer = None
@@ -45,11 +46,7 @@ def mosaic_video(video: Path, k: int, out: Path) -> tuple[int, int]:
             break
         h, w = image.shape[:2]
         tile = (w // k, h // k)
-        small = cv2.resize(image, tile, interpolation=cv2.INTER_AREA)
-        canvas = np.zeros_like(image)
-        for r in range(k):
-            for c in range(k):
-                canvas[r * tile[1] : (r + 1) * tile[1], c * tile[0] : (c + 1) * tile[0]] = small
+        canvas, _ = mosaic(image, np.zeros((0, 4)), k)  # the detector-size benchmark's mosaic
         if writer is None:
             writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
         writer.write(canvas)

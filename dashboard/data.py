@@ -50,7 +50,7 @@ from pipeline.db.store_config import stored_config
 from pipeline.errors import ConfigError, UserError
 
 TTL_S = 600
-CACHE_ENTRIES = {"reports": 16, "reports_zip": 16}  # whole CSV sets are large: keep a few
+REPORT_CACHE_ENTRIES = 16  # whole CSV sets are large: keep a few
 ENV_DATA_DIR = "SHOPPER_DATA_DIR"
 ENV_DB = "SHOPPER_DB"
 DEMO_DB_NAME = "demo.duckdb"
@@ -133,20 +133,24 @@ def bump(db: str) -> None:
         _versions[db] = _versions.get(db, 0) + 1
 
 
-def cached_query(fn: Callable[..., T]) -> Callable[..., T]:
-    """Cache ``fn(db, *args)`` per database, its :func:`version` and the arguments (``st.cache_data``).
+def cached_query(
+    fn: Callable[..., T] | None = None, *, max_entries: int | None = None
+) -> Callable[..., T] | Callable[[Callable[..., T]], Callable[..., T]]:
+    """Cache ``fn(db, *args)`` per database, its :func:`version` and the arguments (``st.cache_data``,
+    keeping at most ``max_entries`` results; ``None`` = no bound).
 
     A write through this module bumps the version, so the next call misses the cache and sees the write.
+    Use as ``@cached_query`` or ``@cached_query(max_entries=16)``.
     """
+    if fn is None:
+        return functools.partial(cached_query, max_entries=max_entries)
 
     def at_version(db: str, ver: int, *args: Any, **kwargs: Any) -> T:
         return fn(db, *args, **kwargs)
 
     # Streamlit keys a cache by the function's module and qualified name: one per query, not per closure.
     at_version.__qualname__ = at_version.__name__ = f"{fn.__qualname__}_at_version"
-    cached = st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=CACHE_ENTRIES.get(fn.__name__))(
-        at_version
-    )
+    cached = st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=max_entries)(at_version)
 
     @functools.wraps(fn)
     def query(db: str, *args: Any, **kwargs: Any) -> T:
@@ -594,7 +598,7 @@ def processed_video_with_hash(db: str, sha256: str) -> dict[str, Any] | None:
 # -- reports ---------------------------------------------------------------------------------------
 
 
-@cached_query
+@cached_query(max_entries=REPORT_CACHE_ENTRIES)
 def reports(db: str, start: datetime, end: datetime, zone_names: tuple[str, ...] = ()) -> dict[str, bytes]:
     """CSV exports of the period (file name -> bytes); ``zone_names`` empty means every zone."""
     cur = connection(db).cursor()
@@ -623,7 +627,7 @@ def hourly_previous(db: str, start: datetime, end: datetime) -> pd.DataFrame:
     return prev
 
 
-@cached_query
+@cached_query(max_entries=REPORT_CACHE_ENTRIES)
 def reports_zip(db: str, start: datetime, end: datetime, zone_names: tuple[str, ...] = ()) -> bytes:
     """All CSV exports of the period in one ZIP archive."""
     return zip_bytes(reports(db, start, end, zone_names))

@@ -14,6 +14,7 @@ from pipeline.process import frame_rows
 from pipeline.track_video import TrackedVideoFrame
 from pipeline.tracking import DeepSortTracker, OfflineTrackRunner
 from pipeline.types import N_KEYPOINTS, Detections
+from tests.db.db_testkit import begin_virtual_video
 
 FPS = 10.0
 CAM = CameraConfig("A", None, datetime(2026, 11, 20, 9, 0, 0), homography=np.diag([0.01, 0.01, 1.0]))
@@ -37,18 +38,7 @@ def test_interpolated_boxes_are_stored_with_score_zero_and_no_keypoints(tmp_path
 
     conn = connect(tmp_path / "store.duckdb")
     run_id = db.start_run(conn, "Test", None, {})
-    db.upsert_camera(conn, CAM.name, CAM.homography, 640, 480)
-    video_id = db.begin_video(
-        conn,
-        camera=CAM.name,
-        path="/virtual/A.mp4",
-        sha256=None,
-        fps=FPS,
-        n_frames=15,
-        start_time=CAM.start_time,
-        run_id=run_id,
-        settings={},
-    )
+    video_id = begin_virtual_video(conn, CAM, fps=FPS, n_frames=15, run_id=run_id)
     db.write_batch(conn, video_id, frame_rows(video_id, CAM, frames), 15)
     rows = conn.execute(
         "SELECT frame, track_id, score, keypoints IS NULL, x1 FROM track_points ORDER BY frame"

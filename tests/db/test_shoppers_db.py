@@ -17,6 +17,7 @@ from pipeline.reid.settings import EMBEDDER_THRESHOLDS, ReidConfig
 from pipeline.reid.store import run_reid
 from pipeline.track_video import TrackedVideoFrame
 from pipeline.types import Detections
+from tests.db.db_testkit import begin_virtual_video
 
 START = datetime(2026, 11, 20, 9, 0, 0)
 FPS = 5.0
@@ -37,18 +38,7 @@ def walk(track_id: int, t0: float, t1: float, u0: float, u1: float) -> dict[int,
 def add_video(
     conn, camera: CameraConfig, walks: list[dict], looks: dict[int, np.ndarray], run_id: int
 ) -> None:
-    db.upsert_camera(conn, camera.name, camera.homography, 640, 480)
-    video_id = db.begin_video(
-        conn,
-        camera=camera.name,
-        path=f"/virtual/{camera.name}.mp4",
-        sha256=None,
-        fps=FPS,
-        n_frames=50,
-        start_time=START,
-        run_id=run_id,
-        settings={},
-    )
+    video_id = begin_virtual_video(conn, camera, fps=FPS, n_frames=50, run_id=run_id)
     frames = []
     for frame in range(50):
         here = [w[frame] for w in walks if frame in w]

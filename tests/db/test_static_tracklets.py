@@ -17,6 +17,7 @@ from pipeline.reid.settings import ReidConfig
 from pipeline.reid.store import run_reid
 from pipeline.track_video import TrackedVideoFrame
 from pipeline.types import Detections
+from tests.db.db_testkit import begin_virtual_video
 
 START = datetime(2026, 11, 20, 9, 0, 0)
 FPS = 5.0
@@ -37,17 +38,8 @@ def boxes(track_id: int, frame: int) -> np.ndarray | None:
 
 
 def add_video(conn, run_id: int, path: str = "/virtual/front.mp4") -> int:
-    db.upsert_camera(conn, CAM.name, None, 384, 288)
-    video_id = db.begin_video(
-        conn,
-        camera=CAM.name,
-        path=path,
-        sha256=None,
-        fps=FPS,
-        n_frames=N_FRAMES,
-        start_time=START,
-        run_id=run_id,
-        settings={},
+    video_id = begin_virtual_video(
+        conn, CAM, fps=FPS, n_frames=N_FRAMES, run_id=run_id, size=(384, 288), path=path
     )
     frames = []
     for frame in range(N_FRAMES):

@@ -13,6 +13,7 @@ from pipeline.process import frame_rows
 from pipeline.reid.store import run_reid
 from pipeline.track_video import TrackChunks, TrackedVideoFrame
 from pipeline.types import Detections
+from tests.db.db_testkit import begin_virtual_video
 
 START = datetime(2026, 11, 20, 9, 0, 0)
 FPS = 5.0
@@ -22,18 +23,7 @@ LOOK_P, LOOK_Q = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
 
 def add_video(conn, looks: dict[int, list], run_id: int) -> None:
     """Tracks walking along v = 300 for 20 frames; ``looks``: track -> embedding per frame."""
-    db.upsert_camera(conn, CAM.name, CAM.homography, 640, 480)
-    video_id = db.begin_video(
-        conn,
-        camera=CAM.name,
-        path="/virtual/A.mp4",
-        sha256=None,
-        fps=FPS,
-        n_frames=20,
-        start_time=START,
-        run_id=run_id,
-        settings={},
-    )
+    video_id = begin_virtual_video(conn, CAM, fps=FPS, n_frames=20, run_id=run_id)
     frames, chunks = [], TrackChunks()
     for frame in range(20):
         tids = np.array(sorted(looks), np.int64)

@@ -101,11 +101,8 @@ def delete_video_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:
     """Remove everything derived from one video (call inside a transaction)."""
     for table in ("track_points", "tracklets", "trajectory", "tracklet_chunks", "tracklet_parts"):
         conn.execute(f"DELETE FROM {table} WHERE video_id = ?", [video_id])
-    # A split track's smaller parts name their shopper only in tracklet_parts: keep those shoppers too.
-    conn.execute(
-        "DELETE FROM shoppers WHERE shopper_id NOT IN (SELECT shopper_id FROM tracklets WHERE shopper_id IS NOT NULL "
-        "UNION SELECT shopper_id FROM tracklet_parts WHERE shopper_id IS NOT NULL)"
-    )
+    # ``shoppers`` rows stay (with their staff flags) until cross-camera identity rewrites the table: a
+    # re-processed video's tracks take their old ids back, and their flags with them.
 
 
 # New file hash, frame count, run and settings of a known video being re-processed, applied with its first
@@ -256,12 +253,13 @@ def finish_video(
     frames_done: int,
     chunks: pd.DataFrame | None = None,
 ) -> None:
-    """Write tracklets (and their appearance chunks), one shopper per tracklet, and the trajectory; mark
-    the video done.
+    """Write tracklets (and their appearance chunks) and mark the video done.
 
-    Static tracklets (mannequins, see :func:`mark_static_tracklets`) get no shopper and no trajectory.
-
-    Cross-camera identity may later reassign ``shopper_id``; until then each tracklet is a shopper.
+    Each tracklet gets a provisional ``shopper_id``: the id its track had before the video was
+    re-processed (``replaced_tracklets``), else a fresh one. Static tracklets (mannequins, see
+    :func:`mark_static_tracklets`) get none. The ``shoppers`` and ``trajectory`` tables are not touched:
+    cross-camera identity (:func:`pipeline.reid.store.run_reid`, the next step of the job chain) writes
+    them once, keeping the provisional ids where its shoppers overlap them.
 
     Args:
         chunks: columns track_id, chunk, t_start, t_end, first_frame, last_frame, n_embedded, embedding
@@ -314,20 +312,6 @@ def finish_video(
         finally:
             conn.unregister("new_shopper_ids")
             conn.unregister("restored_parts")
-        write_trajectory(conn, video_id)
-        # Shoppers new to the table (an id still used by another video's track is there already), with the
-        # staff flags their ids had before re-processing.
-        conn.execute(
-            """
-            INSERT INTO shoppers (shopper_id, first_ts, last_ts, is_staff, staff_source)
-            SELECT tr.shopper_id, min(tr.ts), max(tr.ts), coalesce(bool_or(r.is_staff), false), max(r.staff_source)
-            FROM trajectory tr
-            LEFT JOIN replaced_tracklets r ON r.video_id = tr.video_id AND r.shopper_id = tr.shopper_id
-            WHERE tr.video_id = ? AND tr.shopper_id NOT IN (SELECT shopper_id FROM shoppers)
-            GROUP BY tr.shopper_id
-            """,
-            [video_id],
-        )
         conn.execute("DELETE FROM replaced_tracklets WHERE video_id = ?", [video_id])
         conn.execute(
             "UPDATE videos SET status = 'done', frames_done = ?, error = NULL WHERE video_id = ?",

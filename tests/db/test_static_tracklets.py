@@ -81,6 +81,10 @@ def check_no_static_shopper(conn) -> None:
 
 
 def test_mannequin_is_marked_static_and_is_no_shopper(conn):
+    # Finishing a video writes tracklets only: shoppers and trajectory are written once, by re-ID.
+    assert conn.execute("SELECT count(*) FROM trajectory").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM shoppers").fetchone()[0] == 0
+    run_reid(conn, ReidConfig(), mode="independent")
     check_no_static_shopper(conn)
     assert sorted(sdb.done_tracklets(conn)["track_id"]) == [2, 3]
 
@@ -92,5 +96,7 @@ def test_cross_camera_identity_leaves_static_tracklets_out(conn, mode):
 
 
 def test_reprocessing_keeps_the_mannequin_out(conn):
+    run_reid(conn, ReidConfig(), mode="full")
     add_video(conn, db.start_run(conn, "Test", None, {}))  # same camera and path: replaces the video's rows
+    run_reid(conn, ReidConfig(), mode="full")
     check_no_static_shopper(conn)

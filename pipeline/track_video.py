@@ -170,6 +170,38 @@ def embed_confident(embedder: Embedder, image: np.ndarray, dets: Detections, min
 CHUNK_SECONDS = 0.5  # appearance chunk length (identity-switch splitting before cross-camera re-ID)
 
 
+@dataclass
+class AppearanceChunk:
+    """One ~``CHUNK_SECONDS`` stretch of one track: its span and the sum of its boxes' features.
+
+    Attributes:
+        t_start, t_end: first and last time seen in the chunk, seconds since the video's start.
+        first_frame, last_frame: the same, as frame indices.
+        n_embedded: boxes whose feature entered ``feature_sum``.
+        feature_sum: (D,) float64 sum of those features, or ``None`` while there is none.
+    """
+
+    t_start: float
+    t_end: float
+    first_frame: int
+    last_frame: int
+    n_embedded: int = 0
+    feature_sum: np.ndarray | None = None
+
+    def add(self, frame: int, t_sec: float, feature: np.ndarray | None) -> None:
+        self.t_end, self.last_frame = t_sec, frame
+        if feature is not None and np.any(feature):
+            self.n_embedded += 1
+            f = feature.astype(np.float64)
+            self.feature_sum = f if self.feature_sum is None else self.feature_sum + f
+
+    def mean(self) -> np.ndarray | None:
+        """L2-normalised mean feature, or ``None`` without any."""
+        if self.feature_sum is None:
+            return None
+        return (self.feature_sum / max(np.linalg.norm(self.feature_sum), 1e-12)).astype(np.float32)
+
+
 class TrackChunks:
     """Mean appearance per track per ~``seconds`` stretch (see :mod:`pipeline.reid.split`), and per track.
 
@@ -180,7 +212,7 @@ class TrackChunks:
 
     def __init__(self, seconds: float = CHUNK_SECONDS) -> None:
         self.seconds = seconds
-        self._chunks: dict[int, list[list]] = {}  # track -> [t_start, t_end, first, last, n, sum]
+        self._chunks: dict[int, list[AppearanceChunk]] = {}
 
     def add(self, frame: int, t_sec: float, detections: Detections) -> None:
         if detections.track_id is None:
@@ -188,13 +220,9 @@ class TrackChunks:
         embs = detections.embedding
         for k, tid in enumerate(detections.track_id.tolist()):
             chunks = self._chunks.setdefault(tid, [])
-            if not chunks or t_sec - chunks[-1][0] >= self.seconds:
-                chunks.append([t_sec, t_sec, frame, frame, 0, None])
-            c = chunks[-1]
-            c[1], c[3] = t_sec, frame
-            if embs is not None and np.any(embs[k]):
-                c[4] += 1
-                c[5] = embs[k].astype(np.float64) if c[5] is None else c[5] + embs[k]
+            if not chunks or t_sec - chunks[-1].t_start >= self.seconds:
+                chunks.append(AppearanceChunk(t_sec, t_sec, frame, frame))
+            chunks[-1].add(frame, t_sec, None if embs is None else embs[k])
 
     @property
     def n_tracks(self) -> int:
@@ -205,7 +233,7 @@ class TrackChunks:
         """Track id -> L2-normalised mean feature over all its embedded boxes (tracks without any are absent)."""
         out = {}
         for tid, chunks in self._chunks.items():
-            sums = [c[5] for c in chunks if c[5] is not None]
+            sums = [c.feature_sum for c in chunks if c.feature_sum is not None]
             if sums:
                 total = np.sum(sums, axis=0)
                 out[tid] = (total / max(np.linalg.norm(total), 1e-12)).astype(np.float32)
@@ -218,14 +246,12 @@ class TrackChunks:
             (
                 tid,
                 k,
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                c[4],
-                None
-                if c[5] is None
-                else (c[5] / max(np.linalg.norm(c[5]), 1e-12)).astype(np.float32).tolist(),
+                c.t_start,
+                c.t_end,
+                c.first_frame,
+                c.last_frame,
+                c.n_embedded,
+                None if (m := c.mean()) is None else m.tolist(),
             )
             for tid, chunks in self._chunks.items()
             for k, c in enumerate(chunks)

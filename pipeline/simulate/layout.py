@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.store.calibration import fit_homography
 from pipeline.store.geometry import apply_homography
 
 FLOOR_W, FLOOR_H = 30.0, 20.0
@@ -72,17 +73,6 @@ CAMERA_VIEWS = {
 }
 
 
-def _homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """3x3 projective map taking the 4 ``src`` points to ``dst`` (direct linear transform)."""
-    rows = []
-    for (x, y), (u, v) in zip(src, dst):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y, -u])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y, -v])
-    _, _, vt = np.linalg.svd(np.asarray(rows, np.float64))
-    h = vt[-1].reshape(3, 3)
-    return h / h[2, 2]
-
-
 def floor_to_image(camera: str) -> np.ndarray:
     """3x3 floor metres -> image pixels of ``camera``: its view's far edge is narrower (perspective)."""
     x0, y0, x1, y1 = CAMERA_VIEWS[camera]
@@ -91,7 +81,7 @@ def floor_to_image(camera: str) -> np.ndarray:
     if not near_low:
         src = src[[2, 3, 0, 1]]
     dst = np.array([[0, IMAGE_H - 1], [IMAGE_W - 1, IMAGE_H - 1], [IMAGE_W - 200, 90], [200, 90]], np.float64)
-    return _homography(src, dst)
+    return fit_homography(src, dst)[0]
 
 
 def image_to_floor(camera: str) -> np.ndarray:

@@ -26,3 +26,15 @@ def box_iou(xyxy_a: npt.ArrayLike, xyxy_b: npt.ArrayLike) -> npt.NDArray[np.floa
     inter = box_intersection(xyxy_a, xyxy_b)
     union = box_area(xyxy_a)[:, None] + box_area(xyxy_b)[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def paired_iou(xyxy_a: npt.ArrayLike, xyxy_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """IoU of row ``i`` of (N, 4) ``xyxy_a`` with row ``i`` of (N, 4) ``xyxy_b`` -> (N,) (aligned pairs, not
+    every pair as :func:`box_iou`)."""
+    a = np.asarray(xyxy_a, np.float64).reshape(-1, 4)
+    b = np.asarray(xyxy_b, np.float64).reshape(-1, 4)
+    if len(a) != len(b):
+        raise ValueError(f"paired_iou needs as many boxes on each side, but got {len(a)} and {len(b)}")
+    inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), axis=1)
+    union = box_area(a) + box_area(b) - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)

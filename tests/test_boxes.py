@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.boxes import box_area, box_intersection, box_iou
+from pipeline.boxes import box_area, box_intersection, box_iou, paired_iou
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,13 @@ def test_box_intersection(a, b, expected):
 )
 def test_box_area(boxes, expected):
     np.testing.assert_allclose(box_area(boxes), expected)
+
+
+def test_paired_iou_is_the_diagonal_of_box_iou():
+    rng = np.random.default_rng(0)
+    a = np.sort(rng.uniform(0, 100, (20, 4)).reshape(20, 2, 2), axis=1).reshape(20, 4)
+    b = np.sort(rng.uniform(0, 100, (20, 4)).reshape(20, 2, 2), axis=1).reshape(20, 4)
+    np.testing.assert_allclose(paired_iou(a, b), np.diag(box_iou(a, b)))
+    assert paired_iou(np.zeros((0, 4)), np.zeros((0, 4))).shape == (0,)
+    with pytest.raises(ValueError, match="as many boxes"):
+        paired_iou(a, b[:3])

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from pipeline.boxes import paired_iou
 from pipeline.process import VideoMessage, VideoTask, frame_rows
 from pipeline.track_video import Components, TrackChunks, TrackedVideoFrame, choose_size, track_video
 from pipeline.tracking.matching import linear_assignment
@@ -131,13 +132,10 @@ def _pair_ious(prev_rows: pd.DataFrame, next_rows: pd.DataFrame) -> pd.DataFrame
     """IoU of every prev/next box pair in the same frame: columns prev_id, next_id, iou."""
     cols = ["frame", "track_id", "x1", "y1", "x2", "y2"]
     pairs = prev_rows[cols].merge(next_rows[cols], on="frame", suffixes=("_p", "_n"))
-    a = pairs[["x1_p", "y1_p", "x2_p", "y2_p"]].to_numpy(np.float64)
-    b = pairs[["x1_n", "y1_n", "x2_n", "y2_n"]].to_numpy(np.float64)
-    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
-    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    inter = w * h
-    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
-    iou = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+    iou = paired_iou(
+        pairs[["x1_p", "y1_p", "x2_p", "y2_p"]].to_numpy(np.float64),
+        pairs[["x1_n", "y1_n", "x2_n", "y2_n"]].to_numpy(np.float64),
+    )
     return pd.DataFrame({"prev_id": pairs["track_id_p"], "next_id": pairs["track_id_n"], "iou": iou})
 
 

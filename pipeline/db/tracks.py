@@ -351,15 +351,15 @@ def mark_static_tracklets(conn: duckdb.DuckDBPyConnection, video_id: int, video_
     return len(static)
 
 
-def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = None, smooth: int = 2) -> None:
-    """(Re)build trajectory rows from track points and the tracklets' shopper ids.
+def write_trajectory(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> None:
+    """Rebuild every finished video's trajectory rows from track points and the tracklets' shopper ids
+    (call inside the transaction that writes the shopper ids, see :func:`pipeline.db.shoppers.write_assignment`).
 
     Floor metres where the camera has a homography, else image pixels (``space = 'image'``). Positions
     are smoothed with a centred moving average of ``2 * smooth + 1`` points per track (foot points
-    jitter). ``video_id`` limits it to one video; ``None`` rebuilds every finished video. Static tracklets
-    (mannequins) have no trajectory.
+    jitter). Static tracklets (mannequins) have no trajectory.
     """
-    conn.execute("DELETE FROM trajectory WHERE ? IS NULL OR video_id = ?", [video_id, video_id])
+    conn.execute("DELETE FROM trajectory")
     conn.execute(
         f"""
         INSERT INTO trajectory
@@ -371,11 +371,11 @@ def write_trajectory(conn: duckdb.DuckDBPyConnection, video_id: int | None = Non
         JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
         JOIN videos v ON v.video_id = p.video_id
         {POINT_PART_JOIN}
-        WHERE (($video_id IS NULL AND v.status = 'done') OR p.video_id = $video_id) AND NOT t.is_static
+        WHERE v.status = 'done' AND NOT t.is_static
         WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame
                      ROWS BETWEEN $smooth PRECEDING AND $smooth FOLLOWING)
         """,
-        {"video_id": video_id, "smooth": smooth},
+        {"smooth": smooth},
     )
 
 

@@ -95,9 +95,22 @@ def server(tmp_path):
 
 
 def go(page, link: str) -> None:
-    """Open a page through the sidebar: the session (and the store it opened) is kept, unlike a reload."""
-    page.get_by_role("navigation", name="App pages").get_by_role("link", name=link).click()
-    page.wait_for_url(f"**/{LINKS_TO_PATHS.get(link, link.lower().replace(' ', '_'))}")
+    """Open a page through the sidebar: the session (and the store it opened) is kept, unlike a reload.
+
+    A click that lands while the page reruns itself (the Footage page refreshes the whole app when a job
+    ends) can be lost, as it would be for a person, who clicks again: so does this, up to three times.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    url = f"**/{LINKS_TO_PATHS.get(link, link.lower().replace(' ', '_'))}"
+    for _ in range(3):
+        page.get_by_role("navigation", name="App pages").get_by_role("link", name=link).click()
+        try:
+            page.wait_for_url(url, timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_url(url)  # fails with Playwright's own message
 
 
 def no_exception(page) -> None:

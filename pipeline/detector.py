@@ -24,8 +24,8 @@ from pipeline.resources import package_file
 from pipeline.types import Detections
 
 DEFAULT_WEIGHTS_NAME = "yolo11n-pose.pt"
-# Measured: 1280 gains ~1 HOTA per camera (benchmarks/speed.py) but loses 4-11 IDF1 across cameras
-# (benchmarks/multicam.py, thresholds calibrated at 960); 960 keeps up with 5 fps footage 3x over.
+# Input size of a PersonDetector built without one (library use). The product picks the size per video
+# from the footage (``--imgsz auto``, :mod:`pipeline.autosize`); benchmarks: docs/benchmarks.md.
 DEFAULT_IMGSZ = 960
 DEFAULT_CONF = 0.1
 WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript", ".engine", ".xml")

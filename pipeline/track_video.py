@@ -197,9 +197,12 @@ class AppearanceChunk:
 
     def mean(self) -> np.ndarray | None:
         """L2-normalised mean feature, or ``None`` without any."""
-        if self.feature_sum is None:
-            return None
-        return (self.feature_sum / max(np.linalg.norm(self.feature_sum), 1e-12)).astype(np.float32)
+        return None if self.feature_sum is None else _unit(self.feature_sum)
+
+
+def _unit(total: np.ndarray) -> np.ndarray:
+    """``total`` scaled to length 1 (a summed feature's mean direction), float32."""
+    return (total / max(np.linalg.norm(total), 1e-12)).astype(np.float32)
 
 
 class TrackChunks:
@@ -235,8 +238,7 @@ class TrackChunks:
         for tid, chunks in self._chunks.items():
             sums = [c.feature_sum for c in chunks if c.feature_sum is not None]
             if sums:
-                total = np.sum(sums, axis=0)
-                out[tid] = (total / max(np.linalg.norm(total), 1e-12)).astype(np.float32)
+                out[tid] = _unit(np.sum(sums, axis=0))
         return out
 
     def table(self) -> pd.DataFrame:

@@ -26,6 +26,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import print_table  # noqa: E402
+
 from pipeline.db import (  # noqa: E402
     connect,
     simulated,  # noqa: E402
@@ -116,11 +118,13 @@ def main() -> int:
     parser.add_argument("--points", type=float, nargs="+", default=[1e6, 1e7], help="sizes (default 1e6 1e7)")
     parser.add_argument("--runs", type=int, default=2, help="analyse runs per size; the best is reported")
     parser.add_argument("--dir", help="folder for the benchmark databases (default: a temporary folder)")
+    parser.add_argument("--out", type=Path, help="also write the table (markdown) here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         analyse_child(args.child)
         return 0
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.dir or tmp)
         for n in (int(p) for p in args.points):
@@ -142,7 +146,20 @@ def main() -> int:
                 f"{best['visits']:,} visits, {best['flags']} flags"
             )
             print(f"{'':>12}   stages (s): {stages}")
+            rows.append(
+                {
+                    "points": f"{n:,}",
+                    "wall time (s)": best["seconds"],
+                    "points/s (M)": n / best["seconds"] / 1e6,
+                    "peak RSS (MiB)": round(best["peak_rss_mib"]),
+                    "visits": f"{best['visits']:,}",
+                    "flags": f"{best['flags']:,}",
+                    "stages (s)": stages,
+                }
+            )
             db.unlink(missing_ok=True)
+    print()
+    print_table(pd.DataFrame(rows), args.out, floatfmt=".2f")
     return 0
 
 

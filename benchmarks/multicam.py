@@ -452,6 +452,29 @@ def held_out(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def held_out_summary(loo: pd.DataFrame) -> pd.DataFrame:
+    """Totals of the held-out rows per sequence and embedder: hand-offs joined, wrong joins, and on how
+    many layouts global ids score at least as well as camera-local ones (with the range of the gain)."""
+    out = []
+    for (seq, emb), rows in loo.groupby(["sequence (held out)", "embedder"], sort=False):
+        joined, handoffs = int(rows["joined"].sum()), int(rows["hand-offs"].sum())
+        wrong, made = int(rows["wrong"].sum()), int(rows["predicted joins"].sum())
+        gain = rows["IDF1 global"] - rows["IDF1 camera-local"]
+        out.append(
+            {
+                "sequence (held out)": seq,
+                "margin chosen on": rows["margin chosen on"].iloc[0],
+                "margin": f"{rows['margin'].iloc[0]:.2f}",
+                "embedder": emb,
+                "hand-offs joined": f"{joined} / {handoffs} ({100 * joined / max(handoffs, 1):.0f} %)",
+                "wrong / joins made": f"{wrong} / {made} ({100 * wrong / max(made, 1):.1f} %)",
+                "layouts global >= local": f"{int((gain >= 0).sum())} / {len(rows)}",
+                "IDF1 global - local": f"{gain.min():+.1f} to {gain.max():+.1f}",
+            }
+        )
+    return pd.DataFrame(out)
+
+
 def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cache: Path) -> float:
     """IDF1 of the unsplit video processed as a one-camera store (tracker ids, no gallery)."""
     from pipeline.db import connect
@@ -564,6 +587,8 @@ def main() -> None:
             "site, no labels):\n"
         )
         print_table(loo, args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".2f")
+        print("\nHeld out, totals over the layouts:\n")
+        print_table(held_out_summary(loo), args.out.with_name(args.out.stem + "_heldout_summary.md"))
 
 
 if __name__ == "__main__":

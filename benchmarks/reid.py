@@ -142,10 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer epochs, heads only on one backbone")
     parser.add_argument("--skip-scratch", action="store_true", help="skip the from-scratch cnn and vae runs")
     parser.add_argument("--table-from", type=Path, help="only re-print the table of an earlier JSON result")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="also write the table here (the recorded one: benchmarks/results/reid.md)",
+    )
     args = parser.parse_args(argv)
     if args.table_from:
         result = json.loads(args.table_from.read_text())
-        print(markdown(result["rows"], result["eval_sets"]))
+        table = markdown(result["rows"], result["eval_sets"])
+        if args.results:
+            args.results.write_text(table)
+        print(table)
         return 0
     torch.set_num_threads(2)
     models = args.shared / "models"
@@ -232,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "reid_benchmark.json").write_text(json.dumps({"eval_sets": sizes, "rows": rows}, indent=1))
     table = markdown(rows, sizes)
     (args.out / "reid_benchmark.md").write_text(table)
+    if args.results:
+        args.results.write_text(table)
     print(table)
     return 0
 

@@ -187,16 +187,6 @@ if st.button(
 
 
 @st.fragment(run_every=1.0 if manager.active(ctx.db) else None)
-def job_and_videos() -> None:
-    """Progress of the running jobs and what the database holds, redrawn every second while a job runs.
-
-    When a job ends, this fragment alone shows its result (the cached queries see the new rows); the page
-    is not rerun as a whole, so a click elsewhere in the app at that moment is not lost.
-    """
-    progress()
-    stored_videos()
-
-
 def progress() -> None:
     jobs = manager.jobs(ctx.db)[:5]
     if not jobs:
@@ -232,58 +222,59 @@ def progress() -> None:
             st.error(f"Job {job.job_id} failed: {job.error}")
         if job.active and st.button("Cancel", key=f"cancel::{job.job_id}"):
             job.cancel.set()
+    if st.session_state.get("was_active") and not manager.active(ctx.db):
+        st.session_state["was_active"] = False
+        st.rerun(scope="app")  # the job finished: refresh the whole page with the new analytics
+    st.session_state["was_active"] = manager.active(ctx.db)
     if any(t.status in (LOADING, RUNNING) for j in jobs for t in j.tasks):
         st.caption("The rest of the dashboard stays usable while this runs.")
 
 
-def stored_videos() -> None:
-    st.subheader("Videos in this database")
-    videos = data.videos(ctx.db)
-    if videos.empty:
-        st.caption("None yet.")
-    else:
-        st.dataframe(
-            videos[
-                [
-                    "camera",
-                    "file",
-                    "start_time",
-                    "status",
-                    "frames_done",
-                    "n_frames",
-                    "duration_s",
-                    "imgsz",
-                    "error",
-                ]
-            ],
-            hide_index=True,
-            key="videos_table",
-            column_config={
-                "camera": "Camera",
-                "file": "File",
-                "start_time": st.column_config.DatetimeColumn("Filmed from", format="DD MMM YYYY HH:mm:ss"),
-                "status": "Status",
-                "frames_done": st.column_config.NumberColumn("Frames processed", format="%d"),
-                "n_frames": st.column_config.NumberColumn("Frames", format="%d"),
-                "duration_s": st.column_config.NumberColumn("Length (s)", format="%.1f"),
-                "imgsz": st.column_config.TextColumn(
-                    "Detector size",
-                    help="The input size the detector ran at, and why (auto measures the people).",
-                ),
-                "error": "Problem",
-            },
+progress()
+
+st.subheader("Videos in this database")
+videos = data.videos(ctx.db)
+if videos.empty:
+    st.caption("None yet.")
+else:
+    st.dataframe(
+        videos[
+            [
+                "camera",
+                "file",
+                "start_time",
+                "status",
+                "frames_done",
+                "n_frames",
+                "duration_s",
+                "imgsz",
+                "error",
+            ]
+        ],
+        hide_index=True,
+        key="videos_table",
+        column_config={
+            "camera": "Camera",
+            "file": "File",
+            "start_time": st.column_config.DatetimeColumn("Filmed from", format="DD MMM YYYY HH:mm:ss"),
+            "status": "Status",
+            "frames_done": st.column_config.NumberColumn("Frames processed", format="%d"),
+            "n_frames": st.column_config.NumberColumn("Frames", format="%d"),
+            "duration_s": st.column_config.NumberColumn("Length (s)", format="%.1f"),
+            "imgsz": st.column_config.TextColumn(
+                "Detector size",
+                help="The input size the detector ran at, and why (auto measures the people).",
+            ),
+            "error": "Problem",
+        },
+    )
+
+calibration = data.reid_calibration(ctx.db)
+if not calibration.empty:
+    st.subheader("Cross-camera matching")
+    for row in calibration.itertuples(index=False):
+        threshold = (
+            "built-in" if row.threshold is None or row.threshold != row.threshold else f"{row.threshold:.3f}"
         )
-    calibration = data.reid_calibration(ctx.db)
-    if not calibration.empty:
-        st.subheader("Cross-camera matching")
-        for row in calibration.itertuples(index=False):
-            threshold = (
-                "built-in"
-                if row.threshold is None or row.threshold != row.threshold
-                else f"{row.threshold:.3f}"
-            )
-            st.markdown(f"**{row.embedder}** — match threshold {threshold}")
-            st.caption(str(row.note))
-
-
-job_and_videos()
+        st.markdown(f"**{row.embedder}** — match threshold {threshold}")
+        st.caption(str(row.note))

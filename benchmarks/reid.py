@@ -150,10 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.table_from:
         result = json.loads(args.table_from.read_text())
-        table = markdown(result["rows"], result["eval_sets"])
-        if args.results:
-            args.results.write_text(table)
-        print(table)
+        emit(markdown(result["rows"], result["eval_sets"]), args.results)
         return 0
     torch.set_num_threads(2)
     models = args.shared / "models"
@@ -240,10 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "reid_benchmark.json").write_text(json.dumps({"eval_sets": sizes, "rows": rows}, indent=1))
     table = markdown(rows, sizes)
     (args.out / "reid_benchmark.md").write_text(table)
-    if args.results:
-        args.results.write_text(table)
-    print(table)
+    emit(table, args.results)
     return 0
+
+
+def emit(table: str, results: Path | None) -> None:
+    """Print the table, and write it to ``results`` when given."""
+    if results:
+        results.write_text(table)
+    print(table)
 
 
 def markdown(rows: list[dict], sizes: dict) -> str:

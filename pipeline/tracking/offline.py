@@ -12,6 +12,10 @@ box linearly interpolated in time between the two (``data['interpolated']`` True
 embedding, keypoints invisible). For that the runner holds each frame back until ``fill_gap_s`` seconds
 of later frames have been tracked. Longer gaps stay gaps: a person out of sight that long may have
 walked anywhere.
+
+And it keeps faint people (:mod:`pipeline.tracking.faint`): boxes too weak to start a track that walk.
+A frame with boxes of a faint track that has not moved enough yet is held back until the track moves
+(its boxes get an id), dies, or ``HOLD_S`` seconds of later frames have been tracked (they are dropped).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from pipeline.tracking.faint import N_INIT as FAINT_N_INIT
+from pipeline.tracking.faint import FaintTracks
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import N_KEYPOINTS, Detections
 
@@ -55,6 +61,7 @@ class _Held:
     detections: Detections
     ids: np.ndarray
     fills: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (track id, xyxy)
+    faint: list[tuple[int, int]] = field(default_factory=list)  # (faint track id, row) not yet a person
 
 
 class OfflineTrackRunner:
@@ -64,6 +71,8 @@ class OfflineTrackRunner:
         tracker: a fresh tracker (its ``update`` must only be called through this runner).
         fill_gap_s: longest gap in a confirmed track (seconds between two of its boxes) filled by
             interpolation; 0 turns filling off.
+        faint: also keep faint people, boxes below the track start that walk
+            (:mod:`pipeline.tracking.faint`); their frames are held back up to ``HOLD_S`` seconds.
 
     Example:
         >>> runner = OfflineTrackRunner(DeepSortTracker())
@@ -73,16 +82,20 @@ class OfflineTrackRunner:
         >>> out += runner.finish()  # the held-back tail
     """
 
-    def __init__(self, tracker: DeepSortTracker, fill_gap_s: float = FILL_GAP_S) -> None:
+    def __init__(self, tracker: DeepSortTracker, fill_gap_s: float = FILL_GAP_S, faint: bool = True) -> None:
         if tracker.step != -1:
             raise ValueError("tracker must be fresh (update() already called)")
         if not np.isfinite(fill_gap_s) or fill_gap_s < 0:
             raise ValueError(f"fill_gap_s must be >= 0 seconds, but got {fill_gap_s}")
         self.tracker = tracker
         self.fill_gap_s = float(fill_gap_s)
-        self._delay = max(tracker.n_init - 1, 0)
+        self.faint = FaintTracks(tracker) if faint else None
+        # A confirmation reports hits up to n_init - 1 steps back (both trackers).
+        self._delay = max(tracker.n_init, FAINT_N_INIT if faint else 0) - 1
         self._buffer: deque[_Held] = deque()
         self._last: dict[int, tuple[int, float, np.ndarray]] = {}  # track id -> its newest (step, t, xyxy)
+        self._handovers: dict[tuple[int, int], int] = {}  # (step, row) starting a main track -> faint's id
+        self._alias: dict[int, int] = {}  # main track id -> the id it continues (a handed-over faint track)
 
     def update(self, detections: Detections, timestamp: float) -> list[TrackedFrame]:
         """Track one frame; return the frames that can no longer change (oldest first)."""
@@ -96,15 +109,58 @@ class OfflineTrackRunner:
             held.ids[det_idx] = track_id
             if self.fill_gap_s > 0:
                 self._last[track_id] = (step, held.timestamp, held.detections.xyxy[det_idx])
+        if self.faint is not None:
+            self._add_faint(detections, timestamp, first_step)
         if self.fill_gap_s > 0:
             self._fill(self._buffer[-1], first_step)
         released = []
-        while len(self._buffer) > self._delay and (
-            self._buffer[-1].timestamp - self._buffer[0].timestamp >= self.fill_gap_s - 1e-9
-            or self.fill_gap_s == 0
+        while (
+            len(self._buffer) > self._delay
+            and (
+                self._buffer[-1].timestamp - self._buffer[0].timestamp >= self.fill_gap_s - 1e-9
+                or self.fill_gap_s == 0
+            )
+            and not self._faint_waiting(self._buffer[0])
         ):
             released.append(self._release())
         return released
+
+    def _add_faint(self, detections: Detections, timestamp: float, first_step: int) -> None:
+        """Run the faint tracks (:mod:`pipeline.tracking.faint`) on this frame: a person's boxes get a main
+        id, held frames included; the others wait in ``_Held.faint``."""
+        hits, promoted_now, handed = self.faint.update(detections, timestamp)
+        self._handovers.update({(self.tracker.step, row): track_id for row, track_id in handed})
+        for step, row, faint_id in hits:
+            if step < first_step:
+                continue  # Already released.
+            held = self._buffer[step - first_step]
+            track_id = self.faint.promoted.get(faint_id)
+            if track_id is None:
+                held.faint.append((faint_id, row))
+            else:
+                held.ids[row] = track_id
+        for faint_id in promoted_now:
+            track_id = self.faint.promoted[faint_id]
+            for held in self._buffer:
+                for row in [r for f, r in held.faint if f == faint_id]:
+                    held.ids[row] = track_id
+                held.faint = [(f, r) for f, r in held.faint if f != faint_id]
+        # A handed-over person keeps the faint track's id once the new main track is confirmed.
+        for (step, row), track_id in list(self._handovers.items()):
+            if step < first_step:
+                del self._handovers[(step, row)]  # Released unconfirmed: that track never was.
+            elif (new_id := int(self._buffer[step - first_step].ids[row])) >= 0:
+                self._alias[new_id] = track_id
+                del self._handovers[(step, row)]
+
+    def _faint_waiting(self, held: _Held) -> bool:
+        """Whether ``held`` has boxes of a faint track that may still turn out to be a person (held back at
+        most ``faint.hold_s`` seconds behind the newest frame)."""
+        if self.faint is None or not held.faint:
+            return False
+        if self._buffer[-1].timestamp - held.timestamp >= self.faint.hold_s:
+            return False
+        return any(self.faint.waiting(f) for f, _ in held.faint)
 
     def finish(self) -> list[TrackedFrame]:
         """Release every frame still held back (call once after the last ``update``)."""
@@ -139,11 +195,9 @@ class OfflineTrackRunner:
     def _release(self) -> TrackedFrame:
         held = self._buffer.popleft()
         keep = np.flatnonzero(held.ids >= 0)
-        return TrackedFrame(
-            held.step,
-            held.timestamp,
-            _with_fills(held.detections[keep].with_track_id(held.ids[keep]), held.fills),
-        )
+        ids = np.array([self._alias.get(int(i), int(i)) for i in held.ids[keep]], np.int64)
+        fills = [(self._alias.get(t, t), box) for t, box in held.fills]
+        return TrackedFrame(held.step, held.timestamp, _with_fills(held.detections[keep].with_track_id(ids), fills))
 
 
 def _with_fills(dets: Detections, fills: list[tuple[int, np.ndarray]]) -> Detections:

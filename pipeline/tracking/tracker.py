@@ -135,6 +135,8 @@ class DeepSortTracker:
         self._next_id = 1
         self._backfill: list[tuple[int, int, int]] = []
         self._output_rows = np.zeros(0, np.int64)
+        self._matched_rows = np.zeros(0, np.int64)
+        self._started_rows = np.zeros(0, np.int64)
 
     @property
     def backfill(self) -> list[tuple[int, int, int]]:
@@ -150,6 +152,26 @@ class DeepSortTracker:
     def output_rows(self) -> npt.NDArray[np.int64]:
         """Indices into the last ``update``'s input of the rows it returned."""
         return self._output_rows.copy()
+
+    @property
+    def matched_rows(self) -> npt.NDArray[np.int64]:
+        """Indices into the last ``update``'s input of every row matched to a track, tentative ones included
+        (sorted)."""
+        return self._matched_rows.copy()
+
+    @property
+    def started_rows(self) -> npt.NDArray[np.int64]:
+        """Indices into the last ``update``'s input of the rows that started a new (tentative) track."""
+        return self._started_rows.copy()
+
+    def drop(self, track_id: int) -> None:
+        """Forget track ``track_id`` now (no-op when there is none): someone else follows that person."""
+        self.tracks = [t for t in self.tracks if t.track_id != track_id]
+
+    def new_track_id(self) -> int:
+        """Take the next unused track id for a track made outside this tracker (ids are never reused)."""
+        self._next_id += 1
+        return self._next_id - 1
 
     def update(self, detections: Detections, timestamp: float) -> Detections:
         """Advance the tracker to ``timestamp`` and associate this frame's detections.
@@ -271,6 +293,7 @@ class DeepSortTracker:
         emb = detections.embedding
         kps = detections.keypoints
         conf = detections.confidence
+        self._matched_rows = np.array(sorted(d for _, d in matches), np.int64)
         for track_idx, det_idx in matches:
             track = self.tracks[track_idx]
             # Low-score boxes are often occluded: keep their (mixed) appearance out of the gallery.
@@ -294,6 +317,7 @@ class DeepSortTracker:
             if track.is_confirmed() and track.seconds_since_confident > self.max_low_seconds:
                 track.state = TrackState.DELETED
         new = [d for d in unmatched_detections if conf[d] >= self.new_track_threshold]
+        self._started_rows = np.array(new, np.int64)
         if new:
             means, covs = self.kf.initiate(xyah[new])
             for det_idx, mean, cov in zip(new, means, covs):

@@ -27,7 +27,6 @@ from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
-
 from scipy.optimize import linear_sum_assignment
 
 from pipeline.boxes import box_area, box_intersection, box_iou
@@ -105,7 +104,9 @@ class FaintTracks:
         self.promoted: dict[int, int] = {}  # faint id -> main id
         self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float32]]]] = {}  # faint id -> (t, xyxy)
         # (timestamp, candidate rows, every box) of the last N_INIT frames: a confirmation reaches that far back.
-        self._frames: deque[tuple[float, npt.NDArray[np.int64], npt.NDArray[np.float32]]] = deque(maxlen=N_INIT)
+        self._frames: deque[tuple[float, npt.NDArray[np.int64], npt.NDArray[np.float32]]] = deque(
+            maxlen=N_INIT
+        )
 
     def waiting(self, faint_id: int) -> bool:
         """Whether ``faint_id`` is alive and has not moved enough yet (its held boxes may still count)."""

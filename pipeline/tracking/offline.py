@@ -197,7 +197,9 @@ class OfflineTrackRunner:
         keep = np.flatnonzero(held.ids >= 0)
         ids = np.array([self._alias.get(int(i), int(i)) for i in held.ids[keep]], np.int64)
         fills = [(self._alias.get(t, t), box) for t, box in held.fills]
-        return TrackedFrame(held.step, held.timestamp, _with_fills(held.detections[keep].with_track_id(ids), fills))
+        return TrackedFrame(
+            held.step, held.timestamp, _with_fills(held.detections[keep].with_track_id(ids), fills)
+        )
 
 
 def _with_fills(dets: Detections, fills: list[tuple[int, np.ndarray]]) -> Detections:

@@ -96,7 +96,8 @@ def track_video(
     status: DecodeStatus | None = None,
     size: SizeChoice | None = None,
 ) -> Iterator[TrackedVideoFrame]:
-    """Yield the tracked frames of ``path`` in order (delayed by a few frames to backfill new tracks).
+    """Yield the tracked frames of ``path`` in order, held back by the offline runner (a few frames to
+    backfill new tracks, 1 s to fill gaps, up to 5 s while a faint track may still turn out to be a person).
 
     Args:
         path: the video file.

@@ -109,7 +109,7 @@ class FaintTracks:
         self.largest_shift: dict[int, float] = {}
         self.people: set[int] = set()
         self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float32]]]] = {}  # faint id -> (t, xyxy)
-        # (timestamp, candidate rows, every box) of the last N_INIT frames: a confirmation reaches that far back.
+        # (timestamp, candidate rows, every box) of the last N_INIT frames, as far as a confirmation reaches.
         self._frames: deque[tuple[float, npt.NDArray[np.int64], npt.NDArray[np.float32]]] = deque(
             maxlen=N_INIT
         )

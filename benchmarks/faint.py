@@ -25,15 +25,13 @@ import pickle
 import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
-from common import REPO, mot_sequences, print_table, shared_dir
+from common import REPO, print_table, shared_dir
 from run_helpers import record_inputs
-from tracking_small import mosaic_gt, mosaic_video
+from tracking_small import mosaic_sequences
 
 from pipeline.evaluate import score_frames
-from pipeline.mot_io import read_mot
 from pipeline.track_settings import TrackSettings
 from pipeline.track_video import load_components, new_tracker
 from pipeline.tracking.faint import MIN_SHIFT
@@ -118,21 +116,13 @@ def main() -> None:
         rows.append(row(clip.stem, imgsz, frames[:: args.every], components, None))
         print(f"{clip.stem}: imgsz {imgsz}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for seq in mot_sequences(["TUD-Campus", "TUD-Stadtmitte"]):
-            video = seq / f"{seq.name}.mp4"
-            gt = read_mot(seq / "gt" / "gt.txt")
-            cap = cv2.VideoCapture(str(video))
-            size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-            cap.release()
-            for k in args.mosaics:
-                path = video if k == 1 else Path(tmp) / f"{seq.name}-{k}x{k}.mp4"
-                gt_k = gt if k == 1 else mosaic_gt(gt, k, mosaic_video(video, k, path), size)
-                frames, imgsz = recorded(path, settings, components, args.cache)
-                frames = frames[:: args.every]
-                name = seq.name if k == 1 else f"{seq.name} {k}x{k}"
-                kept = {index + 1 for index, _, _ in frames}
-                rows.append(row(name, imgsz, frames, components, gt_k[gt_k["frame"].isin(kept)]))
-                print(f"{name}: imgsz {imgsz}", flush=True)
+        for seq, k, path, gt_k in mosaic_sequences(["TUD-Campus", "TUD-Stadtmitte"], args.mosaics, Path(tmp)):
+            frames, imgsz = recorded(path, settings, components, args.cache)
+            frames = frames[:: args.every]
+            name = seq.name if k == 1 else f"{seq.name} {k}x{k}"
+            kept = {index + 1 for index, _, _ in frames}
+            rows.append(row(name, imgsz, frames, components, gt_k[gt_k["frame"].isin(kept)]))
+            print(f"{name}: imgsz {imgsz}", flush=True)
     table = pd.DataFrame(rows)
     print(
         f"\nfaint tracks become people after moving {MIN_SHIFT} median box heights; "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -72,6 +73,22 @@ def mosaic_gt(gt: pd.DataFrame, k: int, tile: tuple[int, int], size: tuple[int, 
     return pd.concat(parts, ignore_index=True)
 
 
+def mosaic_sequences(
+    names: list[str] | None, mosaics: list[int], work: Path
+) -> Iterator[tuple[Path, int, Path, pd.DataFrame]]:
+    """``(sequence folder, k, video, ground truth)`` for each MOT sequence and each k x k mosaic of it
+    (k = 1: the sequence's own video); mosaic videos are written under ``work``."""
+    for seq in mot_sequences(names):
+        video = seq / f"{seq.name}.mp4"
+        gt = read_mot(seq / "gt" / "gt.txt")
+        cap = cv2.VideoCapture(str(video))
+        size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        cap.release()
+        for k in mosaics:
+            path = video if k == 1 else work / f"{seq.name}-{k}x{k}.mp4"
+            yield seq, k, path, gt if k == 1 else mosaic_gt(gt, k, mosaic_video(video, k, path), size)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -84,33 +101,25 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seq in mot_sequences(args.sequences):
-            video = seq / f"{seq.name}.mp4"
-            gt = read_mot(seq / "gt" / "gt.txt")
-            cap = cv2.VideoCapture(str(video))
-            size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-            cap.release()
-            for k in args.mosaics:
-                path = video if k == 1 else Path(tmp) / f"{seq.name}-{k}x{k}.mp4"
-                gt_k = gt if k == 1 else mosaic_gt(gt, k, mosaic_video(video, k, path), size)
-                settings = TrackSettings(imgsz="auto", conf=0.1, embedder=args.embedder)
-                components = load_components(settings)
-                default = new_tracker(components.embedder)
-                frames, imgsz = record_inputs(path, settings, components, default.high_conf_threshold)
-                for params in GRID:
-                    s = score_frames(gt_k, replay(frames, default, params))
-                    rows.append(
-                        {
-                            "sequence": seq.name,
-                            "mosaic": f"{k}x{k}",
-                            "imgsz": imgsz,
-                            **params,
-                            "HOTA": s.hota,
-                            "IDF1": s.idf1,
-                            "IDSW": s.idsw,
-                        }
-                    )
-                print(f"{seq.name} {k}x{k}: imgsz {imgsz}, {len(GRID)} grid points", flush=True)
+        for seq, k, path, gt_k in mosaic_sequences(args.sequences, args.mosaics, Path(tmp)):
+            settings = TrackSettings(imgsz="auto", conf=0.1, embedder=args.embedder)
+            components = load_components(settings)
+            default = new_tracker(components.embedder)
+            frames, imgsz = record_inputs(path, settings, components, default.high_conf_threshold)
+            for params in GRID:
+                s = score_frames(gt_k, replay(frames, default, params))
+                rows.append(
+                    {
+                        "sequence": seq.name,
+                        "mosaic": f"{k}x{k}",
+                        "imgsz": imgsz,
+                        **params,
+                        "HOTA": s.hota,
+                        "IDF1": s.idf1,
+                        "IDSW": s.idsw,
+                    }
+                )
+            print(f"{seq.name} {k}x{k}: imgsz {imgsz}, {len(GRID)} grid points", flush=True)
     grid = pd.DataFrame(rows)
     print_table(grid, args.out.with_name(args.out.stem + "_grid.md"), floatfmt=".2f")
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from common import REPO, print_table, shared_dir
-from run_helpers import record_inputs
+from run_helpers import record_inputs, replay_runner
 from tracking_small import mosaic_sequences
 
 from pipeline.evaluate import score_frames
@@ -37,25 +37,11 @@ from pipeline.track_video import load_components, new_tracker
 from pipeline.tracking.faint import MIN_SHIFT
 from pipeline.tracking.offline import OfflineTrackRunner
 
-COLUMNS = ["frame", "id", "x", "y", "w", "h", "score"]
-
 
 def replay(frames, components, faint: bool) -> tuple[pd.DataFrame, OfflineTrackRunner]:
     """MOT rows of the product's runner over recorded inputs, and the runner (its faint-track record)."""
     runner = OfflineTrackRunner(new_tracker(components.embedder), faint=faint)
-    index_of_step = [index for index, _, _ in frames]
-    done = []
-    for _, timestamp, dets in frames:
-        done += runner.update(dets, timestamp)
-    done += runner.finish()
-    rows = [
-        (index_of_step[f.step] + 1, tid, *box, score)
-        for f in done
-        for tid, box, score in zip(
-            f.detections.track_id.tolist(), f.detections.tlwh.tolist(), f.detections.confidence.tolist()
-        )
-    ]
-    return pd.DataFrame(rows, columns=COLUMNS), runner
+    return replay_runner(frames, runner), runner
 
 
 def recorded(video: Path, settings: TrackSettings, components, cache: Path | None):

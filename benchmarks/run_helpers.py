@@ -112,7 +112,11 @@ def replay_tracker(
 ) -> pd.DataFrame:
     """MOT rows of ``tracker`` (fresh) run offline over recorded inputs (see :func:`record_inputs`), short
     gaps filled up to ``fill_gap_s`` seconds (the product's default)."""
-    runner = OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s)
+    return replay_runner(frames, OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s))
+
+
+def replay_runner(frames: list[tuple[int, float, Detections]], runner: OfflineTrackRunner) -> pd.DataFrame:
+    """MOT rows of a fresh offline ``runner`` over recorded inputs (the runner keeps its state to read)."""
     index_of_step = [index for index, _, _ in frames]
     rows = []
     done = []

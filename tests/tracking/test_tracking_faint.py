@@ -112,12 +112,15 @@ def test_a_walker_who_turns_strong_keeps_the_faint_id() -> None:
     assert len(tracks) == 1 and len(next(iter(tracks.values()))) == 80
 
 
-def test_a_weak_walker_that_has_not_moved_enough_when_a_track_starts_on_it_is_handed_over() -> None:
-    """Weak for 3 steps (confirmed, not yet moved a body height), then strong: one track, no duplicate."""
+def test_a_faint_track_that_has_not_moved_enough_gives_none_of_its_boxes_to_the_track_that_starts_on_it() -> (
+    None
+):
+    """Weak for 10 steps (a confirmed faint track, not yet moved 1.5 box heights), then strong: one track,
+    from the first strong box on (no duplicate, the held weak boxes are dropped)."""
     boxes = walker(range(40), speed=4.0)
-    frames = [make_detections([box], 0.2 if k < 3 else 0.9) for k, box in enumerate(boxes)]
+    frames = [make_detections([box], 0.2 if k < 10 else 0.9) for k, box in enumerate(boxes)]
     tracks = run(frames)
-    assert len(tracks) == 1
+    assert list(tracks.values()) == [list(range(10, 40))]
 
 
 def test_frames_are_held_back_at_most_hold_s() -> None:

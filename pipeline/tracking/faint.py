@@ -18,8 +18,13 @@ never moves is never output.
 Measured on every video the project has (``benchmarks/faint.py``, docs/benchmarks.md): on the five CAVIAR
 clips the faint tracks that are not people move at most 0.80 median heights (a box jumping about a doorway
 mannequin), the walker 3.05; on TUD-Campus, TUD-Stadtmitte and their 2x2 and 3x3 mosaics (people down to
-43 px) no faint track moves more than 0.62, so tracking there is unchanged. 1.5 sits about midway (on a
+43 px) no faint track moves more than 0.62, so no track is added there. 1.5 sits about midway (on a
 log scale) between the two.
+
+A faint track is also how a person's weak first frames are kept: when a main track starts on a faint
+track's last box (:func:`handovers`), the faint track ends there, and the offline runner gives its held
+boxes to the new track, back to the first gap longer than ``MAX_GAP_S`` (1 s, the gap-filling bound) in
+them. On the shop clips that is shoppers walking from the back of the shop to its doors at scores 0.1-0.4.
 """
 
 from __future__ import annotations
@@ -120,18 +125,20 @@ class FaintTracks:
 
     def update(
         self, detections: Detections, timestamp: float
-    ) -> tuple[list[tuple[int, int, int]], list[int], list[tuple[int, int]]]:
+    ) -> tuple[list[tuple[int, int, int]], list[int], list[tuple[int, int, int | None]]]:
         """Track this frame's faint candidates (call right after the main tracker's ``update``).
 
         Returns:
             ``(hits, promoted_now, handovers)``: ``(step, row, faint id)`` for every box the faint tracks
             confirmed in this call (rows of earlier steps too when a track is confirmed now); the faint ids
             that became people in this call (:attr:`promoted` maps them to main ids); and
-            ``(row, main id)`` where a main track started this frame on a person a faint track had
-            followed (:func:`handovers`): that faint track ends, and the new track should keep its id.
+            ``(row, faint id, main id or None)`` where a main track started this frame on a person a
+            faint track had followed (:func:`handovers`): that faint track ends. When it had become a
+            person (main id given) the new track should keep that id; otherwise the new track may take
+            the faint track's held boxes (the person's first frames, before they scored high enough).
         """
-        handed = self._hand_over(detections)
         rows = faint_candidates(detections, self.main.matched_rows, self.main.new_track_threshold)
+        handed = self._hand_over(detections, rows)
         self._frames.append((float(timestamp), rows, detections.xyxy))
         tracked = self.tracker.update(replace(detections[rows], embedding=None), timestamp)
         step = self.tracker.step
@@ -162,31 +169,41 @@ class FaintTracks:
             self.promoted.pop(tid, None)
         return hits, promoted_now, handed
 
-    def _hand_over(self, detections: Detections) -> list[tuple[int, int]]:
-        """End the faint tracks a new main track starts on; ``(row, main id)`` for the promoted ones."""
+    def _hand_over(
+        self, detections: Detections, weak: npt.NDArray[np.int64]
+    ) -> list[tuple[int, int, int | None]]:
+        """End the faint tracks a new main track starts on: ``(row, faint id, main id or None)``; ``weak``:
+        this frame's faint candidates (they compete for the faint tracks)."""
         started = self.main.started_rows
         if len(started) == 0 or not self._recent:
             return []
         faint_ids = list(self._recent)
         last = np.stack([self._recent[f][-1][1] for f in faint_ids])
         out = []
-        for r, c in handovers(detections.xyxy[started], last):
+        for r, c in handovers(detections.xyxy[started], last, detections.xyxy[weak]):
             faint_id = faint_ids[c]
             self.tracker.drop(faint_id)
             del self._recent[faint_id]
-            main_id = self.promoted.pop(faint_id, None)
-            if main_id is not None:
-                out.append((int(started[r]), main_id))
+            out.append((int(started[r]), faint_id, self.promoted.pop(faint_id, None)))
         return out
 
 
 def handovers(
-    new_xyxy: npt.NDArray[np.floating], faint_xyxy: npt.NDArray[np.floating], min_iou: float = HANDOVER_IOU
+    new_xyxy: npt.NDArray[np.floating],
+    faint_xyxy: npt.NDArray[np.floating],
+    weak_xyxy: npt.NDArray[np.floating] | None = None,
+    min_iou: float = HANDOVER_IOU,
 ) -> list[tuple[int, int]]:
     """``(new index, faint index)`` pairs of one person: new main tracks' first boxes (N, 4) matched one to
-    one to faint tracks' last boxes (F, 4) on IoU (at least ``min_iou``, by linear assignment)."""
-    iou = box_iou(new_xyxy, faint_xyxy)
+    one to faint tracks' last boxes (F, 4) on IoU (at least ``min_iou``, by linear assignment).
+
+    ``weak_xyxy`` (W, 4), this frame's other weak boxes, compete in the same assignment: a faint track
+    that fits one of them better (a mannequin still seen beside a person who starts over it) goes on with
+    it and is not handed over.
+    """
+    weak = np.zeros((0, 4)) if weak_xyxy is None else weak_xyxy
+    iou = box_iou(np.concatenate([np.asarray(new_xyxy, float).reshape(-1, 4), weak]), faint_xyxy)
     if iou.size == 0:
         return []  # Nothing to match.
     rows, cols = linear_sum_assignment(-iou)
-    return [(int(r), int(c)) for r, c in zip(rows, cols) if iou[r, c] >= min_iou]
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if r < len(new_xyxy) and iou[r, c] >= min_iou]

@@ -15,7 +15,9 @@ walked anywhere.
 
 And it keeps faint people (:mod:`pipeline.tracking.faint`): boxes too weak to start a track that walk.
 A frame with boxes of a faint track that has not moved enough yet is held back until the track moves
-(its boxes get an id), dies, or ``HOLD_S`` seconds of later frames have been tracked (they are dropped).
+(its boxes get an id), a new main track starts on it (the new track gets those of its boxes that reach it
+without a gap over ``MAX_GAP_S``: a person's weak first frames), it dies, or ``HOLD_S`` seconds of later
+frames have been tracked (they are dropped).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from pipeline.types import N_KEYPOINTS, Detections
 # Longest gap (seconds) bridged by interpolation: the held-out rule of benchmarks/tracking.py applied to both
 # TUD sequences and both embedders (docs/benchmarks.md). Bounded by the tracker's memory (max_age, 2 s).
 FILL_GAP_S = 1.0
+# A new track takes over the held boxes of the faint track it starts on (its weak first frames) back to the
+# first gap longer than this: the same bound as gap filling, for the same reason.
+MAX_GAP_S = FILL_GAP_S
 INTERPOLATED = "interpolated"  # Detections.data key: True for a filled-in box
 
 
@@ -94,7 +99,8 @@ class OfflineTrackRunner:
         self._delay = max(tracker.n_init, FAINT_N_INIT if faint else 0) - 1
         self._buffer: deque[_Held] = deque()
         self._last: dict[int, tuple[int, float, np.ndarray]] = {}  # track id -> its newest (step, t, xyxy)
-        self._handovers: dict[tuple[int, int], int] = {}  # (step, row) starting a main track -> faint's id
+        # (step, row) starting a main track on a faint track -> (faint id, its main id if it was a person)
+        self._handovers: dict[tuple[int, int], tuple[int, int | None]] = {}
         self._alias: dict[int, int] = {}  # main track id -> the id it continues (a handed-over faint track)
 
     def update(self, detections: Detections, timestamp: float) -> list[TrackedFrame]:
@@ -129,7 +135,7 @@ class OfflineTrackRunner:
         """Run the faint tracks (:mod:`pipeline.tracking.faint`) on this frame: a person's boxes get a main
         id, held frames included; the others wait in ``_Held.faint``."""
         hits, promoted_now, handed = self.faint.update(detections, timestamp)
-        self._handovers.update({(self.tracker.step, row): track_id for row, track_id in handed})
+        self._handovers.update({(self.tracker.step, row): (f, main_id) for row, f, main_id in handed})
         for step, row, faint_id in hits:
             if step < first_step:
                 continue  # Already released.
@@ -140,18 +146,40 @@ class OfflineTrackRunner:
             else:
                 held.ids[row] = track_id
         for faint_id in promoted_now:
-            track_id = self.faint.promoted[faint_id]
-            for held in self._buffer:
-                for row in [r for f, r in held.faint if f == faint_id]:
-                    held.ids[row] = track_id
-                held.faint = [(f, r) for f, r in held.faint if f != faint_id]
-        # A handed-over person keeps the faint track's id once the new main track is confirmed.
-        for (step, row), track_id in list(self._handovers.items()):
-            if step < first_step:
-                del self._handovers[(step, row)]  # Released unconfirmed: that track never was.
-            elif (new_id := int(self._buffer[step - first_step].ids[row])) >= 0:
-                self._alias[new_id] = track_id
+            self._give(faint_id, self.faint.promoted[faint_id])
+        # Once the new main track of a hand-over is confirmed, a faint track that was a person lends it
+        # its id; one that was not gives it its held boxes (the person's weak first frames).
+        for (step, row), (faint_id, main_id) in list(self._handovers.items()):
+            new_id = int(self._buffer[step - first_step].ids[row]) if step >= first_step else -1
+            if new_id >= 0:
+                if main_id is not None:
+                    self._alias[new_id] = main_id
+                else:
+                    self._give(faint_id, new_id, until=self._buffer[step - first_step].timestamp)
                 del self._handovers[(step, row)]
+            elif self.tracker.step - step >= self.tracker.n_init - 1 or step < first_step:
+                del self._handovers[(step, row)]  # Not confirmed in time: that track never was.
+
+    def _give(self, faint_id: int, track_id: int, until: float | None = None) -> None:
+        """The held boxes of faint track ``faint_id`` become boxes of track ``track_id``.
+
+        With ``until`` (the time ``track_id`` starts), only the boxes joined to it without a gap longer
+        than ``MAX_GAP_S``: a person unseen that long may have walked anywhere, so older boxes may be
+        someone else's. The others are dropped.
+        """
+        boxes = [(held, row) for held in self._buffer for f, row in held.faint if f == faint_id]
+        if until is not None:
+            keep = []
+            for held, row in reversed(boxes):
+                if until - held.timestamp > MAX_GAP_S + 1e-9:
+                    break
+                keep.append((held, row))
+                until = held.timestamp
+            boxes = keep
+        for held, row in boxes:
+            held.ids[row] = track_id
+        for held in self._buffer:
+            held.faint = [(f, r) for f, r in held.faint if f != faint_id]
 
     def _faint_waiting(self, held: _Held) -> bool:
         """Whether ``held`` has boxes of a faint track that may still turn out to be a person (held back at
@@ -160,7 +188,8 @@ class OfflineTrackRunner:
             return False
         if self._buffer[-1].timestamp - held.timestamp >= self.faint.hold_s:
             return False
-        return any(self.faint.waiting(f) for f, _ in held.faint)
+        handed = {f for f, _ in self._handovers.values()}  # may still go to a new track
+        return any(self.faint.waiting(f) or f in handed for f, _ in held.faint)
 
     def finish(self) -> list[TrackedFrame]:
         """Release every frame still held back (call once after the last ``update``)."""

@@ -69,6 +69,13 @@ def test_handovers(name, new, faint, expected) -> None:
     assert sorted(handovers(np.asarray(new, float), np.asarray(faint, float))) == expected, name
 
 
+def test_a_weak_box_that_fits_a_faint_track_better_keeps_it_from_a_hand_over() -> None:
+    new, faint = np.array([person_box(110)], float), np.array([person_box(100)], float)
+    assert handovers(new, faint) == [(0, 0)]
+    assert handovers(new, faint, np.array([person_box(101)], float)) == []
+    assert handovers(new, faint, np.array([person_box(300)], float)) == [(0, 0)]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [({"min_shift": 0}, "min_shift"), ({"hold_s": 0}, "hold_s"), ({"hold_s": -1}, "hold_s")],
@@ -112,15 +119,30 @@ def test_a_walker_who_turns_strong_keeps_the_faint_id() -> None:
     assert len(tracks) == 1 and len(next(iter(tracks.values()))) == 80
 
 
-def test_a_faint_track_that_has_not_moved_enough_gives_none_of_its_boxes_to_the_track_that_starts_on_it() -> (
-    None
-):
+def test_a_faint_track_that_has_not_moved_enough_gives_its_boxes_to_the_track_that_starts_on_it() -> None:
     """Weak for 10 steps (a confirmed faint track, not yet moved 1.5 box heights), then strong: one track,
-    from the first strong box on (no duplicate, the held weak boxes are dropped)."""
+    from the first weak box on (the held weak boxes are the person's first frames; no duplicate)."""
     boxes = walker(range(40), speed=4.0)
     frames = [make_detections([box], 0.2 if k < 10 else 0.9) for k, box in enumerate(boxes)]
-    tracks = run(frames)
-    assert list(tracks.values()) == [list(range(10, 40))]
+    assert list(run(frames).values()) == [list(range(40))]
+    assert list(run(frames, faint=False).values()) == [list(range(10, 40))]
+
+
+def test_a_hand_over_to_a_track_that_is_never_confirmed_outputs_nothing() -> None:
+    """Weak for 10 steps, one strong box (a track starts on it, never confirmed), then gone: nothing."""
+    boxes = walker(range(11), speed=4.0)
+    frames = [make_detections([box], 0.2 if k < 10 else 0.9) for k, box in enumerate(boxes)]
+    frames += [make_detections(np.zeros((0, 4)), [])] * 20
+    assert run(frames) == {}
+
+
+def test_a_mannequin_still_seen_beside_a_person_who_starts_over_it_keeps_its_boxes_to_itself() -> None:
+    """A still weak box for 30 steps; a strong person appears overlapping it and walks away while the weak
+    box stays: the person's track starts at their first box, the still box is never output."""
+    still = person_box(100)
+    frames = [make_detections([still], 0.2) for _ in range(30)]
+    frames += [make_detections([still, person_box(110 + 6 * k)], [0.2, 0.9]) for k in range(30)]
+    assert list(run(frames).values()) == [list(range(30, 60))]
 
 
 def test_frames_are_held_back_at_most_hold_s() -> None:

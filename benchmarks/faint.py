@@ -36,11 +36,15 @@ from pipeline.track_settings import TrackSettings
 from pipeline.track_video import load_components, new_tracker
 from pipeline.tracking.faint import MIN_SHIFT
 from pipeline.tracking.offline import OfflineTrackRunner
+from pipeline.video import probe
 
 
-def replay(frames, components, faint: bool) -> tuple[pd.DataFrame, OfflineTrackRunner]:
-    """MOT rows of the product's runner over recorded inputs, and the runner (its faint-track record)."""
-    runner = OfflineTrackRunner(new_tracker(components.embedder), faint=faint)
+def replay(
+    frames, components, faint: bool, frame_size: tuple[int, int] | None
+) -> tuple[pd.DataFrame, OfflineTrackRunner]:
+    """MOT rows of the product's runner over recorded inputs, and the runner (its faint-track record);
+    ``frame_size`` (width, height) as ``track_video`` passes it."""
+    runner = OfflineTrackRunner(new_tracker(components.embedder), faint=faint, frame_size=frame_size)
     return replay_runner(frames, runner), runner
 
 
@@ -55,9 +59,14 @@ def recorded(video: Path, settings: TrackSettings, components, cache: Path | Non
     return out
 
 
-def row(name: str, imgsz: int, frames, components, gt: pd.DataFrame | None) -> dict:
-    off, _ = replay(frames, components, faint=False)
-    on, runner = replay(frames, components, faint=True)
+def frame_size(video: Path) -> tuple[int, int]:
+    info = probe(video)
+    return info.width, info.height
+
+
+def row(name: str, imgsz: int, frames, components, gt: pd.DataFrame | None, size: tuple[int, int]) -> dict:
+    off, _ = replay(frames, components, faint=False, frame_size=size)
+    on, runner = replay(frames, components, faint=True, frame_size=size)
     faint = runner.faint
     kept = [faint.largest_shift[f] for f in faint.people]
     dropped = [s for f, s in faint.largest_shift.items() if f not in faint.people]
@@ -99,7 +108,7 @@ def main() -> None:
     rows = []
     for clip in sorted((shared_dir() / "data" / "caviar").glob("*.mpg")):
         frames, imgsz = recorded(clip, settings, components, args.cache)
-        rows.append(row(clip.stem, imgsz, frames[:: args.every], components, None))
+        rows.append(row(clip.stem, imgsz, frames[:: args.every], components, None, frame_size(clip)))
         print(f"{clip.stem}: imgsz {imgsz}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for seq, k, path, gt_k in mosaic_sequences(["TUD-Campus", "TUD-Stadtmitte"], args.mosaics, Path(tmp)):
@@ -107,7 +116,9 @@ def main() -> None:
             frames = frames[:: args.every]
             name = seq.name if k == 1 else f"{seq.name} {k}x{k}"
             kept = {index + 1 for index, _, _ in frames}
-            rows.append(row(name, imgsz, frames, components, gt_k[gt_k["frame"].isin(kept)]))
+            rows.append(
+                row(name, imgsz, frames, components, gt_k[gt_k["frame"].isin(kept)], frame_size(path))
+            )
             print(f"{name}: imgsz {imgsz}", flush=True)
     table = pd.DataFrame(rows)
     print(

@@ -115,7 +115,7 @@ def track_video(
     info = probe(path, fps_override)
     size = size or choose_size(info, settings, components, fps_override)
     detector = components.detector.with_imgsz(size.imgsz)
-    runner = OfflineTrackRunner(new_tracker(components.embedder))
+    runner = OfflineTrackRunner(new_tracker(components.embedder), frame_size=(info.width, info.height))
     frame_of_step: dict[int, int] = {}
     # The frame count is only an estimate for most formats: no total (no ETA) rather than a wrong one.
     total = expected_frames(info, settings.stride, settings.sample_fps, start_frame)

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from pipeline.boxes import box_iou
+from pipeline.tracking.faint import HANDOVER_IOU, FaintTracks
 from pipeline.tracking.faint import N_INIT as FAINT_N_INIT
-from pipeline.tracking.faint import FaintTracks
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.types import N_KEYPOINTS, Detections
 
@@ -78,6 +79,8 @@ class OfflineTrackRunner:
             interpolation; 0 turns filling off.
         faint: also keep faint people, boxes below the track start that walk
             (:mod:`pipeline.tracking.faint`); their frames are held back up to ``HOLD_S`` seconds.
+        frame_size: ``(width, height)`` of the frames, when known: a faint track's boxes cut by the frame
+            edge (part of a person, their foot point off) are then never handed to a new track.
 
     Example:
         >>> runner = OfflineTrackRunner(DeepSortTracker())
@@ -87,7 +90,13 @@ class OfflineTrackRunner:
         >>> out += runner.finish()  # the held-back tail
     """
 
-    def __init__(self, tracker: DeepSortTracker, fill_gap_s: float = FILL_GAP_S, faint: bool = True) -> None:
+    def __init__(
+        self,
+        tracker: DeepSortTracker,
+        fill_gap_s: float = FILL_GAP_S,
+        faint: bool = True,
+        frame_size: tuple[int, int] | None = None,
+    ) -> None:
         if tracker.step != -1:
             raise ValueError("tracker must be fresh (update() already called)")
         if not np.isfinite(fill_gap_s) or fill_gap_s < 0:
@@ -95,6 +104,7 @@ class OfflineTrackRunner:
         self.tracker = tracker
         self.fill_gap_s = float(fill_gap_s)
         self.faint = FaintTracks(tracker) if faint else None
+        self.frame_size = frame_size
         # A confirmation reports hits up to n_init - 1 steps back (both trackers).
         self._delay = max(tracker.n_init, FAINT_N_INIT if faint else 0) - 1
         self._buffer: deque[_Held] = deque()
@@ -164,14 +174,21 @@ class OfflineTrackRunner:
         """The held boxes of faint track ``faint_id`` become boxes of track ``track_id``.
 
         With ``until`` (the time ``track_id`` starts), only the boxes joined to it without a gap longer
-        than ``MAX_GAP_S``: a person unseen that long may have walked anywhere, so older boxes may be
-        someone else's. The others are dropped.
+        than ``MAX_GAP_S`` (a person unseen that long may have walked anywhere, so older boxes may be
+        someone else's), and newer than any that overlaps another tracked person's box in its frame (IoU
+        ``HANDOVER_IOU``: that box may have been part of them) or is cut by the frame edge (part of a
+        person entering: its foot point is off). The others are dropped.
         """
         boxes = [(held, row) for held in self._buffer for f, row in held.faint if f == faint_id]
         if until is not None:
             keep = []
             for held, row in reversed(boxes):
-                if until - held.timestamp > MAX_GAP_S + 1e-9:
+                box = held.detections.xyxy[row]
+                if (
+                    until - held.timestamp > MAX_GAP_S + 1e-9
+                    or _overlaps_tracked(held, row)
+                    or (self.frame_size is not None and _at_edge(box, self.frame_size))
+                ):
                     break
                 keep.append((held, row))
                 until = held.timestamp
@@ -229,6 +246,22 @@ class OfflineTrackRunner:
         return TrackedFrame(
             held.step, held.timestamp, _with_fills(held.detections[keep].with_track_id(ids), fills)
         )
+
+
+def _overlaps_tracked(held: _Held, row: int) -> bool:
+    """Whether box ``row`` of ``held`` overlaps (IoU >= ``HANDOVER_IOU``) a box a track holds in that frame."""
+    others = [held.detections.xyxy[r] for r in np.flatnonzero(held.ids >= 0) if r != row]
+    others += [box for _, box in held.fills]
+    if not others:
+        return False
+    return bool(box_iou(held.detections.xyxy[row : row + 1], np.stack(others)).max() >= HANDOVER_IOU)
+
+
+def _at_edge(xyxy: np.ndarray, frame_size: tuple[int, int], margin: float = 1.0) -> bool:
+    """Whether box ``xyxy`` touches the edge of a ``(width, height)`` frame (within ``margin`` px)."""
+    width, height = frame_size
+    x1, y1, x2, y2 = (float(v) for v in xyxy)
+    return x1 <= margin or y1 <= margin or x2 >= width - margin or y2 >= height - margin
 
 
 def _with_fills(dets: Detections, fills: list[tuple[int, np.ndarray]]) -> Detections:

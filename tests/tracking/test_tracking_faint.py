@@ -15,9 +15,11 @@ from tests.tracking.tracking_builders import make_detections, person_box
 FPS = 10.0
 
 
-def run(frames: list[Detections], faint: bool = True) -> dict[int, list[int]]:
+def run(
+    frames: list[Detections], faint: bool = True, frame_size: tuple[int, int] | None = None
+) -> dict[int, list[int]]:
     """Track ``frames`` (one per 1/FPS s) offline; step numbers per output track id."""
-    runner = OfflineTrackRunner(DeepSortTracker(), faint=faint)
+    runner = OfflineTrackRunner(DeepSortTracker(), faint=faint, frame_size=frame_size)
     done = []
     for step, dets in enumerate(frames):
         done += runner.update(dets, step / FPS)
@@ -126,6 +128,41 @@ def test_a_faint_track_that_has_not_moved_enough_gives_its_boxes_to_the_track_th
     frames = [make_detections([box], 0.2 if k < 10 else 0.9) for k, box in enumerate(boxes)]
     assert list(run(frames).values()) == [list(range(40))]
     assert list(run(frames, faint=False).values()) == [list(range(10, 40))]
+
+
+def test_weak_first_frames_are_handed_back_only_to_the_last_gap_over_a_second() -> None:
+    """Weak at steps 0-4, unseen for 1.5 s, weak again at 20-29, strong from 30: the track starts at 20."""
+    boxes = walker(range(40), speed=1.0)
+    frames = [
+        make_detections(
+            [box] if not 5 <= k < 20 else np.zeros((0, 4)), [0.2 if k < 30 else 0.9] * (not 5 <= k < 20)
+        )
+        for k, box in enumerate(boxes)
+    ]
+    assert list(run(frames).values()) == [list(range(20, 40))]
+
+
+def test_weak_first_frames_overlapping_another_tracked_person_are_not_handed_back() -> None:
+    """A weak box beside a strong walker (IoU 0.32, under half of it inside them) at steps 0-10, moving away
+    from them at 11-19 (IoU under 0.3), strong from 20: its track starts at 11, where it stopped overlapping
+    someone already tracked (without faint tracks: at 20)."""
+    other = [person_box(300.0 + k) for k in range(40)]
+    near = [person_box(320.8 + k) for k in range(10)] + [person_box(330.8 + 6 * k) for k in range(30)]
+    frames = [
+        make_detections([o, n], [0.9, 0.2 if k < 20 else 0.9]) for k, (o, n) in enumerate(zip(other, near))
+    ]
+    assert sorted(run(frames).values()) == [list(range(40)), list(range(11, 40))]
+    assert sorted(run(frames, faint=False).values()) == [list(range(40)), list(range(20, 40))]
+
+
+def test_weak_first_frames_cut_by_the_frame_edge_are_not_handed_back() -> None:
+    """A person entering at the left edge: weak and cut by the edge at steps 0-9, weak inside the frame at
+    10-19, strong from 20. Knowing the frame size, the track starts at 10; without it, at 0."""
+    boxes = [[0.0, 150.0, 30.0 + k, 250.0] for k in range(10)]
+    boxes += [person_box(22.0 + 2 * k) for k in range(30)]
+    frames = [make_detections([box], 0.2 if k < 20 else 0.9) for k, box in enumerate(boxes)]
+    assert list(run(frames, frame_size=(640, 480)).values()) == [list(range(10, 40))]
+    assert list(run(frames).values()) == [list(range(40))]
 
 
 def test_a_hand_over_to_a_track_that_is_never_confirmed_outputs_nothing() -> None:

@@ -48,6 +48,15 @@ def replay(
     return replay_runner(frames, runner), runner
 
 
+def default_components(cache: Path | None):
+    """The product's default tracking settings (auto size, histogram, conf 0.1) and their loaded
+    components; makes the recorded-inputs ``cache`` folder when given."""
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    settings = TrackSettings(imgsz="auto", conf=0.1, embedder="hist")
+    return settings, load_components(settings)
+
+
 def recorded(video: Path, settings: TrackSettings, components, cache: Path | None):
     """``record_inputs`` of ``video``, kept in ``cache`` (a pickle per video name) when given."""
     path = None if cache is None else cache / f"{video.stem}.pkl"
@@ -100,11 +109,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="replay every K-th recorded frame only")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "faint.md")
     args = parser.parse_args()
-    if args.cache is not None:
-        args.cache.mkdir(parents=True, exist_ok=True)
-
-    settings = TrackSettings(imgsz="auto", conf=0.1, embedder="hist")
-    components = load_components(settings)
+    settings, components = default_components(args.cache)
     rows = []
     for clip in sorted((shared_dir() / "data" / "caviar").glob("*.mpg")):
         frames, imgsz = recorded(clip, settings, components, args.cache)

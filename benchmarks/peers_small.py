@@ -25,15 +25,13 @@ from pathlib import Path
 
 import pandas as pd
 from common import REPO, print_table
-from faint import frame_size, recorded, replay
+from faint import default_components, frame_size, recorded, replay
 from run_helpers import run_ultralytics, tracker_yaml
 from tracking import ULTRALYTICS_TRACKERS
 from tracking_small import mosaic_sequences
 
 from pipeline.detector import default_weights
 from pipeline.evaluate import score_frames
-from pipeline.track_settings import TrackSettings
-from pipeline.track_video import load_components
 
 
 def main() -> None:
@@ -55,11 +53,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "peers_small.md")
     args = parser.parse_args()
-    if args.cache is not None:
-        args.cache.mkdir(parents=True, exist_ok=True)
-
-    settings = TrackSettings(imgsz="auto", conf=0.1, embedder="hist")
-    components = load_components(settings)
+    settings, components = default_components(args.cache)
     weights = default_weights()
     earlier = [] if args.peers_from is None else read_table(args.peers_from).to_dict("records")
     rows = []

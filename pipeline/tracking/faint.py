@@ -23,8 +23,9 @@ log scale) between the two.
 
 A faint track is also how a person's weak first frames are kept: when a main track starts on a faint
 track's last box (:func:`handovers`), the faint track ends there, and the offline runner gives its held
-boxes to the new track, back to the first gap longer than ``MAX_GAP_S`` (1 s, the gap-filling bound) in
-them. On the shop clips that is shoppers walking from the back of the shop to its doors at scores 0.1-0.4.
+boxes to the new track, back to the first gap longer than 1 s (the gap-filling bound), the first box over
+another tracked person or the first cut by the frame edge (``OfflineTrackRunner``). On the shop clips that
+is shoppers walking from the back of the shop to its doors at scores 0.1-0.4.
 """
 
 from __future__ import annotations

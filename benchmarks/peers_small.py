@@ -11,7 +11,8 @@ the k x k mosaics of the TUD sequences (``tracking_small.py``: k^2 copies at 1/k
   own ``model.track`` at each ``--sizes`` (same weights, conf 0.1).
 
 Printed: HOTA / IDF1 / MOTA per video and run, then per video the best peer (over trackers and sizes) on
-HOTA and on IDF1 next to ours. Nothing here was used to choose a default.
+HOTA and on IDF1 next to ours. No tracker default was chosen on the mosaics, but ``auto``'s size rule was
+measured on them (recall by height), so ours is not fully held out here.
 
     python benchmarks/peers_small.py [--mosaics 2 3] [--sizes 960 1280 1600] [--trackers ByteTrack BoT-SORT] \
         [--cache DIR] [--peers-from EARLIER_TABLE]
@@ -26,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 from common import REPO, print_table
 from faint import default_components, frame_size, recorded, replay
+from render_docs import read_tables
 from run_helpers import run_ultralytics, tracker_yaml
 from tracking import ULTRALYTICS_TRACKERS
 from tracking_small import mosaic_sequences
@@ -84,10 +86,8 @@ def main() -> None:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A table this script printed (pipe-separated markdown) back as rows."""
-    lines = [ln for ln in path.read_text().splitlines() if ln.startswith("|") and not ln.startswith("|:")]
-    cells = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines]
-    table = pd.DataFrame(cells[1:], columns=cells[0])
+    """A table this script printed, back as rows (numbers as numbers)."""
+    table = read_tables(path.read_text())[0]
     for column in ("imgsz", "HOTA", "IDF1", "MOTA", "IDSW"):
         table[column] = pd.to_numeric(table[column])
     return table

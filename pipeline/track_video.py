@@ -79,11 +79,13 @@ def choose_size(
     return SizeChoice(int(settings.imgsz), 0, None, f"imgsz {settings.imgsz}: set explicitly")
 
 
-def new_tracker(embedder: Embedder | None = None) -> DeepSortTracker:
-    """The tracker with the product's tuned defaults for ``embedder``."""
+def new_tracker(embedder: Embedder | None = None, **overrides: object) -> DeepSortTracker:
+    """The tracker with the product's tuned defaults for ``embedder`` (``overrides``: other
+    ``DeepSortTracker`` arguments, for benchmarks)."""
     if embedder is None:
-        return DeepSortTracker()
-    return DeepSortTracker(max_cosine_distance=TRACKER_MAX_COSINE.get(embedder.name, DEFAULT_MAX_COSINE))
+        return DeepSortTracker(**overrides)
+    cosine = TRACKER_MAX_COSINE.get(embedder.name, DEFAULT_MAX_COSINE)
+    return DeepSortTracker(max_cosine_distance=cosine, **overrides)
 
 
 def track_video(

@@ -65,6 +65,11 @@ class DeepSortTracker:
             seconds is ended (``None`` = ``max_age``). Low-score boxes bridge short occlusions; a track
             that lives on them for long has usually slid onto a static look-alike (a mannequin, a
             poster) where its person left.
+        appearance_veto: in the IoU stage, a confirmed track with an appearance gallery may not take a
+            detection whose cosine distance to that gallery exceeds ``appearance_veto * max_cosine_distance``
+            (``None`` = IoU alone, as deep_sort). Small, partly occluded people overlap: without the veto a
+            track whose person walks behind someone slides onto the box in front by IoU. 1.5 was chosen
+            leave-one-sequence-out by ``benchmarks/appearance_veto.py`` (both folds pick it).
 
     Raises:
         ValueError: an argument is out of range.
@@ -93,6 +98,7 @@ class DeepSortTracker:
         confidence_weighted_update: bool = True,
         kalman_filter: KalmanFilter | None = None,
         max_low_seconds: float | None = None,
+        appearance_veto: float | None = 1.5,
     ) -> None:
         if new_track_threshold is None:
             new_track_threshold = high_conf_threshold
@@ -109,6 +115,8 @@ class DeepSortTracker:
             raise ValueError(f"max_age must be >= 0 seconds, but got {max_age}")
         if max_low_seconds is not None and max_low_seconds < 0:
             raise ValueError(f"max_low_seconds must be >= 0 seconds, but got {max_low_seconds}")
+        if appearance_veto is not None and appearance_veto <= 0:
+            raise ValueError(f"appearance_veto must be > 0 or None, but got {appearance_veto}")
         if n_init < 1:
             raise ValueError(f"n_init must be >= 1, but got {n_init}")
         if iou_stage_max_misses is not None and iou_stage_max_misses < 1:
@@ -128,6 +136,7 @@ class DeepSortTracker:
         self.iou_stage_max_misses = iou_stage_max_misses
         self.confidence_weighted_update = confidence_weighted_update
         self.kf = kalman_filter if kalman_filter is not None else KalmanFilter()
+        self.appearance_veto = appearance_veto
 
         self.tracks: list[Track] = []
         self.step = -1  # index of the last update call
@@ -254,8 +263,11 @@ class DeepSortTracker:
             # Without appearance, IoU (with the Kalman prediction) is the only cue: every track takes part.
             matches_a, recent, stale, unmatched_dets = [], confirmed, [], detection_indices
 
+        iou_metric = matching.iou_distance
+        if has_embedding and self.appearance_veto is not None:
+            iou_metric = self._appearance_vetoed_iou
         matches_b, unmatched_b, unmatched_dets = matching.min_cost_matching(
-            matching.iou_distance,
+            iou_metric,
             self.max_iou_distance,
             self.tracks,
             detections,
@@ -281,6 +293,28 @@ class DeepSortTracker:
             detection_indices,
             motion_weight=self.motion_weight,
         )
+
+    def _appearance_vetoed_iou(
+        self,
+        tracks: Sequence[Track],
+        detections: Detections,
+        track_indices: list[int],
+        detection_indices: list[int],
+    ) -> npt.NDArray[np.float64]:
+        """``1 - IoU``, made infeasible where a confirmed track's gallery and an embedded detection look
+        too different (see ``appearance_veto``)."""
+        cost = matching.iou_distance(tracks, detections, track_indices, detection_indices)
+        rows = [
+            r for r, k in enumerate(track_indices) if tracks[k].is_confirmed() and tracks[k].features is not None
+        ]
+        embedded = np.linalg.norm(detections.embedding[detection_indices], axis=1) > 0  # zero: never embedded
+        if rows and embedded.any():
+            looks = matching.cosine_distance(tracks, detections, [track_indices[r] for r in rows], detection_indices)
+            veto = (looks > self.appearance_veto * self.max_cosine_distance) & embedded[None, :]
+            block = cost[rows]
+            block[veto] = matching.INFTY_COST
+            cost[rows] = block
+        return cost
 
     def _apply(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -39,6 +41,8 @@ def walker_frames(n, speed=2.0, start=100.0, embedding=True, confidence=0.9):
         ({"iou_stage_max_misses": 0}, ValueError),
         ({"iou_stage_max_misses": None}, None),
         ({"new_track_threshold": 0.3, "high_conf_threshold": 0.5}, ValueError),  # below high
+        ({"appearance_veto": 0.0}, ValueError),
+        ({"appearance_veto": None}, None),
     ],
 )
 def test_constructor_validates_arguments(kwargs, error):
@@ -302,3 +306,35 @@ def test_track_living_only_on_low_score_boxes_ends(max_low_seconds, alive_at_end
 def test_max_low_seconds_must_not_be_negative():
     with pytest.raises(ValueError, match="max_low_seconds"):
         DeepSortTracker(max_low_seconds=-1.0)
+
+
+def looks(distance: float) -> list[float]:
+    """A feature at cosine distance ``distance`` from ``unit(4, 0)`` (the walker's look)."""
+    return [1.0 - distance, math.sqrt(1.0 - (1.0 - distance) ** 2), 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("veto", "distance", "kept"),
+    [
+        (1.5, 0.9, False),  # looks like someone else: overlapping the prediction is not enough
+        (None, 0.9, True),  # no veto (deep_sort's IoU stage): the overlap keeps the id
+        (1.5, 0.2, True),  # past the appearance gate (0.15) but within 1.5 x: IoU may still keep it
+        (1.0, 0.2, False),
+        (1.5, None, True),  # a box that was never embedded (zero feature) is judged by IoU alone
+    ],
+)
+def test_appearance_veto_in_the_iou_stage(veto, distance, kept):
+    tracker = DeepSortTracker(max_cosine_distance=0.15, appearance_veto=veto)
+    run(tracker, walker_frames(8))
+    feature = [0.0] * 4 if distance is None else looks(distance)
+    out = tracker.update(make_detections([person_box(100.0 + 2.0 * 8)], 0.9, [feature]), 8 / FPS)
+    assert (out.track_id.tolist() == [1]) is kept
+    # Either way the detection is used: a vetoed one starts a new (tentative) track.
+    assert len(tracker.tracks) == (1 if kept else 2)
+
+
+def test_appearance_veto_spares_tentative_tracks():
+    tracker = DeepSortTracker(max_cosine_distance=0.15, appearance_veto=1.0, n_init=3)
+    run(tracker, walker_frames(2))  # two hits: still tentative
+    tracker.update(make_detections([person_box(104.0)], 0.9, [looks(0.9)]), 2 / FPS)
+    assert [t.hits for t in tracker.tracks] == [3] and tracker.tracks[0].is_confirmed()

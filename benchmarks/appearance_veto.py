@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 from common import REPO, print_table
-from faint import default_components, frame_size, recorded
-from run_helpers import replay_runner
+from faint import default_components, frame_size
+from run_helpers import recorded, replay_runner
 from tracking import TOLERANCE_HOTA
 from tracking_small import mosaic_sequences
 

@@ -21,14 +21,13 @@ the smallest of one that did, and the boxes added.
 from __future__ import annotations
 
 import argparse
-import pickle
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from common import REPO, print_table, shared_dir
-from run_helpers import record_inputs, replay_runner
+from run_helpers import recorded, replay_runner
 from tracking_small import mosaic_sequences
 
 from pipeline.evaluate import score_frames
@@ -55,17 +54,6 @@ def default_components(cache: Path | None):
         cache.mkdir(parents=True, exist_ok=True)
     settings = TrackSettings(imgsz="auto", conf=0.1, embedder="hist")
     return settings, load_components(settings)
-
-
-def recorded(video: Path, settings: TrackSettings, components, cache: Path | None):
-    """``record_inputs`` of ``video``, kept in ``cache`` (a pickle per video name) when given."""
-    path = None if cache is None else cache / f"{video.stem}.pkl"
-    if path is not None and path.exists():
-        return pickle.loads(path.read_bytes())
-    out = record_inputs(video, settings, components, new_tracker(components.embedder).high_conf_threshold)
-    if path is not None:
-        path.write_bytes(pickle.dumps(out))
-    return out
 
 
 def frame_size(video: Path) -> tuple[int, int]:

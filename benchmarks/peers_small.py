@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 from common import REPO, print_table
-from faint import default_components, frame_size, recorded, replay
+from faint import default_components, frame_size, replay
 from render_docs import read_tables
-from run_helpers import run_ultralytics, tracker_yaml
+from run_helpers import recorded, run_ultralytics, tracker_yaml
 from tracking import ULTRALYTICS_TRACKERS
 from tracking_small import mosaic_sequences
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pipeline.track_video import (
     choose_size,
     embed_confident,
     load_components,
+    new_tracker,
     track_video,
 )
 from pipeline.tracking.offline import FILL_GAP_S, OfflineTrackRunner
@@ -105,6 +107,17 @@ def record_inputs(
             dets = embed_confident(components.embedder, frame.image, dets, high_conf)
         frames.append((frame.index, frame.timestamp, dets))
     return frames, size.imgsz
+
+
+def recorded(video: Path, settings: TrackSettings, components: Components, cache: Path | None):
+    """``record_inputs`` of ``video``, kept in ``cache`` (a pickle per video name) when given."""
+    path = None if cache is None else cache / f"{video.stem}.pkl"
+    if path is not None and path.exists():
+        return pickle.loads(path.read_bytes())
+    out = record_inputs(video, settings, components, new_tracker(components.embedder).high_conf_threshold)
+    if path is not None:
+        path.write_bytes(pickle.dumps(out))
+    return out
 
 
 def replay_tracker(

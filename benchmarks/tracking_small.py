@@ -11,7 +11,7 @@ Printed: every grid point per sequence and mosaic, then per grid point the mean 
 and over each sequence's family, and what ``tracking.choose`` (the rule that picks the shipped
 parameters) picks on each family and on everything.
 
-    python benchmarks/tracking_small.py [--mosaics 1 2 3] [--sequences TUD-Campus TUD-Stadtmitte]
+    python benchmarks/tracking_small.py [--mosaics 1 2 3] [--sequences TUD-Campus TUD-Stadtmitte] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from autosize import mosaic
 from common import REPO, mot_sequences, print_table
-from run_helpers import record_inputs
+from run_helpers import recorded
 from tracking import GRID, choose, replay
 
 from pipeline.evaluate import score_frames
@@ -96,8 +96,11 @@ def main() -> None:
     parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3], help="k of the k x k mosaics")
     parser.add_argument("--sequences", nargs="*")
     parser.add_argument("--embedder", default="hist")
+    parser.add_argument("--cache", type=Path, help="keep the recorded inputs here (a pickle per video)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "tracking_small.md")
     args = parser.parse_args()
+    if args.cache is not None:
+        args.cache.mkdir(parents=True, exist_ok=True)
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,7 +108,7 @@ def main() -> None:
             settings = TrackSettings(imgsz="auto", conf=0.1, embedder=args.embedder)
             components = load_components(settings)
             default = new_tracker(components.embedder)
-            frames, imgsz = record_inputs(path, settings, components, default.high_conf_threshold)
+            frames, imgsz = recorded(path, settings, components, args.cache)
             for params in GRID:
                 s = score_frames(gt_k, replay(frames, default, params))
                 rows.append(

@@ -305,11 +305,15 @@ class DeepSortTracker:
         too different (see ``appearance_veto``)."""
         cost = matching.iou_distance(tracks, detections, track_indices, detection_indices)
         rows = [
-            r for r, k in enumerate(track_indices) if tracks[k].is_confirmed() and tracks[k].features is not None
+            r
+            for r, k in enumerate(track_indices)
+            if tracks[k].is_confirmed() and tracks[k].features is not None
         ]
         embedded = np.linalg.norm(detections.embedding[detection_indices], axis=1) > 0  # zero: never embedded
         if rows and embedded.any():
-            looks = matching.cosine_distance(tracks, detections, [track_indices[r] for r in rows], detection_indices)
+            looks = matching.cosine_distance(
+                tracks, detections, [track_indices[r] for r in rows], detection_indices
+            )
             veto = (looks > self.appearance_veto * self.max_cosine_distance) & embedded[None, :]
             block = cost[rows]
             block[veto] = matching.INFTY_COST

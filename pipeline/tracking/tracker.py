@@ -9,7 +9,8 @@ One call of :meth:`DeepSortTracker.update` per processed frame:
 3. appearance stage: confirmed tracks vs high detections on the nearest-neighbour cosine distance of
    the track's feature gallery, Mahalanobis-gated (chi-square 95%), optionally through deep_sort's
    matching cascade; skipped when the detections carry no embedding;
-4. IoU stage: tentative tracks and confirmed tracks left over vs the remaining high detections;
+4. IoU stage: tentative tracks and confirmed tracks left over vs the remaining high detections; a
+   confirmed track may not take a detection that looks clearly different (``appearance_veto``);
 5. low-confidence stage (ByteTrack): confirmed tracks still unmatched vs low detections by IoU;
 6. update matched tracks, age the others, start tentative tracks from unmatched high detections.
 

@@ -121,11 +121,16 @@ def recorded(video: Path, settings: TrackSettings, components: Components, cache
 
 
 def replay_tracker(
-    frames: list[tuple[int, float, Detections]], tracker: DeepSortTracker, fill_gap_s: float = FILL_GAP_S
+    frames: list[tuple[int, float, Detections]],
+    tracker: DeepSortTracker,
+    fill_gap_s: float = FILL_GAP_S,
+    frame_size: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """MOT rows of ``tracker`` (fresh) run offline over recorded inputs (see :func:`record_inputs`), short
-    gaps filled up to ``fill_gap_s`` seconds (the product's default)."""
-    return replay_runner(frames, OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s))
+    gaps filled up to ``fill_gap_s`` seconds (the product's default); ``frame_size`` (width, height) as
+    ``track_video`` passes it to the runner (the faint-track hand-back stops at boxes cut by the edge)."""
+    runner = OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s, frame_size=frame_size)
+    return replay_runner(frames, runner)
 
 
 def replay_runner(frames: list[tuple[int, float, Detections]], runner: OfflineTrackRunner) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from pipeline.track_settings import DEFAULT_EMBEDDER, TrackSettings
 from pipeline.track_video import load_components, new_tracker
 from pipeline.tracking.offline import FILL_GAP_S
 from pipeline.tracking.tracker import DeepSortTracker
+from pipeline.video import probe
 
 # Tracker parameters chosen held out (the rest of the tracker stays at its defaults), and the longest gap the
 # offline runner fills by interpolation (``fill_gap_s``, seconds; 0 = off). ``n_init`` (hits that confirm a
@@ -72,11 +73,14 @@ def shipped(tracker: DeepSortTracker) -> dict:
     return {key: FILL_GAP_S if key == "fill_gap_s" else getattr(tracker, key) for key in GRID[0]}
 
 
-def replay(frames, default: DeepSortTracker, params: dict) -> pd.DataFrame:
-    """MOT rows of one grid point replayed on recorded inputs."""
+def replay(
+    frames, default: DeepSortTracker, params: dict, frame_size: tuple[int, int] | None = None
+) -> pd.DataFrame:
+    """MOT rows of one grid point replayed on recorded inputs (``frame_size``: the video's, as the product
+    passes it)."""
     tracker_params = {k: v for k, v in params.items() if k not in RUNNER_KEYS}
     tracker = DeepSortTracker(max_cosine_distance=default.max_cosine_distance, **tracker_params)
-    return replay_tracker(frames, tracker, fill_gap_s=params["fill_gap_s"])
+    return replay_tracker(frames, tracker, fill_gap_s=params["fill_gap_s"], frame_size=frame_size)
 
 
 # name -> (ultralytics tracker yaml, overrides)
@@ -127,6 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seq in mot_sequences(args.sequences):
             video = seq / f"{seq.name}.mp4"
+            frame = (probe(video).width, probe(video).height)
             gt = read_mot(seq / "gt" / "gt.txt")
             sizes: set[int] = set()
             for emb in args.embedders:
@@ -144,7 +149,7 @@ def main() -> None:
                 )
                 print(f"{seq.name}: ours ({name}) imgsz {size}, {fps:.2f} fps", flush=True)
                 for params in GRID:
-                    s = score_frames(gt, replay(frames, default, params))
+                    s = score_frames(gt, replay(frames, default, params, frame))
                     grid_scores.append(
                         {
                             "sequence": seq.name,

@@ -33,6 +33,7 @@ from pipeline.evaluate import score_frames
 from pipeline.mot_io import read_mot
 from pipeline.track_settings import TrackSettings
 from pipeline.track_video import load_components, new_tracker
+from pipeline.video import probe
 
 
 def mosaic_video(video: Path, k: int, out: Path) -> tuple[int, int]:
@@ -109,8 +110,10 @@ def main() -> None:
             components = load_components(settings)
             default = new_tracker(components.embedder)
             frames, imgsz = recorded(path, settings, components, args.cache)
+            info = probe(path)
+            size = (info.width, info.height)
             for params in GRID:
-                s = score_frames(gt_k, replay(frames, default, params))
+                s = score_frames(gt_k, replay(frames, default, params, size))
                 rows.append(
                     {
                         "sequence": seq.name,

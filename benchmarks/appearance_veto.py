@@ -27,25 +27,18 @@ from pathlib import Path
 
 import pandas as pd
 from common import REPO, print_table
-from faint import default_components, frame_size
-from run_helpers import recorded, replay_runner
+from faint import default_components, frame_size, replay
+from run_helpers import recorded
 from tracking import TOLERANCE_HOTA
 from tracking_small import mosaic_sequences
 
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
-from pipeline.track_video import load_components, new_tracker
-from pipeline.tracking.offline import OfflineTrackRunner
+from pipeline.track_video import load_components
 from pipeline.tracking.tracker import DeepSortTracker
 
 GRID = (None, 1.0, 1.25, 1.5, 2.0, 3.0)
 NO_VETO = math.inf  # how ``None`` is written in the tables (and sorts: the weakest veto of all)
-
-
-def replay(frames, components, veto: float | None, size: tuple[int, int]) -> pd.DataFrame:
-    """MOT rows of the product's runner (defaults but ``appearance_veto``) over recorded inputs."""
-    tracker = new_tracker(components.embedder, appearance_veto=veto)
-    return replay_runner(frames, OfflineTrackRunner(tracker, faint=True, frame_size=size))
 
 
 def choose(grid: pd.DataFrame) -> float:
@@ -105,7 +98,8 @@ def main() -> None:
             for name, settings, components, cache in embedders:
                 frames, imgsz = recorded(path, settings, components, cache)
                 for veto in GRID:
-                    s = score_frames(gt, replay(frames, components, veto, frame_size(path)))
+                    pred, _ = replay(frames, components, True, frame_size(path), appearance_veto=veto)
+                    s = score_frames(gt, pred)
                     rows.append(
                         {
                             "sequence": seq.name,

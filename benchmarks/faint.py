@@ -39,11 +39,13 @@ from pipeline.video import probe
 
 
 def replay(
-    frames, components, faint: bool, frame_size: tuple[int, int] | None
+    frames, components, faint: bool, frame_size: tuple[int, int] | None, **tracker_overrides: object
 ) -> tuple[pd.DataFrame, OfflineTrackRunner]:
     """MOT rows of the product's runner over recorded inputs, and the runner (its faint-track record);
-    ``frame_size`` (width, height) as ``track_video`` passes it."""
-    runner = OfflineTrackRunner(new_tracker(components.embedder), faint=faint, frame_size=frame_size)
+    ``frame_size`` (width, height) as ``track_video`` passes it; ``tracker_overrides``: other
+    ``DeepSortTracker`` arguments than the product's."""
+    tracker = new_tracker(components.embedder, **tracker_overrides)
+    runner = OfflineTrackRunner(tracker, faint=faint, frame_size=frame_size)
     return replay_runner(frames, runner), runner
 
 

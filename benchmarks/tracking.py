@@ -131,7 +131,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seq in mot_sequences(args.sequences):
             video = seq / f"{seq.name}.mp4"
-            frame = (probe(video).width, probe(video).height)
+            info = probe(video)
+            frame = (info.width, info.height)
             gt = read_mot(seq / "gt" / "gt.txt")
             sizes: set[int] = set()
             for emb in args.embedders:

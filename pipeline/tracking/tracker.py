@@ -316,9 +316,7 @@ class DeepSortTracker:
                 tracks, detections, [track_indices[r] for r in rows], detection_indices
             )
             veto = (looks > self.appearance_veto * self.max_cosine_distance) & embedded[None, :]
-            block = cost[rows]
-            block[veto] = matching.INFTY_COST
-            cost[rows] = block
+            cost[rows] = np.where(veto, matching.INFTY_COST, cost[rows])
         return cost
 
     def _apply(

@@ -491,6 +491,7 @@ def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cach
         )
     )
     db_path = work / f"single-{settings.embedder}.duckdb"
+    db_path.unlink(missing_ok=True)  # `process` keeps a camera it has already processed: start afresh
     process_cached(store, db_path, settings, cache)
     conn = connect(db_path, read_only=True)
     try:

@@ -83,7 +83,8 @@ def crop_batch(
         wx, c0 = axis_weights(x0, x1 - x0, out_w, w)
         patch = torch.from_numpy(image[r0 : r0 + wy.shape[1], c0 : c0 + wx.shape[1]]).float()
         # torch, not numpy, multiplies: numpy's OpenBLAS threads keep spinning after each product and
-        # take the cores from the detector running next (measured: 10-25 % slower end to end).
+        # take the cores from the detector running next (detector + OMZ crops in turn: 116 ms a frame
+        # with numpy's products, 74 ms with torch's, 88 ms with roi_align).
         resized_rows = torch.from_numpy(wy) @ patch.reshape(patch.shape[0], -1)  # (out_h, cols * 3)
         out[k] = resized_rows.reshape(out_h, -1, 3).permute(2, 0, 1) @ torch.from_numpy(wx.T)
     return out.to(device)

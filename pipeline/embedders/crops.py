@@ -52,6 +52,17 @@ def axis_weights(start: float, size: float, out_n: int, length: int) -> tuple[np
     return weights, first
 
 
+def crop_boxes(xyxy: npt.ArrayLike, height: int, width: int) -> npt.NDArray[np.float32]:
+    """(N, 4) float32 boxes as they are cut: clipped to the frame, and at least one pixel wide and tall
+    (a degenerate box would give an empty crop)."""
+    boxes = np.asarray(xyxy, np.float32).reshape(-1, 4).copy()
+    boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
+    boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+    boxes[:, 2] = np.maximum(boxes[:, 2], boxes[:, 0] + 1)
+    boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1] + 1)
+    return boxes
+
+
 def crop_batch(
     image: npt.NDArray[np.uint8],
     xyxy: npt.NDArray[np.float32],
@@ -71,12 +82,7 @@ def crop_batch(
     """
     out_h, out_w = out_hw
     h, w = image.shape[:2]
-    boxes = np.asarray(xyxy, np.float32).reshape(-1, 4).copy()
-    boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
-    boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h)
-    # Degenerate boxes would give empty crops; give them at least one pixel.
-    boxes[:, 2] = np.maximum(boxes[:, 2], boxes[:, 0] + 1)
-    boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1] + 1)
+    boxes = crop_boxes(xyxy, h, w)
     out = torch.empty((len(boxes), 3, out_h, out_w), dtype=torch.float32)
     for k, (x0, y0, x1, y1) in enumerate(boxes):
         wy, r0 = axis_weights(y0, y1 - y0, out_h, h)

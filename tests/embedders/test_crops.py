@@ -7,17 +7,12 @@ import pytest
 import torch
 from torchvision.ops import roi_align
 
-from pipeline.embedders.crops import axis_weights, crop_batch
+from pipeline.embedders.crops import axis_weights, crop_batch, crop_boxes
 
 
 def reference(image: np.ndarray, xyxy: np.ndarray, out_hw: tuple[int, int]) -> torch.Tensor:
     """torchvision's ``roi_align`` on the same clipped boxes (what ``crop_batch`` reproduces)."""
-    h, w = image.shape[:2]
-    boxes = xyxy.astype(np.float32).copy()
-    boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
-    boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h)
-    boxes[:, 2] = np.maximum(boxes[:, 2], boxes[:, 0] + 1)
-    boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1] + 1)
+    boxes = crop_boxes(xyxy, *image.shape[:2])
     frame = torch.from_numpy(image).permute(2, 0, 1).unsqueeze(0).float()
     rois = torch.cat([torch.zeros((len(boxes), 1)), torch.from_numpy(boxes)], dim=1)
     return roi_align(frame, rois, output_size=out_hw, spatial_scale=1.0, sampling_ratio=2, aligned=True)
@@ -56,3 +51,8 @@ def test_no_boxes_and_device() -> None:
         np.full((20, 30, 3), 200, np.uint8), np.array([[5, 5, 15, 18]], np.float32), (8, 4), "cpu"
     )
     assert one.device.type == "cpu" and torch.allclose(one, torch.full_like(one, 200.0))
+
+
+def test_boxes_are_clipped_and_never_empty() -> None:
+    boxes = crop_boxes([[-5, -5, 10, 10], [25, 15, 40, 30], [7, 7, 7, 7]], 20, 30)
+    np.testing.assert_array_equal(boxes, [[0, 0, 10, 10], [25, 15, 30, 20], [7, 7, 8, 8]])

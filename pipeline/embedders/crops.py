@@ -87,7 +87,9 @@ def crop_batch(
     for k, (x0, y0, x1, y1) in enumerate(boxes):
         wy, r0 = axis_weights(y0, y1 - y0, out_h, h)
         wx, c0 = axis_weights(x0, x1 - x0, out_w, w)
-        patch = torch.from_numpy(image[r0 : r0 + wy.shape[1], c0 : c0 + wx.shape[1]]).float()
+        # A copy of the box's pixels: torch cannot view a mirrored (negative-stride) frame.
+        patch = torch.from_numpy(np.ascontiguousarray(image[r0 : r0 + wy.shape[1], c0 : c0 + wx.shape[1]]))
+        patch = patch.float()
         # torch, not numpy, multiplies: numpy's OpenBLAS threads keep spinning after each product and
         # take the cores from the detector running next (detector + OMZ crops in turn: 116 ms a frame
         # with numpy's products, 74 ms with torch's, 88 ms with roi_align).

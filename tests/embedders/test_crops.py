@@ -56,3 +56,10 @@ def test_no_boxes_and_device() -> None:
 def test_boxes_are_clipped_and_never_empty() -> None:
     boxes = crop_boxes([[-5, -5, 10, 10], [25, 15, 40, 30], [7, 7, 7, 7]], 20, 30)
     np.testing.assert_array_equal(boxes, [[0, 0, 10, 10], [25, 15, 30, 20], [7, 7, 8, 8]])
+
+
+def test_a_mirrored_frame_is_cut_like_a_copy_of_it() -> None:
+    rng = np.random.default_rng(2)
+    mirrored = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)[:, ::-1]  # negative strides
+    boxes = np.array([[3, 4, 30, 38], [20, 0, 50, 40]], np.float32)
+    assert torch.equal(crop_batch(mirrored, boxes, (16, 8)), crop_batch(mirrored.copy(), boxes, (16, 8)))

@@ -8,7 +8,7 @@ Example::
                                     # (default: calibrated on this store's footage, see
                                     # pipeline.reid.calibrate; EMBEDDER_THRESHOLDS without enough data)
       target_false_join: 0.01       # false-join rate the on-site calibration aims for
-      match_margin: 0.2             # the best shopper must be closer than the second best by this
+      match_margin: 0.3             # the best shopper must be closer than the second best by this
                                     # share of the match threshold (else: ambiguous, no join)
       handoff_window_s: 3.0         # s; a tracklet starting this soon after another camera's ended, with
                                     # no competitor either way, is a unique hand-off (constraints.unique_handoffs)
@@ -59,7 +59,7 @@ class ReidConfig:
     max_walking_speed: float = 2.0
     match_threshold: float | None = None
     target_false_join: float = 0.01
-    match_margin: float = 0.2
+    match_margin: float = 0.3
     handoff_window_s: float = 3.0
     handoff_discount: float = 1.0
     refine_threshold: float | None = None

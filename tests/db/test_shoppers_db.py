@@ -55,7 +55,7 @@ def add_video(
 @pytest.fixture
 def store_db(tmp_path):
     """P walks through A (0-4 s) then B (5-8 s); Q is in B at the same time as P; L looks like P (cosine
-    distance 0.11, within the match threshold) but is in B at the same time as P (a similar coat)."""
+    distance 0.22, within the match threshold and clear of the ambiguity margin) but is in B at the same time as P (a similar coat)."""
     conn = connect(tmp_path / "store.duckdb")
     run_id = db.start_run(conn, "Test", None, {})
     add_video(conn, CAM_A, [walk(1, 0, 4, 0, 400)], {1: LOOK_P}, run_id)
@@ -63,7 +63,7 @@ def store_db(tmp_path):
         conn,
         CAM_B,
         [walk(1, 5, 8, 50, 350), walk(2, 5, 9, 600, 400), walk(3, 5.5, 8, 100, 300)],
-        {1: LOOK_P, 2: LOOK_Q, 3: (LOOK_P + 0.5 * LOOK_Q) / np.linalg.norm(LOOK_P + 0.5 * LOOK_Q)},
+        {1: LOOK_P, 2: LOOK_Q, 3: (LOOK_P + 0.8 * LOOK_Q) / np.linalg.norm(LOOK_P + 0.8 * LOOK_Q)},
         run_id,
     )
     yield conn

@@ -28,7 +28,8 @@ steps):
         [--embedders hist omz=../shared/models/person-reidentification-retail-0287 osnet=...onnx]
 
 Videos, databases and the detection cache go to ``--work`` (default: the system temp dir), never
-into the repository. The table is written to ``benchmarks/results/multicam.md``.
+into the repository; ``--rescore`` reuses the databases there (a change to cross-camera assignment
+needs no tracking). The table is written to ``benchmarks/results/multicam.md``.
 """
 
 from __future__ import annotations
@@ -475,8 +476,11 @@ def held_out_summary(loo: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cache: Path) -> float:
-    """IDF1 of the unsplit video processed as a one-camera store (tracker ids, no gallery)."""
+def single_camera_idf1(
+    video: Path, gt: pd.DataFrame, work: Path, settings, cache: Path, rescore: bool = False
+) -> float:
+    """IDF1 of the unsplit video processed as a one-camera store (tracker ids, no gallery); with
+    ``rescore``, of the database an earlier run left in ``work``."""
     from pipeline.db import connect
     from pipeline.db import tracks as db
     from pipeline.evaluate import score_frames
@@ -491,8 +495,9 @@ def single_camera_idf1(video: Path, gt: pd.DataFrame, work: Path, settings, cach
         )
     )
     db_path = work / f"single-{settings.embedder}.duckdb"
-    db_path.unlink(missing_ok=True)  # `process` keeps a camera it has already processed: start afresh
-    process_cached(store, db_path, settings, cache)
+    if not (rescore and db_path.is_file()):
+        db_path.unlink(missing_ok=True)  # `process` keeps a camera it has already processed: start afresh
+        process_cached(store, db_path, settings, cache)
     conn = connect(db_path, read_only=True)
     try:
         pred = db.camera_track_rows(conn, "full", use_shopper_id=False)
@@ -526,6 +531,12 @@ def main() -> None:
     parser.add_argument("--m-per-px", type=float, default=DEFAULT_M_PER_PX)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shopper_multicam")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "multicam.md")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="reuse the databases an earlier run left in --work (no video is read): for changes to "
+        "cross-camera assignment only",
+    )
     args = parser.parse_args()
 
     from pipeline.commands.track import imgsz_arg
@@ -559,10 +570,11 @@ def main() -> None:
                     imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None
                 )
                 if emb not in singles:
-                    singles[emb] = single_camera_idf1(video, gt, work, settings, cache)
+                    singles[emb] = single_camera_idf1(video, gt, work, settings, cache, args.rescore)
                 db_path = work / f"store-{emb}.duckdb"
-                db_path.unlink(missing_ok=True)
-                process_cached(store, db_path, settings, cache)
+                if not (args.rescore and db_path.is_file()):
+                    db_path.unlink(missing_ok=True)
+                    process_cached(store, db_path, settings, cache)
                 for row in evaluate_modes(db_path, gt_split, n_frames):
                     rows.append(
                         {

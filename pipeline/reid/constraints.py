@@ -1,6 +1,6 @@
 """Space/time feasibility of two tracklets being one person (pure functions).
 
-Two rules decide whether two tracklets *can* be one shopper, whatever they look like:
+These rules decide whether two tracklets *can* be one shopper, whatever they look like:
 
 - **One place at a time.** Tracklets that overlap in time are one person only if they are in
   different cameras that both have a homography and see the person at the same floor spot (median
@@ -12,6 +12,12 @@ Two rules decide whether two tracklets *can* be one shopper, whatever they look 
   next is seen as two half-boxes whose foot points can be a body width plus the blind gap apart: 1.08 m
   was measured on a split TUD-Campus with a 0.4 m gap, hence the 1.5 m default. Checked only when both
   positions are on the floor; image pixels of different cameras cannot be compared.
+- **Crossing from one camera into another** (:func:`straddles`). A person stepping across the border of
+  two cameras' views is briefly in both, each showing part of the body, so the two tracklets overlap by
+  the time it takes to cross the border, not by tracker jitter. When only their ends overlap (one ends
+  at most :data:`STRADDLE_S` after the other starts) the pair is checked as a hand-off with the walking
+  speed rule over the overlap, not as overlapping views (which must agree within ``colocation_radius``:
+  two half-boxes either side of a blind gap do not).
 
 And for a *direct* hand-off (consecutive tracklets of one shopper in different cameras, in time order),
 the optional ``adjacency`` and ``transit_time`` of :class:`~pipeline.reid.settings.ReidConfig` apply.
@@ -29,6 +35,9 @@ from pipeline.reid.settings import ReidConfig
 from pipeline.reid.tracklet import Tracklet
 
 TOUCH_S = 0.1  # overlaps this short are tracker hand-over jitter, not simultaneous presence
+# Longest end-to-start overlap of two cameras' tracklets still taken for one person crossing between
+# them: a body width (about 0.5 m) at a slow walk (0.5 m/s).
+STRADDLE_S = 1.0
 
 
 def overlap_seconds(a: Tracklet, b: Tracklet) -> float:
@@ -47,10 +56,37 @@ def colocated(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
     return bool(np.median(dist) <= config.colocation_radius)
 
 
+def straddles(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
+    """Whether overlapping tracklets of two cameras can be one person crossing from one into the other.
+
+    Only their ends may overlap (the first starts and ends before the second), by at most
+    :data:`STRADDLE_S`, and the first's last floor position must be within walking reach of the second's
+    first over the overlap, slack included. Symmetric.
+    """
+    if a.space != "floor" or b.space != "floor":
+        return False
+    first, second = (a, b) if a.t_start <= b.t_start else (b, a)
+    if not crossing(first, second):
+        return False
+    dist = float(np.linalg.norm(second.start_xy - first.end_xy))
+    return dist <= config.max_walking_speed * overlap_seconds(a, b) + config.position_slack
+
+
+def crossing(first: Tracklet, second: Tracklet) -> bool:
+    """Whether the times of two cameras' tracklets fit a walk from ``first`` into ``second``: ``second``
+    starts after ``first`` and ends after it, and they overlap by at most :data:`STRADDLE_S`."""
+    return (
+        first.camera != second.camera
+        and first.t_start < second.t_start
+        and first.t_end < second.t_end
+        and overlap_seconds(first, second) <= STRADDLE_S
+    )
+
+
 def pair_feasible(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
     """Whether ``a`` and ``b`` can be one person (simultaneity and walking speed; symmetric)."""
     if overlap_seconds(a, b) > TOUCH_S:
-        return colocated(a, b, config)
+        return colocated(a, b, config) or straddles(a, b, config)
     first, second = (a, b) if a.t_start <= b.t_start else (b, a)
     if first.space != "floor" or second.space != "floor":
         return True  # Nothing to measure distance with.
@@ -63,7 +99,7 @@ def feasibility_matrix(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt
     """(N, N) :func:`pair_feasible` of every pair, vectorised (diagonal True).
 
     Only the rare simultaneous pairs of different cameras with floor positions fall back to the
-    per-pair interpolation of :func:`colocated`.
+    per-pair checks of :func:`colocated` and :func:`straddles`.
     """
     n = len(tracklets)
     if n == 0:
@@ -90,7 +126,8 @@ def feasibility_matrix(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt
 
     candidates = simultaneous & both_floor & (cams[:, None] != cams[None])
     for i, j in zip(*np.nonzero(np.triu(candidates, 1))):
-        feasible[i, j] = feasible[j, i] = colocated(tracklets[i], tracklets[j], config)
+        a, b = tracklets[i], tracklets[j]
+        feasible[i, j] = feasible[j, i] = colocated(a, b, config) or straddles(a, b, config)
     np.fill_diagonal(feasible, True)
     return feasible
 
@@ -107,7 +144,7 @@ def handoff_feasible(prev: Tracklet, nxt: Tracklet, config: ReidConfig) -> bool:
     window = config.transit_time.get((prev.camera, nxt.camera))
     if window is None:
         return True
-    gap = nxt.t_start - prev.t_end
+    gap = max(nxt.t_start - prev.t_end, 0.0)  # crossing between touching views: no time between
     return window[0] <= gap <= window[1]
 
 
@@ -115,13 +152,14 @@ def sequence_feasible(tracklets: Sequence[Tracklet], config: ReidConfig) -> bool
     """Whether every direct hand-off of one shopper's tracklets passes :func:`handoff_feasible`.
 
     The tracklets are ordered by start time; consecutive ones that overlap (overlapping views) are not
-    hand-offs and are skipped.
+    hand-offs and are skipped, unless only their ends overlap as when crossing from one camera into
+    another (:func:`crossing`).
     """
     if not config.adjacency and not config.transit_time:
         return True  # Nothing configured.
     ordered = sorted(tracklets, key=lambda t: (t.t_start, t.t_end))
     for prev, nxt in pairwise(ordered):
-        if overlap_seconds(prev, nxt) > TOUCH_S:
+        if overlap_seconds(prev, nxt) > TOUCH_S and not crossing(prev, nxt):
             continue
         if not handoff_feasible(prev, nxt, config):
             return False

@@ -31,6 +31,18 @@ CFG = ReidConfig(max_walking_speed=2.0, position_slack=0.5, colocation_radius=1.
         (tk("A", 0, 5, (0, 0), space="image"), tk("B", 6, 9, (500, 400), space="image"), True),
         # Overlap shorter than the tracker's hand-over jitter counts as touching.
         (tk("A", 0, 5, (0, 0), (5, 0)), tk("A", 4.95, 9, (5, 0), (8, 0)), True),
+        # Crossing into the next camera: both see part of the person for 0.4 s, 1.2 m apart (over the
+        # colocation radius) but within walking reach over the overlap (2 m/s x 0.4 s + 0.5 m slack).
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 4.6, 9, (6.2, 0), (9, 0)), True),
+        # ... not when the second starts out of reach,
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 4.6, 9, (7.0, 0), (9, 0)), False),
+        # ... nor when they overlap longer than crossing a body width takes (1 s),
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 3.5, 9, (6.2, 0), (9, 0)), False),
+        # ... nor when one is seen while the other is, start to end (not a walk from one into the other),
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 4.6, 4.9, (6.2, 0), (6.4, 0)), False),
+        # ... nor in one camera (two people), nor without floor positions.
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("A", 4.6, 9, (5.5, 0), (9, 0)), False),
+        (tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 4.6, 9, (6.2, 0), (9, 0), space="image"), False),
     ],
 )
 def test_pair_feasible(a, b, feasible):
@@ -86,6 +98,25 @@ def test_handoff_adjacency_and_transit_windows(config, gap, feasible):
     nxt = tk("B", 5 + gap, 40, (0, 0), space="image")
     assert handoff_feasible(prev, nxt, config) is feasible
     assert sequence_feasible([nxt, prev], config) is feasible
+
+
+def test_crossing_between_cameras_is_a_handoff_for_adjacency_and_transit():
+    """Tracklets whose ends overlap as a person crosses from A into B are a direct hand-off: camera
+    adjacency applies, and a transit window counts the overlap as no time at all."""
+    prev, nxt = tk("A", 0, 5, (0, 0), (5, 0)), tk("B", 4.6, 9, (6.2, 0), (9, 0))
+    assert not sequence_feasible(
+        [prev, nxt], ReidConfig(adjacency={"A": frozenset({"C"}), "C": frozenset({"A"})})
+    )
+    assert sequence_feasible(
+        [prev, nxt], ReidConfig(adjacency={"A": frozenset({"B"}), "B": frozenset({"A"})})
+    )
+    window = {("A", "B"): (0.0, 10.0), ("B", "A"): (0.0, 10.0)}
+    assert sequence_feasible([prev, nxt], ReidConfig(transit_time=window))
+    # Overlapping views seen together for longer are not a hand-off: adjacency does not apply.
+    both = tk("B", 1, 9, (1, 0), (9, 0))
+    assert sequence_feasible(
+        [prev, both], ReidConfig(adjacency={"A": frozenset({"C"}), "C": frozenset({"A"})})
+    )
 
 
 def test_sequence_checks_only_direct_handoffs():

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from benchmarks import multicam as mc
+from benchmarks import multicam_misses
 from pipeline.config import load_config
 from pipeline.db import connect
 from pipeline.jobs import process_store
@@ -140,6 +141,11 @@ def test_cross_camera_accuracy_on_split_campus(split_store, campus, tmp_path):
     assert full["joined"] >= 7
     assert full["wrong"] == 0
     assert full["IDF1"] >= independent["IDF1"] + 15
+    # benchmarks/multicam_misses.py sees the same hand-offs and joins, and names a cause for each miss.
+    handoffs, _ = multicam_misses.missed_handoffs(db_path, gt_split)
+    assert len(handoffs) == full["hand-offs"] and handoffs["joined"].sum() == full["joined"]
+    assert handoffs["cause"].isna().eq(handoffs["joined"]).all()
+    assert set(handoffs["cause"].dropna()) <= set(multicam_misses.CAUSES)
 
 
 def test_parse_crops():

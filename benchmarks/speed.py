@@ -34,6 +34,8 @@ CONFIGS = {
     "ours (onnx)": {"backend": "onnx"},
     "ours (openvino, default)": {"backend": "openvino"},
     "ours (openvino, omz-0287)": {"backend": "openvino", "embedder": "omz"},
+    "ours (openvino-int8)": {"backend": "openvino-int8"},
+    "ours (openvino-int8, omz-0287)": {"backend": "openvino-int8", "embedder": "omz"},
     "ours (openvino, 2x2 tiles)": {"backend": "openvino", "tiles": 2},
     "ours (openvino, imgsz 1280)": {"backend": "openvino", "imgsz": 1280},
     "ours (openvino, 5 fps sampled)": {"backend": "openvino", "sample_fps": 5.0},

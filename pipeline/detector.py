@@ -8,6 +8,7 @@ offline: no auto-install of packages, no settings sync, no weight downloads.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import shutil
 import tempfile
@@ -23,13 +24,15 @@ from pipeline.hashing import file_sha256
 from pipeline.resources import package_file
 from pipeline.types import Detections
 
+log = logging.getLogger(__name__)
+
 DEFAULT_WEIGHTS_NAME = "yolo11n-pose.pt"
 # Input size of a PersonDetector built without one (library use). The product picks the size per video
 # from the footage (``--imgsz auto``, :mod:`pipeline.autosize`); benchmarks: docs/benchmarks.md.
 DEFAULT_IMGSZ = 960
 DEFAULT_CONF = 0.1
 WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript", ".engine", ".xml")
-BACKENDS = ("torch", "onnx", "openvino")
+BACKENDS = ("torch", "onnx", "openvino", "openvino-int8")
 DEFAULT_BACKEND = "openvino"
 
 
@@ -109,6 +112,8 @@ def exported_model(weights: Path, backend: str, imgsz: int) -> Path:
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown detector backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if backend == "openvino-int8":
+        return _int8_model(weights, imgsz)
     if backend == "torch" or weights.suffix != ".pt":
         return weights
     cache = export_cache_dir(weights)
@@ -132,6 +137,28 @@ def exported_model(weights: Path, backend: str, imgsz: int) -> Path:
         # Atomic publish: a concurrent process either sees the whole export or none.
         try:
             Path(out).rename(target)
+        except OSError:
+            if not target.exists():
+                raise
+    return target
+
+
+def _int8_model(weights: Path, imgsz: int) -> Path:
+    """The INT8 quantisation of the OpenVINO export (:mod:`pipeline.quantize`), made once and cached."""
+    if weights.suffix != ".pt":
+        raise WeightsError(f"backend openvino-int8 quantises PyTorch .pt weights, not {weights.name}")
+    source = exported_model(weights, "openvino", imgsz)
+    target = source.with_name(source.name.replace("_openvino_model", "-int8_openvino_model"))
+    if target.exists():
+        return target
+    from pipeline.quantize import quantize_openvino
+
+    log.info("quantising the detector to INT8 (once, about a minute; cached in %s)", target.parent)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        out = Path(tmp) / target.name
+        quantize_openvino(source, out, imgsz)
+        try:
+            out.rename(target)  # atomic publish, as for the exports
         except OSError:
             if not target.exists():
                 raise

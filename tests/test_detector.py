@@ -91,7 +91,7 @@ def _match(a, b):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "torch"])
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b not in ("torch", "openvino-int8")])
 def test_exported_backends_detect_the_same_people(frames, backend):
     reference = YoloDetector(imgsz=320, backend="torch")
     other = YoloDetector(imgsz=320, backend=backend)
@@ -110,3 +110,44 @@ def test_exported_backends_detect_the_same_people(frames, backend):
     assert total > 10
     # Cached: a second detector reuses the export.
     assert YoloDetector(imgsz=320, backend=backend).model_path == other.model_path
+
+
+@pytest.mark.slow
+def test_int8_backend_finds_the_confident_people_of_the_float_model(frames):
+    """INT8 weights move boxes and scores a little, not who is found (quantised once, then cached)."""
+    reference = YoloDetector(imgsz=320, backend="openvino")
+    int8 = YoloDetector(imgsz=320, backend="openvino-int8")
+    assert int8.model_path != reference.model_path and int8.model_path.name.endswith("-int8_openvino_model")
+    total = 0
+    for image in frames:
+        a, b = reference(image), int8(image)
+        confident = a[a.confidence >= 0.5]
+        pairs = _match(confident, b)
+        assert len(pairs) == len(confident), (
+            "a confident detection of the float model has no INT8 counterpart"
+        )
+        assert all(abs(confident.confidence[i] - b.confidence[j]) < 0.1 for i, j in pairs)
+        assert b.keypoints is not None and b.keypoints.shape[1:] == (17, 3)
+        total += len(pairs)
+    assert total > 10
+    assert YoloDetector(imgsz=320, backend="openvino-int8").model_path == int8.model_path
+
+
+def test_int8_calibration_is_deterministic_and_offline():
+    """The calibration images come from photos inside installed packages, the same on every machine."""
+    from pipeline.quantize import CALIBRATION_SAMPLES, calibration_images
+
+    first, second = calibration_images(), calibration_images()
+    assert len(first) == CALIBRATION_SAMPLES
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert all(im.ndim == 3 and im.shape[2] == 3 and im.shape[1] >= im.shape[0] for im in first)
+    assert not all(np.array_equal(a, b) for a, b in zip(calibration_images(seed=1), first))
+
+
+def test_int8_backend_needs_pytorch_weights(tmp_path):
+    from pipeline.detector import exported_model
+
+    onnx = tmp_path / "model.onnx"
+    onnx.write_bytes(b"not used")
+    with pytest.raises(WeightsError, match=r"quantises PyTorch \.pt weights"):
+        exported_model(onnx, "openvino-int8", 640)

@@ -147,11 +147,14 @@ def _int8_model(weights: Path, imgsz: int) -> Path:
     """The INT8 quantisation of the OpenVINO export (:mod:`pipeline.quantize`), made once and cached."""
     if weights.suffix != ".pt":
         raise WeightsError(f"backend openvino-int8 quantises PyTorch .pt weights, not {weights.name}")
+    from pipeline.quantize import CALIBRATION_VERSION, quantize_openvino
+
     source = exported_model(weights, "openvino", imgsz)
-    target = source.with_name(source.name.replace("_openvino_model", "-int8_openvino_model"))
+    target = source.with_name(
+        source.name.replace("_openvino_model", f"-int8c{CALIBRATION_VERSION}_openvino_model")
+    )
     if target.exists():
         return target
-    from pipeline.quantize import quantize_openvino
 
     log.info("quantising the detector to INT8 (once, about a minute; cached in %s)", target.parent)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:

@@ -19,6 +19,8 @@ import numpy as np
 
 from pipeline.errors import WeightsError
 
+# Bumped whenever the calibration changes, so a model quantised by an older version is not reused.
+CALIBRATION_VERSION = 1
 CALIBRATION_SAMPLES = 64
 CALIBRATION_SEED = 0
 # (package, path inside it, share of the samples): full-body street photos, and a portrait.
@@ -43,38 +45,38 @@ def _package_photo(package: str, relative: str) -> np.ndarray:
 
 
 def calibration_images(n: int = CALIBRATION_SAMPLES, seed: int = CALIBRATION_SEED) -> list[np.ndarray]:
-    """``n`` BGR images cut from the bundled photos (same seed, same images).
+    """``n`` BGR crops of the bundled photos (same seed, same images; :func:`_augmented_crop`).
 
-    Each is a crop of 30-100 % of a photo's area with a landscape aspect (4:3 to 16:9), resized to a
-    width of 320-1280 px, mirrored half of the time, with contrast x0.6-1.4 and brightness -40..+40:
-    people at many sizes and exposures, as store cameras show them.
+    Mosaics of crops (people at a half and a third of the size) were tried and not kept: better on the
+    TUD mosaics, worse on the shop clips (docs/benchmarks.md, "INT8 detector").
     """
-    import cv2
-
     rng = np.random.default_rng(seed)
     photos = [_package_photo(package, relative) for package, relative, _ in CALIBRATION_PHOTOS]
     shares = np.array([share for *_, share in CALIBRATION_PHOTOS])
-    out = []
-    for _ in range(n):
-        photo = photos[rng.choice(len(photos), p=shares / shares.sum())]
-        height, width = photo.shape[:2]
-        area = rng.uniform(0.3, 1.0) * height * width
-        aspect = rng.choice([4 / 3, 16 / 9]) if rng.random() < 0.7 else rng.uniform(4 / 3, 16 / 9)
-        w = min(width, round(float(np.sqrt(area * aspect))))
-        h = min(height, round(w / aspect))
-        w = min(width, round(h * aspect))
-        x0, y0 = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
-        crop = photo[y0 : y0 + h, x0 : x0 + w]
-        tw = int(rng.uniform(320, 1280))
-        th = max(32, round(tw * h / w))
-        crop = cv2.resize(crop, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
-        if rng.random() < 0.5:
-            crop = crop[:, ::-1]
-        gain, offset = rng.uniform(0.6, 1.4), rng.uniform(-40, 40)
-        out.append(
-            np.ascontiguousarray(np.clip(crop.astype(np.float32) * gain + offset, 0, 255).astype(np.uint8))
-        )
-    return out
+    return [_augmented_crop(rng, photos, shares / shares.sum()) for _ in range(n)]
+
+
+def _augmented_crop(rng: np.random.Generator, photos: list[np.ndarray], shares: np.ndarray) -> np.ndarray:
+    """A crop of 30-100 % of a photo's area with a landscape aspect (4:3 to 16:9), resized to a width of
+    320-1280 px, mirrored half of the time, with contrast x0.6-1.4 and brightness -40..+40."""
+    import cv2
+
+    photo = photos[rng.choice(len(photos), p=shares)]
+    height, width = photo.shape[:2]
+    area = rng.uniform(0.3, 1.0) * height * width
+    aspect = rng.choice([4 / 3, 16 / 9]) if rng.random() < 0.7 else rng.uniform(4 / 3, 16 / 9)
+    w = min(width, round(float(np.sqrt(area * aspect))))
+    h = min(height, round(w / aspect))
+    w = min(width, round(h * aspect))
+    x0, y0 = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+    crop = photo[y0 : y0 + h, x0 : x0 + w]
+    tw = int(rng.uniform(320, 1280))
+    th = max(32, round(tw * h / w))
+    crop = cv2.resize(crop, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    gain, offset = rng.uniform(0.6, 1.4), rng.uniform(-40, 40)
+    return np.ascontiguousarray(np.clip(crop.astype(np.float32) * gain + offset, 0, 255).astype(np.uint8))
 
 
 def model_input(image: np.ndarray, imgsz: int) -> np.ndarray:

@@ -35,9 +35,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import multicam as mc  # noqa: E402
-from common import REPO, mot_sequences, print_table  # noqa: E402
+if __package__:  # imported as benchmarks.multicam_misses (the tests): leave sys.path alone
+    from benchmarks import multicam as mc
+    from benchmarks.common import REPO, mot_sequences, print_table
+else:  # run as a script, like every benchmark
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import multicam as mc
+    from common import REPO, mot_sequences, print_table
 
 CAUSES = (
     "not tracked",

@@ -156,7 +156,7 @@ def _int8_model(weights: Path, imgsz: int) -> Path:
     if target.exists():
         return target
 
-    log.info("quantising the detector to INT8 (once, about a minute; cached in %s)", target.parent)
+    log.info("quantising the detector to INT8 (once, under a minute; cached in %s)", target.parent)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         out = Path(tmp) / target.name
         quantize_openvino(source, out, imgsz)

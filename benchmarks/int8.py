@@ -24,8 +24,7 @@ from tracking_small import mosaic_sequences
 
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
-from pipeline.track_video import choose_size, load_components
-from pipeline.video import probe
+from pipeline.track_video import load_components
 
 BACKENDS = ("openvino", "openvino-int8")
 
@@ -50,15 +49,15 @@ def main() -> None:
             fps = {}
             for backend in BACKENDS:
                 settings, comps = components[backend]
-                picked = choose_size(probe(video), settings, comps).imgsz
-                pred, fps[backend], _ = run_ours(video, settings, comps)
-                s = score_frames(gt, pred)
+                run = run_ours(video, settings, comps)
+                fps[backend] = run.fps
+                s = score_frames(gt, run.rows)
                 rows.append(
                     {
                         "sequence": seq.name,
                         "mosaic": f"{k}x{k}",
                         "backend": backend,
-                        "imgsz": picked,
+                        "imgsz": run.imgsz,
                         "HOTA": s.hota,
                         "IDF1": s.idf1,
                         "MOTA": s.mota,

@@ -140,7 +140,8 @@ def main() -> None:
                     imgsz=args.imgsz, conf=args.conf, embedder=emb, reid_model=args.reid_model
                 )
                 components = load_components(settings)
-                pred, fps, _ = run_ours(video, settings, components)
+                run = run_ours(video, settings, components)
+                pred, fps = run.rows, run.fps
                 default = new_tracker(components.embedder)
                 frames, size = record_inputs(video, settings, components, default.high_conf_threshold)
                 sizes.add(size)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -74,7 +75,8 @@ def child(args: argparse.Namespace) -> None:
             embedder=cfg.get("embedder", "auto"),
             reid_model=cfg.get("reid_model"),
         )
-        pred, fps, probe_s = run_ours(video, settings)
+        run = run_ours(video, settings)
+        pred, fps, probe_s = run.rows, run.fps, run.probe_s
         if cfg.get("sample_fps"):
             step = max(1, round(25 / cfg["sample_fps"]))
             gt = gt[(gt["frame"] - 1) % step == 0]
@@ -147,6 +149,17 @@ def multicam(seq: Path, imgsz: int, workers: list[int]) -> list[dict]:
     return rows
 
 
+def machine() -> str:
+    """The CPU and the precision OpenVINO computes in on it: bf16 where the CPU has bf16 instructions,
+    which makes the OpenVINO detector, and so the ratio to ByteTrack (PyTorch, float32), machine-dependent."""
+    import openvino as ov
+
+    core = ov.Core()
+    name = core.get_property("CPU", "FULL_DEVICE_NAME")
+    precision = core.get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
+    return f"CPU: {name}, {os.cpu_count()} cores; OpenVINO CPU inference precision: {precision}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -181,6 +194,7 @@ def main() -> None:
         print(f"process, {seq.name} x 4 cameras, imgsz {args.imgsz[0]} (wall time incl. model loading)")
         print_table(table, args.out.with_name("speed_multicam.md"), floatfmt=".2f")
         return
+    print(machine(), flush=True)
     rows = []
     for seq in mot_sequences(args.sequences):
         for imgsz in args.imgsz:

@@ -35,6 +35,7 @@ CONFIGS = {
     "ours (onnx)": {"backend": "onnx"},
     "ours (openvino, default)": {"backend": "openvino"},
     "ours (openvino, omz-0287)": {"backend": "openvino", "embedder": "omz"},
+    "ours (openvino, omz-0288)": {"backend": "openvino", "embedder": "omz", "variant": "0288"},
     "ours (openvino-int8)": {"backend": "openvino-int8"},
     "ours (openvino-int8, omz-0287)": {"backend": "openvino-int8", "embedder": "omz"},
     "ours (openvino, 2x2 tiles)": {"backend": "openvino", "tiles": 2},
@@ -214,7 +215,8 @@ def main() -> None:
                     "conf": args.conf,
                 }
                 if cfg.get("embedder") == "omz":  # the shared model; `auto` elsewhere stays the histogram
-                    cfg["reid_model"] = str(shared_dir() / "models" / "person-reidentification-retail-0287")
+                    variant = cfg.pop("variant", "0287")
+                    cfg["reid_model"] = str(shared_dir() / "models" / f"person-reidentification-retail-{variant}")
                 if "imgsz" in CONFIGS[name] and imgsz != args.imgsz[0]:
                     continue  # fixed-size configs run once, in the first imgsz block
                 start = time.perf_counter()

@@ -216,7 +216,9 @@ def main() -> None:
                 }
                 if cfg.get("embedder") == "omz":  # the shared model; `auto` elsewhere stays the histogram
                     variant = cfg.pop("variant", "0287")
-                    cfg["reid_model"] = str(shared_dir() / "models" / f"person-reidentification-retail-{variant}")
+                    cfg["reid_model"] = str(
+                        shared_dir() / "models" / f"person-reidentification-retail-{variant}"
+                    )
                 if "imgsz" in CONFIGS[name] and imgsz != args.imgsz[0]:
                     continue  # fixed-size configs run once, in the first imgsz block
                 start = time.perf_counter()

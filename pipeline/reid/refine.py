@@ -32,11 +32,9 @@ def constrained_agglomerative(
         feasible: (N, N) symmetric; ``False`` = the two items must end in different clusters.
         threshold: stop when the closest mergeable pair of clusters is farther than this.
         group_feasible: extra check of a candidate merged cluster (member indices); ``False`` forbids it.
-        margin: hold back an ambiguous merge: when cluster ``i`` is within ``margin`` as close to a rival
-            ``k`` as to ``j``, and ``k`` cannot be ``j`` (a cannot-link), ``i`` could be either person.
-            The pair waits until a later merge settles who ``k`` is (``k`` joins someone ``i`` cannot
-            be, or drifts out of the margin); a pair still ambiguous at the end is merged with neither
-            (wrong joins cost more than missed ones).
+        margin: refuse an ambiguous merge: when cluster ``i`` is within ``margin`` as close to a rival
+            ``k`` as to ``j``, and ``k`` cannot be ``j`` (a cannot-link), ``i`` could be either person, so
+            it is merged with neither (wrong joins cost more than missed ones).
         scale: (N, N) factors on the pairwise distances (evidence beyond appearance, e.g. a unique
             hand-off between cameras: < 1 brings the pair closer); ``None`` = appearance alone.
 
@@ -60,30 +58,22 @@ def constrained_agglomerative(
     size = np.ones(n)
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     alive = np.ones(n, bool)
-    # Ambiguous pairs held back, each with the rival clusters that made it ambiguous.
-    waiting: dict[tuple[int, int], set[int]] = {}
-    held = np.zeros((n, n), bool)
     while True:
         cand = np.where(blocked | ~alive[:, None] | ~alive[None], np.inf, dist)
-        ready = np.where(held, np.inf, cand)  # held pairs still count as rivals, in ``cand``
-        i, j = divmod(int(np.argmin(ready)), n)
-        if not np.isfinite(ready[i, j]) or ready[i, j] > threshold:
+        flat = int(np.argmin(cand))
+        i, j = divmod(flat, n)
+        if not np.isfinite(cand[i, j]) or cand[i, j] > threshold:
             break
         if margin > 0:
-            rivals = _rivals(cand, blocked, alive, i, j, margin, threshold)
-            rivals += _rivals(cand, blocked, alive, j, i, margin, threshold)
+            rivals = _rivals(cand, blocked, alive, i, j, margin) + _rivals(cand, blocked, alive, j, i, margin)
             if rivals:
-                waiting[(i, j)] = {k for _, k in rivals}
-                held[i, j] = held[j, i] = True
+                for a, b in [(i, j), *rivals]:
+                    blocked[a, b] = blocked[b, a] = True
                 continue
         merged = members[i] + members[j]
         if group_feasible is not None and not group_feasible(merged):
             blocked[i, j] = blocked[j, i] = True
             continue
-        # The merge may settle a held pair: one that involves the new cluster, or whose rival it was.
-        for pair in [p for p, rivals in waiting.items() if {i, j} & ({*p} | rivals)]:
-            del waiting[pair]
-            held[pair] = held[pair[::-1]] = False
         # Lance-Williams update for average linkage; cannot-links are inherited by the union.
         dist[i] = (size[i] * dist[i] + size[j] * dist[j]) / (size[i] + size[j])
         dist[:, i] = dist[i]
@@ -107,26 +97,8 @@ def _rivals(
     i: int,
     j: int,
     margin: float,
-    threshold: float,
 ) -> list[tuple[int, int]]:
-    """Pairs ``(i, k)`` where ``k`` is another person than ``j`` yet about as close to ``i`` as ``j`` is,
-    and the pairs around them do not settle it.
-
-    ``i`` with ``j`` is settled against ``k`` when the best pairing of the four with ``i``-``j`` beats the
-    best with ``i``-``k`` by ``margin``: ``k``'s own nearest partner (not ``i`` or ``j``) is close while
-    ``j``'s nearest other one is not (a pair farther than ``threshold`` counts as ``threshold``, two
-    people left apart). Two look-alikes whose partners are alike too stay ambiguous.
-    """
+    """Pairs ``(i, k)`` where ``k`` is another person than ``j`` yet about as close to ``i`` as ``j`` is."""
     near = alive & (cand[i] <= cand[i, j] + margin) & blocked[j]
     near[[i, j]] = False
-
-    def partner(a: int, not_b: int, not_c: int) -> float:
-        row = cand[a].copy()
-        row[[not_b, not_c]] = np.inf
-        return min(threshold, float(row.min()))
-
-    return [
-        (i, int(k))
-        for k in np.flatnonzero(near)
-        if cand[i, j] + partner(int(k), i, j) + margin > cand[i, k] + partner(j, i, int(k))
-    ]
+    return [(i, int(k)) for k in np.flatnonzero(near)]

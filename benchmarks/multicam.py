@@ -25,7 +25,8 @@ steps):
   predicted hand-offs whose both runs match some GT person (runs matching no GT box are not counted).
 
     python benchmarks/multicam.py [--sequences TUD-Campus TUD-Stadtmitte] \\
-        [--embedders hist omz=../shared/models/person-reidentification-retail-0287 osnet=...onnx]
+        [--embedders hist omz=../shared/models/person-reidentification-retail-0287 osnet=...onnx] \\
+        [--stride 3]   # every 3rd frame: a low-rate recorder
 
 Videos, databases and the detection cache go to ``--work`` (default: the system temp dir), never
 into the repository; ``--rescore`` reuses the databases there (a change to cross-camera assignment
@@ -529,6 +530,12 @@ def main() -> None:
         "(default: 2 and 3 cameras with 40, 80 and 120 px blind gaps)",
     )
     parser.add_argument("--m-per-px", type=float, default=DEFAULT_M_PER_PX)
+    parser.add_argument(
+        "--stride",
+        type=int,
+        default=1,
+        help="process every K-th frame (`process --stride`; a low-rate recorder), scored on those frames",
+    )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shopper_multicam")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "multicam.md")
     parser.add_argument(
@@ -550,6 +557,7 @@ def main() -> None:
     for seq in mot_sequences(args.sequences):
         video = seq / f"{seq.name}.mp4"
         gt = read_mot(seq / "gt" / "gt.txt")
+        gt = gt[(gt["frame"] - 1) % args.stride == 0]  # the frames `process --stride` reads
         n_frames = int(gt["frame"].max())
         cache = args.work / seq.name / f"detections-{imgsz}.pkl"
         singles: dict[str, float] = {}
@@ -567,7 +575,7 @@ def main() -> None:
             for spec in embedders:
                 emb, _, model = spec.partition("=")
                 settings = TrackSettings(
-                    imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None
+                    imgsz=imgsz, conf=DEFAULT_CONF, embedder=emb, reid_model=model or None, stride=args.stride
                 )
                 if emb not in singles:
                     singles[emb] = single_camera_idf1(video, gt, work, settings, cache, args.rescore)
@@ -591,7 +599,7 @@ def main() -> None:
                         flush=True,
                     )
     table = pd.DataFrame(rows)
-    print(f"\nimgsz {imgsz}, conf {DEFAULT_CONF}, {args.m_per_px} m/px\n")
+    print(f"\nimgsz {imgsz}, conf {DEFAULT_CONF}, {args.m_per_px} m/px, every {args.stride} frame(s)\n")
     print_table(table, args.out, floatfmt=".2f")
     loo = held_out(table)
     if not loo.empty:

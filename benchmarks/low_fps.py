@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import pandas as pd
 from common import REPO, print_table
-from peers_small import _scores, best_peers
+from peers_small import best_peers, score_columns
 from run_helpers import run_ours, run_ultralytics, tracker_yaml
 from tracking import ULTRALYTICS_TRACKERS
 from tracking_small import mosaic_sequences
@@ -35,6 +35,7 @@ from tracking_small import mosaic_sequences
 from pipeline.detector import default_weights
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
+from pipeline.track_video import load_components
 
 
 def every_nth_frame(video: Path, stride: int, out: Path) -> float:
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "low_fps.md")
     args = parser.parse_args()
     settings = TrackSettings(imgsz="auto", conf=0.1, embedder="hist")
+    components = load_components(settings)  # once: every video runs with the same models
     weights = default_weights()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,13 +95,13 @@ def main() -> None:
                 video = work / f"{path.stem}-every{stride}.mp4"
                 fps = every_nth_frame(path, stride, video)
                 truth = every_nth_gt(gt, stride)
-                ours = run_ours(video, settings)
+                ours = run_ours(video, settings, components)
                 s = score_frames(truth, ours.rows)
-                imgsz = ours.imgsz
                 rows.append(
-                    {"video": name, "fps": fps, "run": "ours (defaults)", "imgsz": imgsz} | _scores(s)
+                    {"video": name, "fps": fps, "run": "ours (defaults)", "imgsz": ours.imgsz}
+                    | score_columns(s)
                 )
-                print(f"{name} ({fps:.1f} fps): ours at auto ({imgsz}) HOTA {s.hota:.2f}", flush=True)
+                print(f"{name} ({fps:.1f} fps): ours at auto ({ours.imgsz}) HOTA {s.hota:.2f}", flush=True)
                 for tracker in args.trackers:
                     yaml_name, overrides = ULTRALYTICS_TRACKERS[tracker]
                     for size in args.sizes:
@@ -109,7 +111,7 @@ def main() -> None:
                         s = score_frames(truth, peer)
                         rows.append(
                             {"video": name, "fps": fps, "run": f"Ultralytics {tracker}", "imgsz": size}
-                            | _scores(s)
+                            | score_columns(s)
                         )
                         print(f"{name}: {tracker} at {size} HOTA {s.hota:.2f}", flush=True)
     table = pd.DataFrame(rows)

@@ -65,7 +65,7 @@ def main() -> None:
             frames, imgsz = recorded(path, settings, components, args.cache)
             pred, _ = replay(frames, components, faint=True, frame_size=frame_size(path))
             s = score_frames(gt, pred)
-            rows.append({"video": name, "run": "ours (defaults)", "imgsz": imgsz} | _scores(s))
+            rows.append({"video": name, "run": "ours (defaults)", "imgsz": imgsz} | score_columns(s))
             print(f"{name}: ours at auto ({imgsz}) HOTA {s.hota:.2f}", flush=True)
             if args.peers_from is not None:
                 rows += [r for r in earlier if r["video"] == name and r["run"] != "ours (defaults)"]
@@ -77,7 +77,9 @@ def main() -> None:
                         path, tracker_yaml(yaml_name, overrides, Path(tmp)), weights, size, 0.1
                     )
                     s = score_frames(gt, peer)
-                    rows.append({"video": name, "run": f"Ultralytics {tracker}", "imgsz": size} | _scores(s))
+                    rows.append(
+                        {"video": name, "run": f"Ultralytics {tracker}", "imgsz": size} | score_columns(s)
+                    )
                     print(f"{name}: {tracker} at {size} HOTA {s.hota:.2f}", flush=True)
     table = pd.DataFrame(rows)
     print_table(table, args.out, floatfmt=".2f")
@@ -93,7 +95,7 @@ def read_table(path: Path) -> pd.DataFrame:
     return table
 
 
-def _scores(s) -> dict:
+def score_columns(s) -> dict:
     return {"HOTA": s.hota, "IDF1": s.idf1, "MOTA": s.mota, "IDSW": s.idsw}
 
 

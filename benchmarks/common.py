@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,3 +39,42 @@ def print_table(table: pd.DataFrame, out: Path | None = None, floatfmt: str = ".
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
+
+
+def every_nth(gt: pd.DataFrame, stride: int) -> pd.DataFrame:
+    """MOT rows on the frames a reader keeping every ``stride``-th frame sees (1-based frames 1,
+    1 + stride, ...), with their original frame numbers."""
+    return gt[(gt["frame"] - 1) % stride == 0]
+
+
+def rewrite_video(
+    video: Path,
+    out: Path,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    stride: int = 1,
+) -> tuple[float, tuple[int, int]]:
+    """Write every ``stride``-th frame of ``video`` (the first included), passed through ``transform``
+    (same size out as in), to ``out`` as mp4 at ``fps / stride``. Returns that frame rate and the frame
+    size ``(width, height)``; raises ``ValueError`` for a video without frames."""
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) / stride
+    writer = None
+    index = 0
+    try:
+        while True:
+            ok, image = cap.read()
+            if not ok:
+                break
+            if index % stride == 0:
+                if writer is None:
+                    size = (image.shape[1], image.shape[0])
+                    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+                writer.write(image if transform is None else transform(image))
+            index += 1
+    finally:
+        cap.release()
+        if writer is not None:
+            writer.release()
+    if writer is None:
+        raise ValueError(f"{video} has no frames")
+    return fps, size

@@ -24,9 +24,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import cv2
 import pandas as pd
-from common import REPO, print_table
+from common import REPO, every_nth, print_table, rewrite_video
 from peers_small import best_peers, score_columns
 from run_helpers import run_ours, run_ultralytics, tracker_yaml
 from tracking import ULTRALYTICS_TRACKERS
@@ -41,31 +40,13 @@ from pipeline.track_video import load_components
 def every_nth_frame(video: Path, stride: int, out: Path) -> float:
     """Write every ``stride``-th frame of ``video`` (the first one included) to ``out`` at ``fps / stride``
     frames a second; returns that frame rate."""
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS) / stride
-    writer = None
-    index = 0
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        if index % stride == 0:
-            if writer is None:
-                h, w = image.shape[:2]
-                writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-            writer.write(image)
-        index += 1
-    cap.release()
-    if writer is None:
-        raise ValueError(f"{video} has no frames")
-    writer.release()
-    return fps
+    return rewrite_video(video, out, stride=stride)[0]
 
 
 def every_nth_gt(gt: pd.DataFrame, stride: int) -> pd.DataFrame:
     """Ground truth on the frames :func:`every_nth_frame` keeps (1-based MOT frames 1, 1 + stride, ...),
     renumbered 1, 2, ..."""
-    kept = gt[(gt["frame"] - 1) % stride == 0].copy()
+    kept = every_nth(gt, stride).copy()
     kept["frame"] = (kept["frame"] - 1) // stride + 1
     return kept
 

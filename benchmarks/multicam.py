@@ -51,7 +51,7 @@ import yaml
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, mot_sequences, print_table  # noqa: E402
+from common import REPO, every_nth, mot_sequences, print_table  # noqa: E402
 
 from pipeline.types import Detections  # noqa: E402
 
@@ -557,7 +557,7 @@ def main() -> None:
     for seq in mot_sequences(args.sequences):
         video = seq / f"{seq.name}.mp4"
         gt = read_mot(seq / "gt" / "gt.txt")
-        gt = gt[(gt["frame"] - 1) % args.stride == 0]  # the frames `process --stride` reads
+        gt = every_nth(gt, args.stride)  # the frames `process --stride` reads
         n_frames = int(gt["frame"].max())
         cache = args.work / seq.name / f"detections-{imgsz}.pkl"
         singles: dict[str, float] = {}

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from common import REPO, mot_sequences
+from common import REPO, every_nth, mot_sequences
 
 STORES, CAMERAS, HOURS, SAMPLE_FPS = 50, 8, 12, 5.0
 NODE_CORES = 16
@@ -143,7 +143,7 @@ def per_sequence(args: argparse.Namespace) -> None:
     for seq in mot_sequences(["TUD-Campus", "TUD-Stadtmitte"]):
         video = seq / f"{seq.name}.mp4"
         gt = read_mot(seq / "gt" / "gt.txt")
-        gt = gt[(gt["frame"] - 1) % args.stride == 0]
+        gt = every_nth(gt, args.stride)
         info = probe(video)
         task = VideoTask(1, CameraConfig("cam", video, datetime(2026, 11, 20, 9)), info, settings, 100, False)
         unsplit = score_frames(gt, mot_rows(video_messages(task, components)))
@@ -254,7 +254,7 @@ def main() -> None:
         # (b) one long video
         seq = seqs["TUD-Stadtmitte"]
         video, gt = loop_video(seq / "TUD-Stadtmitte.mp4", seq / "gt" / "gt.txt", args.loops, folder)
-        gt = gt[(gt["frame"] - 1) % args.stride == 0]  # scored on the processed frames
+        gt = every_nth(gt, args.stride)  # scored on the processed frames
         info = probe(video)
         task = VideoTask(
             1, CameraConfig("long", video, datetime(2026, 11, 20, 9)), info, settings, 100, False

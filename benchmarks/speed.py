@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from common import REPO, mot_sequences, print_table, shared_dir
+from common import REPO, every_nth, mot_sequences, print_table, shared_dir
 
 CONFIGS = {
     "Ultralytics ByteTrack (torch)": {"ultralytics": "bytetrack.yaml"},
@@ -80,7 +80,7 @@ def child(args: argparse.Namespace) -> None:
         pred, fps, probe_s = run.rows, run.fps, run.probe_s
         if cfg.get("sample_fps"):
             step = max(1, round(25 / cfg["sample_fps"]))
-            gt = gt[(gt["frame"] - 1) % step == 0]
+            gt = every_nth(gt, step)
     s = score_frames(gt, pred)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n_frames = probe(video).n_frames  # source frames, as fps counts them (sampled runs too)

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import pandas as pd
 from autosize import mosaic
-from common import REPO, mot_sequences, print_table
+from common import REPO, mot_sequences, print_table, rewrite_video
 from run_helpers import recorded
 from tracking import GRID, choose, replay
 
@@ -38,24 +38,8 @@ from pipeline.video import probe
 
 def mosaic_video(video: Path, k: int, out: Path) -> tuple[int, int]:
     """Write the k x k mosaic of ``video`` to ``out`` (k = 1: a copy); returns the tile size (width, height)."""
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    writer = None
-    tile = (0, 0)
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        h, w = image.shape[:2]
-        tile = (w // k, h // k)
-        canvas, _ = mosaic(image, np.zeros((0, 4)), k)  # the detector-size benchmark's mosaic
-        if writer is None:
-            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-        writer.write(canvas)
-    if writer is not None:
-        writer.release()
-    cap.release()
-    return tile
+    _, (w, h) = rewrite_video(video, out, lambda image: mosaic(image, np.zeros((0, 4)), k)[0])
+    return w // k, h // k
 
 
 def mosaic_gt(gt: pd.DataFrame, k: int, tile: tuple[int, int], size: tuple[int, int]) -> pd.DataFrame:

@@ -16,6 +16,10 @@ scores). A hand-off that was not joined gets the first cause that applies:
 - ``run split in its camera``: the two tracklets were joined, but the person's run in one camera is
   mostly another tracklet with another id.
 
+Each missed hand-off also gets its *shortest run*: the GT frames of the shorter of the person's two runs
+(the one before and the one after the hand-off). A run of a few frames is a person glimpsed at a strip's
+edge, often at the clip's first or last frames, which no tracker confirms.
+
 *Joined* is ``multicam.py``'s rule: the id seen most over the person's run before the hand-off equals the
 one seen most over the run after it.
 
@@ -101,7 +105,11 @@ def missed_handoffs(db_path: Path, gt_split: list[pd.DataFrame]) -> tuple[pd.Dat
         for r in range(int(d["run"].max())):
             before = seen[(seen["id"] == ident) & (seen["run"] == r)].sort_values("frame")
             after = seen[(seen["id"] == ident) & (seen["run"] == r + 1)].sort_values("frame")
-            row = {"person": int(ident), "frame": int(d.loc[d["run"] == r, "frame"].max())}
+            row = {
+                "person": int(ident),
+                "frame": int(d.loc[d["run"] == r, "frame"].max()),
+                "shortest run": int(min((d["run"] == r).sum(), (d["run"] == r + 1).sum())),
+            }
             if before.empty or after.empty:
                 out.append({**row, "joined": False, "cause": CAUSES[0]})
                 continue
@@ -164,9 +172,23 @@ def main() -> None:
     print("Hand-offs by outcome (shipped settings, mode full):\n")
     print_table(counts, args.out)
     missed = table[~table["joined"]][
-        ["sequence", "layout", "embedder", "person", "frame", "cameras", "distance", "threshold", "cause"]
+        [
+            "sequence",
+            "layout",
+            "embedder",
+            "person",
+            "frame",
+            "shortest run",
+            "cameras",
+            "distance",
+            "threshold",
+            "cause",
+        ]
     ]
-    print("\nEvery missed hand-off (frame: the person's last in the first camera):\n")
+    print(
+        "\nEvery missed hand-off (frame: the person's last in the first camera; shortest run: GT frames of"
+        " the shorter of the person's two runs, before and after):\n"
+    )
     print_table(missed, args.out.with_name(args.out.stem + "_detail.md"), floatfmt=".3f")
 
 

@@ -13,6 +13,9 @@ processed.
         "ours (openvino, omz-0287)"   # the shipped default: our runs pick their size (probe timed),
                                        # ByteTrack runs at the size they picked
     python benchmarks/speed.py --multicam 1 2      # 4-camera store: process time vs 4 x one camera
+    python benchmarks/speed.py --imgsz auto --mosaics 2 3 --configs ...  # small people: k x k mosaics of
+                                                   # each sequence (people k times smaller), where auto
+                                                   # picks 1280-1600
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -161,6 +165,27 @@ def machine() -> str:
     return f"CPU: {name}, {os.cpu_count()} cores; OpenVINO CPU inference precision: {precision}"
 
 
+def mosaic_folders(seqs: list[Path], mosaics: list[int], work: Path) -> list[Path]:
+    """Sequence folders to time: each sequence's own for k = 1, and for k > 1 its k x k mosaic (every person
+    k times smaller, see ``tracking_small.py``) written under ``work`` in the same layout
+    (``NAME/NAME.mp4``, ``NAME/gt/gt.txt``, NAME = ``SEQ-kxk``)."""
+    from tracking_small import mosaic_sequences
+
+    from pipeline.mot_io import write_mot
+
+    out = []
+    for seq, k, video, gt in mosaic_sequences([s.name for s in seqs], mosaics, work):
+        if k == 1:
+            out.append(seq)
+            continue
+        folder = work / f"{seq.name}-{k}x{k}"
+        folder.mkdir(parents=True, exist_ok=True)
+        video.rename(folder / f"{folder.name}.mp4")
+        write_mot(folder / "gt" / "gt.txt", gt)
+        out.append(folder)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -176,6 +201,13 @@ def main() -> None:
     parser.add_argument("--conf", type=float, default=0.1)
     parser.add_argument("--sequences", nargs="*")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    parser.add_argument(
+        "--mosaics",
+        type=int,
+        nargs="*",
+        default=[1],
+        help="also (or only) time the k x k mosaics of each sequence (small people; 1 = the sequence itself)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "speed.md")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -196,8 +228,10 @@ def main() -> None:
         print_table(table, args.out.with_name("speed_multicam.md"), floatfmt=".2f")
         return
     print(machine(), flush=True)
+    work = tempfile.TemporaryDirectory()  # mosaic videos, removed at exit
+    seqs = mosaic_folders(mot_sequences(args.sequences), args.mosaics, Path(work.name))
     rows = []
-    for seq in mot_sequences(args.sequences):
+    for seq in seqs:
         for imgsz in args.imgsz:
             results = {}
             picked = imgsz
@@ -259,6 +293,7 @@ def main() -> None:
     ]
     print()
     print_table(table, args.out, floatfmt=".2f")
+    work.cleanup()
 
 
 if __name__ == "__main__":

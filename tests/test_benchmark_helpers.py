@@ -1,0 +1,67 @@
+"""Helpers the benchmark scripts share (benchmarks/common.py): a stride's frames, rewriting a video."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.common import every_nth, rewrite_video
+
+
+def _video(path, n: int, fps: float = 25.0, size=(64, 48)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for k in range(n):
+        frame = np.zeros((size[1], size[0], 3), np.uint8)
+        frame[:, 6 * k : 6 * k + 4] = 255  # frame k: a white bar at x = 6k
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def _bar_x(image) -> int:
+    return int(np.argmax(image.mean(axis=(0, 2)))) // 6 * 6
+
+
+def _frames(path):
+    cap = cv2.VideoCapture(str(path))
+    out = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        out.append(image)
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    return out, fps
+
+
+def test_every_nth_keeps_the_frames_a_stride_reads():
+    gt = pd.DataFrame({"frame": [1, 2, 3, 4, 5, 6, 7], "id": 1})
+    assert every_nth(gt, 3)["frame"].tolist() == [1, 4, 7]
+    assert every_nth(gt, 1)["frame"].tolist() == gt["frame"].tolist()
+
+
+def test_rewrite_video_keeps_every_kth_frame_at_the_lower_rate(tmp_path):
+    src = _video(tmp_path / "in.mp4", 10)
+    fps, size = rewrite_video(src, tmp_path / "out.mp4", stride=3)
+    frames, written_fps = _frames(tmp_path / "out.mp4")
+    assert size == (64, 48)
+    assert fps == pytest.approx(25 / 3) and written_fps == pytest.approx(25 / 3, abs=0.01)
+    assert [_bar_x(f) for f in frames] == [0, 18, 36, 54]  # source frames 0, 3, 6, 9
+
+
+def test_rewrite_video_applies_the_transform(tmp_path):
+    src = _video(tmp_path / "in.mp4", 4)
+    rewrite_video(src, tmp_path / "out.mp4", lambda image: 255 - image)
+    frames, _ = _frames(tmp_path / "out.mp4")
+    assert len(frames) == 4
+    assert float(frames[0].mean()) > 200  # mostly black frames, inverted
+
+
+def test_rewrite_video_refuses_a_file_without_frames(tmp_path):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="has no frames"):
+        rewrite_video(empty, tmp_path / "out.mp4")

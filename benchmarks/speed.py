@@ -16,6 +16,8 @@ processed.
     python benchmarks/speed.py --imgsz auto --mosaics 2 3 --configs ...  # small people: k x k mosaics of
                                                    # each sequence (people k times smaller), where auto
                                                    # picks 1280-1600
+    python benchmarks/speed.py --imgsz auto --mosaics --videos ../shared/data/caviar/X.mpg --configs ...
+                                                   # footage without ground truth: speed only
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from common import REPO, every_nth, mot_sequences, print_table, shared_dir
+from common import REPO, every_nth, mot_sequences, print_table, rewrite_video, shared_dir
 
 CONFIGS = {
     "Ultralytics ByteTrack (torch)": {"ultralytics": "bytetrack.yaml"},
@@ -66,7 +68,8 @@ def child(args: argparse.Namespace) -> None:
         settings = TrackSettings(imgsz="auto", conf=cfg["conf"], backend=cfg.get("backend"))
         print(json.dumps({"imgsz": choose_size(probe(video), settings, load_components(settings)).imgsz}))
         return
-    gt = read_mot(video.parent / "gt" / "gt.txt")
+    gt_path = video.parent / "gt" / "gt.txt"
+    gt = read_mot(gt_path) if gt_path.is_file() else None  # footage without ground truth: speed only
     if "ultralytics" in cfg:
         pred, fps = run_ultralytics(video, cfg["ultralytics"], default_weights(), cfg["imgsz"], cfg["conf"])
         probe_s = 0.0
@@ -82,10 +85,10 @@ def child(args: argparse.Namespace) -> None:
         )
         run = run_ours(video, settings)
         pred, fps, probe_s = run.rows, run.fps, run.probe_s
-        if cfg.get("sample_fps"):
+        if cfg.get("sample_fps") and gt is not None:
             step = max(1, round(25 / cfg["sample_fps"]))
             gt = every_nth(gt, step)
-    s = score_frames(gt, pred)
+    s = score_frames(gt, pred) if gt is not None else None
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n_frames = probe(video).n_frames  # source frames, as fps counts them (sampled runs too)
     print(
@@ -94,8 +97,8 @@ def child(args: argparse.Namespace) -> None:
                 "fps": fps,
                 "probe_s": probe_s,
                 "frames": n_frames,
-                "HOTA": s.hota,
-                "IDF1": s.idf1,
+                "HOTA": s.hota if s else None,
+                "IDF1": s.idf1 if s else None,
                 "peak_MB": peak_mb,
             }
         )
@@ -206,7 +209,16 @@ def main() -> None:
         type=int,
         nargs="*",
         default=[1],
-        help="also (or only) time the k x k mosaics of each sequence (small people; 1 = the sequence itself)",
+        help="time the k x k mosaics of each sequence (small people; 1 = the sequence itself; none: only "
+        "--videos)",
+    )
+    parser.add_argument(
+        "--videos",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="also time these videos (no ground truth: speed only), each re-encoded to mp4 first so both "
+        "readers decode every frame (Ultralytics stops after 2 frames of the CAVIAR .mpg files)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "speed.md")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -229,7 +241,14 @@ def main() -> None:
         return
     print(machine(), flush=True)
     work = tempfile.TemporaryDirectory()  # mosaic videos, removed at exit
-    seqs = mosaic_folders(mot_sequences(args.sequences), args.mosaics, Path(work.name))
+    seqs = (
+        mosaic_folders(mot_sequences(args.sequences), args.mosaics, Path(work.name)) if args.mosaics else []
+    )
+    for video in args.videos:
+        folder = Path(work.name) / video.stem
+        folder.mkdir(parents=True)
+        rewrite_video(video, folder / f"{video.stem}.mp4")
+        seqs.append(folder)
     rows = []
     for seq in seqs:
         for imgsz in args.imgsz:

@@ -249,6 +249,8 @@ def main() -> None:
         folder.mkdir(parents=True)
         rewrite_video(video, folder / f"{video.stem}.mp4")
         seqs.append(folder)
+    if not seqs:
+        parser.error("nothing to time: give --mosaics 1 (the sequences themselves), other k, or --videos")
     rows = []
     for seq in seqs:
         for imgsz in args.imgsz:

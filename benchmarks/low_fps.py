@@ -37,15 +37,9 @@ from pipeline.track_settings import TrackSettings
 from pipeline.track_video import load_components
 
 
-def every_nth_frame(video: Path, stride: int, out: Path) -> float:
-    """Write every ``stride``-th frame of ``video`` (the first one included) to ``out`` at ``fps / stride``
-    frames a second; returns that frame rate."""
-    return rewrite_video(video, out, stride=stride)[0]
-
-
 def every_nth_gt(gt: pd.DataFrame, stride: int) -> pd.DataFrame:
-    """Ground truth on the frames :func:`every_nth_frame` keeps (1-based MOT frames 1, 1 + stride, ...),
-    renumbered 1, 2, ..."""
+    """Ground truth on the frames ``rewrite_video(..., stride=stride)`` keeps (1-based MOT frames 1,
+    1 + stride, ...), renumbered 1, 2, ..."""
     kept = every_nth(gt, stride).copy()
     kept["frame"] = (kept["frame"] - 1) // stride + 1
     return kept
@@ -74,7 +68,7 @@ def main() -> None:
             for stride in args.strides:
                 name = (seq.name if k == 1 else f"{seq.name} {k}x{k}") + f", every {stride}"
                 video = work / f"{path.stem}-every{stride}.mp4"
-                fps = every_nth_frame(path, stride, video)
+                fps, _ = rewrite_video(path, video, stride=stride)
                 truth = every_nth_gt(gt, stride)
                 ours = run_ours(video, settings, components)
                 s = score_frames(truth, ours.rows)
@@ -97,12 +91,13 @@ def main() -> None:
                         print(f"{name}: {tracker} at {size} HOTA {s.hota:.2f}", flush=True)
     table = pd.DataFrame(rows)
     print_table(table, args.out, floatfmt=".2f")
-    print()
-    print_table(
-        best_peers(table.drop(columns="fps")),
-        args.out.with_name(args.out.stem + "_summary.md"),
-        floatfmt=".2f",
-    )
+    if args.trackers:  # without peers (`--trackers` alone) there is nothing to compare against
+        print()
+        print_table(
+            best_peers(table.drop(columns="fps")),
+            args.out.with_name(args.out.stem + "_summary.md"),
+            floatfmt=".2f",
+        )
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def machine() -> str:
     return f"CPU: {name}, {os.cpu_count()} cores; OpenVINO CPU inference precision: {precision}"
 
 
-def mosaic_folders(seqs: list[Path], mosaics: list[int], work: Path) -> list[Path]:
+def mosaic_folders(names: list[str] | None, mosaics: list[int], work: Path) -> list[Path]:
     """Sequence folders to time: each sequence's own for k = 1, and for k > 1 its k x k mosaic (every person
     k times smaller, see ``tracking_small.py``) written under ``work`` in the same layout
     (``NAME/NAME.mp4``, ``NAME/gt/gt.txt``, NAME = ``SEQ-kxk``)."""
@@ -177,7 +177,7 @@ def mosaic_folders(seqs: list[Path], mosaics: list[int], work: Path) -> list[Pat
     from pipeline.mot_io import write_mot
 
     out = []
-    for seq, k, video, gt in mosaic_sequences([s.name for s in seqs], mosaics, work):
+    for seq, k, video, gt in mosaic_sequences(names, mosaics, work):
         if k == 1:
             out.append(seq)
             continue
@@ -241,9 +241,10 @@ def main() -> None:
         return
     print(machine(), flush=True)
     work = tempfile.TemporaryDirectory()  # mosaic videos, removed at exit
-    seqs = (
-        mosaic_folders(mot_sequences(args.sequences), args.mosaics, Path(work.name)) if args.mosaics else []
-    )
+    seqs = mosaic_folders(args.sequences, args.mosaics, Path(work.name)) if args.mosaics else []
+    stems = [video.stem for video in args.videos]
+    if len(set(stems)) < len(stems):
+        parser.error(f"--videos: two videos share a name ({', '.join(stems)}); their rows would be confused")
     for video in args.videos:
         folder = Path(work.name) / video.stem
         folder.mkdir(parents=True)

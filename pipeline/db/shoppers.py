@@ -52,14 +52,16 @@ def tracklet_positions(conn: duckdb.DuckDBPyConnection, smooth: int = 2) -> pd.D
     Floor metres where the point has them, else image pixels (``on_floor`` false).
 
     Returns:
-        Columns video_id, track_id, frame, t (seconds since the epoch), x, y, on_floor; in time order.
+        Columns video_id, track_id, frame, t (seconds since the epoch), x, y, on_floor, observed (false for
+        a box filled in over a detector miss, whose score is 0); in time order.
     """
     return conn.execute(
         """
         SELECT p.video_id, p.track_id, p.frame, epoch(p.ts) AS t,
                avg(coalesce(p.floor_x, p.foot_u)) OVER w AS x,
                avg(coalesce(p.floor_y, p.foot_v)) OVER w AS y,
-               p.floor_x IS NOT NULL AS on_floor
+               p.floor_x IS NOT NULL AS on_floor,
+               p.score > 0 AS observed
         FROM track_points p JOIN videos v USING (video_id)
         WHERE v.status = 'done'
         WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame

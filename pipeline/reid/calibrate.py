@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import norm
 
+from pipeline.reid.constraints import seen_together_seconds
 from pipeline.reid.tracklet import Tracklet
 
 MIN_GAP_S = 1.0  # early/late parts of a tracklet at least this far apart (different poses)
@@ -147,18 +148,21 @@ def different_person_pairs(
     feasible: npt.NDArray[np.bool_] | None = None,
     min_overlap_s: float = MIN_OVERLAP_S,
 ) -> list[tuple[int, int]]:
-    """Index pairs that cannot be one person: same camera, visible together for ``min_overlap_s``
-    (and, given the space/time ``feasible`` matrix, every pair it rules out)."""
+    """Index pairs that cannot be one person: same camera, both found by the detector together for
+    ``min_overlap_s`` (filled-in boxes do not count), and, given the space/time ``feasible`` matrix, every
+    pair it rules out."""
     pairs = []
     for i in range(len(tracklets)):
         for j in range(i + 1, len(tracklets)):
             a, b = tracklets[i], tracklets[j]
             if a.key == b.key:
                 continue  # parts of one track are not evidence either way
-            together = min(a.t_end, b.t_end) - max(a.t_start, b.t_start)
-            if (a.camera == b.camera and together >= min_overlap_s) or (
-                feasible is not None and not feasible[i, j]
-            ):
+            together = min(a.t_end, b.t_end) - max(a.t_start, b.t_start)  # >= seen together
+            if (
+                a.camera == b.camera
+                and together >= min_overlap_s
+                and seen_together_seconds(a, b) >= min_overlap_s
+            ) or (feasible is not None and not feasible[i, j]):
                 pairs.append((i, j))
     return pairs
 

@@ -4,8 +4,12 @@ These rules decide whether two tracklets *can* be one shopper, whatever they loo
 
 - **One place at a time.** Tracklets that overlap in time are one person only if they are in
   different cameras that both have a homography and see the person at the same floor spot (median
-  distance over the overlap <= ``colocation_radius``): overlapping views. Two simultaneous tracks of
-  one camera are always two people.
+  distance over the overlap <= ``colocation_radius``): overlapping views. Two tracks of one camera
+  *seen* together are always two people. Seen means found by the detector: a box filled in over its
+  misses is the tracker's guess, so when one camera's two tracks overlap only where one of them was
+  filled in (:func:`seen_together_seconds`), they are checked as one person handed from one track to
+  the other (:func:`handed_over`). A tracker that lost a shopper, coasted and took someone else's box
+  leaves such a pair: the shopper's new track starts while the old one is still being filled in.
 - **Walking speed.** Between the end of one tracklet and the start of a later one, the floor distance
   must be coverable: ``distance <= max_walking_speed * gap + position_slack``. The slack absorbs
   foot-point noise and boxes cut by the image edge. A person leaving one camera while entering the
@@ -43,6 +47,41 @@ STRADDLE_S = 1.0
 def overlap_seconds(a: Tracklet, b: Tracklet) -> float:
     """Length of the common time span of ``a`` and ``b`` (negative: the gap between them)."""
     return min(a.t_end, b.t_end) - max(a.t_start, b.t_start)
+
+
+def seen_together_seconds(a: Tracklet, b: Tracklet) -> float:
+    """How long the detector found both ``a`` and ``b``: :func:`overlap_seconds` counted over the times both
+    have a found box (not a filled-in one); negative when they share none."""
+    if a.observed is None and b.observed is None:
+        return overlap_seconds(a, b)
+    if a.observed is None:
+        a, b = b, a
+    assert a.observed is not None
+    times = a.observed[(a.observed >= b.t_start - _SAME_TIME) & (a.observed <= b.t_end + _SAME_TIME)]
+    if b.observed is not None and len(times):
+        k = np.searchsorted(b.observed, times).clip(1, len(b.observed) - 1) if len(b.observed) > 1 else 0
+        near = np.minimum(np.abs(b.observed[k - 1] - times), np.abs(b.observed[k] - times))
+        times = times[near <= _SAME_TIME]
+    if len(times) == 0:
+        return -np.inf
+    # As overlap_seconds: one common instant is 0 s, n consecutive frames are n - 1 frame steps.
+    step = float(np.min(np.diff(times))) if len(times) > 1 else 0.0
+    return (len(times) - 1) * step
+
+
+_SAME_TIME = 1e-3  # seconds: boxes of one video at one frame share their timestamp
+
+
+def handed_over(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
+    """Whether two tracks of one camera, overlapping only where one was filled in, can be one person: the
+    later one starts within walking reach (over the overlap, slack included) of where the earlier one was
+    then. Symmetric; ``True`` without floor positions (nothing to measure with)."""
+    if a.space != "floor" or b.space != "floor":
+        return True
+    first, second = (a, b) if a.t_start <= b.t_start else (b, a)
+    then = first.position_at(np.array([second.t_start]))[0]
+    dist = float(np.linalg.norm(second.start_xy - then))
+    return dist <= config.max_walking_speed * overlap_seconds(a, b) + config.position_slack
 
 
 def colocated(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
@@ -86,6 +125,8 @@ def crossing(first: Tracklet, second: Tracklet) -> bool:
 def pair_feasible(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
     """Whether ``a`` and ``b`` can be one person (simultaneity and walking speed; symmetric)."""
     if overlap_seconds(a, b) > TOUCH_S:
+        if a.camera == b.camera and seen_together_seconds(a, b) <= TOUCH_S:
+            return handed_over(a, b, config)
         return colocated(a, b, config) or straddles(a, b, config)
     first, second = (a, b) if a.t_start <= b.t_start else (b, a)
     if first.space != "floor" or second.space != "floor":
@@ -98,8 +139,8 @@ def pair_feasible(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
 def feasibility_matrix(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt.NDArray[np.bool_]:
     """(N, N) :func:`pair_feasible` of every pair, vectorised (diagonal True).
 
-    Only the rare simultaneous pairs of different cameras with floor positions fall back to the
-    per-pair checks of :func:`colocated` and :func:`straddles`.
+    Only the rare simultaneous pairs of different cameras with floor positions, and of one camera where
+    either has filled-in boxes, fall back to the per-pair checks of :func:`pair_feasible`.
     """
     n = len(tracklets)
     if n == 0:
@@ -124,10 +165,11 @@ def feasibility_matrix(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt
     fast_enough = dist <= config.max_walking_speed * gap + config.position_slack
     feasible = np.where(simultaneous, False, ~both_floor | fast_enough)
 
-    candidates = simultaneous & both_floor & (cams[:, None] != cams[None])
+    filled = np.array([t.observed is not None for t in tracklets])
+    same_cam = cams[:, None] == cams[None]
+    candidates = simultaneous & ((both_floor & ~same_cam) | (same_cam & (filled[:, None] | filled[None])))
     for i, j in zip(*np.nonzero(np.triu(candidates, 1))):
-        a, b = tracklets[i], tracklets[j]
-        feasible[i, j] = feasible[j, i] = colocated(a, b, config) or straddles(a, b, config)
+        feasible[i, j] = feasible[j, i] = pair_feasible(tracklets[i], tracklets[j], config)
     np.fill_diagonal(feasible, True)
     return feasible
 

@@ -98,6 +98,7 @@ def load_tracklets(
                     else (float(sub["t"].iloc[0]), float(sub["t"].iloc[-1]))
                 )
             part_emb = emb if len(bounds) == 2 or emb is None else parts[part][0]
+            observed = None if g is None else _observed_times(g[(g["frame"] >= lo) & (g["frame"] <= hi)])
             tracklets.append(
                 Tracklet(
                     key=key,
@@ -111,6 +112,7 @@ def load_tracklets(
                     part=part,
                     first_frame=lo,
                     last_frame=hi,
+                    observed=observed,
                 )
             )
             old = r.shopper_id
@@ -125,6 +127,12 @@ def load_tracklets(
     table = pd.DataFrame(out_rows)
     table.attrs["embedder"] = main
     return tracklets, table
+
+
+def _observed_times(g: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+    """Times of the boxes the detector found (``None`` when it found every one)."""
+    seen = g["observed"].to_numpy(bool)
+    return None if seen.all() else g["t"].to_numpy(np.float64)[seen]
 
 
 def _thin(g: pd.DataFrame) -> npt.NDArray[np.float64]:

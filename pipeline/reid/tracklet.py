@@ -25,6 +25,9 @@ class Tracklet:
         part: index of this part when the track was split at an identity switch
             (:mod:`pipeline.reid.split`), else 0; ``first_frame`` .. ``last_frame`` are its frames
             (``-1`` when unknown).
+        observed: sorted times (seconds, store clock) of the boxes the detector found, leaving out those
+            filled in over its misses (interpolated: a guess of where the person was); ``None`` when
+            every box was found or it is not known.
     """
 
     key: tuple[int, int]
@@ -38,6 +41,7 @@ class Tracklet:
     part: int = 0
     first_frame: int = -1
     last_frame: int = -1
+    observed: npt.NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         if self.t_end < self.t_start:

@@ -14,7 +14,7 @@ from pipeline.db import shoppers as sdb
 from pipeline.db import tracks as db
 from pipeline.process import frame_rows
 from pipeline.reid.settings import EMBEDDER_THRESHOLDS, ReidConfig
-from pipeline.reid.store import run_reid
+from pipeline.reid.store import load_tracklets, run_reid
 from pipeline.track_video import TrackedVideoFrame
 from pipeline.types import Detections
 from tests.db.db_testkit import begin_virtual_video
@@ -36,15 +36,23 @@ def walk(track_id: int, t0: float, t1: float, u0: float, u1: float) -> dict[int,
 
 
 def add_video(
-    conn, camera: CameraConfig, walks: list[dict], looks: dict[int, np.ndarray], run_id: int
+    conn,
+    camera: CameraConfig,
+    walks: list[dict],
+    looks: dict[int, np.ndarray],
+    run_id: int,
+    filled: set[tuple[int, int]] = frozenset(),
 ) -> None:
+    """One video of ``camera`` with the ``walks``; ``filled``: (track_id, frame) boxes filled in over a
+    detector miss (score 0, as the gap filler writes them)."""
     video_id = begin_virtual_video(conn, camera, fps=FPS, n_frames=50, run_id=run_id)
     frames = []
     for frame in range(50):
         here = [w[frame] for w in walks if frame in w]
         if not here:
             continue
-        dets = Detections(np.stack([b for _, b in here]), np.full(len(here), 0.9, np.float32))
+        scores = [0.0 if (t, frame) in filled else 0.9 for t, _ in here]
+        dets = Detections(np.stack([b for _, b in here]), np.array(scores, np.float32))
         frames.append(
             TrackedVideoFrame(frame, frame / FPS, dets.with_track_id(np.array([t for t, _ in here])))
         )
@@ -128,6 +136,37 @@ def test_a_near_twin_makes_the_join_ambiguous_so_nobody_is_joined(tmp_path):
         assert got[("A", 1)] == got[("B", 1)] != got[("B", 3)]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("filled_in", [True, False])
+def test_a_track_that_takes_over_a_coasting_one_is_the_same_shopper(tmp_path, filled_in):
+    """Track 1 loses P at 2 s, is filled in until 3.8 s and ends on a box at 4 s; P's new track 2 starts at
+    2.6 s where track 1 was coasting. Only found boxes count as seen together: with track 1 filled in, the
+    two are one shopper; had the detector found track 1 throughout, they would be two people."""
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    filled = {(1, f) for f in range(11, 20)} if filled_in else set()
+    add_video(
+        conn,
+        CAM_A,
+        [walk(1, 0, 4, 0, 400), walk(2, 2.6, 6, 270, 450)],
+        {1: LOOK_P, 2: LOOK_P},
+        run_id,
+        filled,
+    )
+    tracklets, _ = load_tracklets(conn)
+    observed = {t.key[1]: t.observed for t in tracklets}
+    assert observed[2] is None
+    if filled_in:  # frames 0-10 and 20 were found
+        np.testing.assert_allclose(
+            observed[1] - observed[1][0], [f / FPS for f in [*range(11), 20]], atol=1e-6
+        )
+    else:
+        assert observed[1] is None
+    run_reid(conn, ReidConfig(match_threshold=0.3))
+    found = ids(conn)
+    assert (found[("A", 1)] == found[("A", 2)]) is filled_in
+    conn.close()
 
 
 def test_full_mode_joins_across_cameras_and_keeps_tables_consistent(store_db):

@@ -69,6 +69,9 @@ def test_different_person_pairs_are_simultaneous_on_one_camera_or_infeasible() -
     feasible[0, 3] = feasible[3, 0] = False
     assert different_person_pairs(t, feasible) == [(0, 1), (0, 3), (1, 2)]
     assert different_person_pairs([]) == []
+    # Together only where one was filled in over detector misses: no evidence of two people.
+    t[1] = tk("A", 5, 12, embedding=e, filled=(5, 10.4))
+    assert different_person_pairs(t) == [(1, 2)]
 
 
 def test_unusable_evidence_falls_back_instead_of_disabling_joins() -> None:

@@ -3,7 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.reid.constraints import feasibility_matrix, handoff_feasible, pair_feasible, sequence_feasible
+from pipeline.reid.constraints import (
+    feasibility_matrix,
+    handoff_feasible,
+    pair_feasible,
+    seen_together_seconds,
+    sequence_feasible,
+)
 from pipeline.reid.settings import ReidConfig
 from tests.reid.reid_builders import make_tracklet as tk
 
@@ -50,6 +56,37 @@ def test_pair_feasible(a, b, feasible):
     assert pair_feasible(b, a, CFG) is feasible  # symmetric
 
 
+# A track that lost its shopper at 3 s, was filled in until 4.96 s and then took a box 0.8 m further on (the
+# Campus case in docs/benchmarks.md): the shopper's new track starts at 4.0 s where the old one was coasting.
+LOST = tk("A", 0, 5, (0, 0), (5, 0), filled=(3.01, 4.97))
+
+
+@pytest.mark.parametrize(
+    ("b", "feasible"),
+    [
+        # The new track starts within reach of the filled-in position: one person handed over.
+        (tk("A", 4.0, 9, (4.5, 0), (9, 0)), True),
+        # ... not when it starts out of reach (2 m/s x 1 s + 0.5 m slack),
+        (tk("A", 4.0, 9, (7.0, 0), (9, 0)), False),
+        # ... nor when both were found together longer than hand-over jitter (0.1 s): from 2.5 to 3 s.
+        (tk("A", 2.5, 9, (2.6, 0), (9, 0)), False),
+    ],
+)
+def test_overlap_only_where_filled_in(b, feasible):
+    assert pair_feasible(LOST, b, CFG) is feasible
+    assert pair_feasible(b, LOST, CFG) is feasible
+
+
+def test_seen_together_counts_found_boxes_only():
+    full = tk("A", 4.0, 9, (4.5, 0))
+    assert seen_together_seconds(LOST, full) == pytest.approx(0.0)  # one common frame, at 5.0 s
+    assert seen_together_seconds(tk("A", 0, 5), full) == pytest.approx(1.0)  # no box filled in: overlap
+    gappy = tk("A", 2.0, 9, filled=(2.5, 8))
+    assert seen_together_seconds(LOST, gappy) == pytest.approx(0.48, abs=1e-6)  # frames 2.0 .. 2.48
+    assert seen_together_seconds(gappy, LOST) == pytest.approx(0.48, abs=1e-6)
+    assert seen_together_seconds(LOST, tk("A", 6, 9, filled=(6, 7))) == -np.inf
+
+
 def test_feasibility_matrix_matches_pairwise():
     rng = np.random.default_rng(3)
     cams = ["A", "B", "C"]
@@ -64,6 +101,7 @@ def test_feasibility_matrix_matches_pairwise():
                 t0 + float(rng.uniform(0.2, 6)),
                 tuple(p0),
                 tuple(p0 + rng.normal(0, 3, 2)),
+                filled=(t0 + 0.1, t0 + 1.0) if rng.random() < 0.4 else None,
             )
         )
     matrix = feasibility_matrix(tracklets, CFG)

@@ -58,7 +58,7 @@ def child(args: argparse.Namespace) -> None:
     from pipeline.evaluate import score_frames
     from pipeline.mot_io import read_mot
     from pipeline.track_video import TrackSettings
-    from pipeline.video import probe
+    from pipeline.video import probe, sample_step
 
     cfg = json.loads(args.child)
     video = Path(cfg["video"])
@@ -86,8 +86,7 @@ def child(args: argparse.Namespace) -> None:
         run = run_ours(video, settings)
         pred, fps, probe_s = run.rows, run.fps, run.probe_s
         if cfg.get("sample_fps") and gt is not None:
-            step = max(1, round(25 / cfg["sample_fps"]))
-            gt = every_nth(gt, step)
+            gt = every_nth(gt, sample_step(probe(video).fps, sample_fps=cfg["sample_fps"]))
     s = score_frames(gt, pred) if gt is not None else None
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n_frames = probe(video).n_frames  # source frames, as fps counts them (sampled runs too)

@@ -90,6 +90,37 @@ def tracklet_chunks(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def chunk_contacts(conn: duckdb.DuckDBPyConnection, tracks: pd.DataFrame) -> pd.DataFrame:
+    """Which appearance chunks of ``tracks`` (columns video_id, track_id) had a box touching another track's
+    box in its frame, or the frame's border: the places where a tracker can switch people.
+
+    Returns:
+        Columns video_id, track_id, chunk, contact (bool); one row per chunk with boxes.
+    """
+    conn.register("contact_tracks", tracks[["video_id", "track_id"]].astype("int64"))
+    try:
+        return conn.execute(
+            """
+            SELECT c.video_id, c.track_id, c.chunk,
+                   coalesce(bool_or(o.track_id IS NOT NULL
+                                    OR p.x1 <= 1 OR p.y1 <= 1
+                                    OR p.x2 >= cam.width - 1 OR p.y2 >= cam.height - 1), false) AS contact
+            FROM tracklet_chunks c
+            JOIN contact_tracks USING (video_id, track_id)
+            JOIN track_points p ON p.video_id = c.video_id AND p.track_id = c.track_id
+                               AND p.frame BETWEEN c.first_frame AND c.last_frame
+            LEFT JOIN cameras cam ON cam.name = p.camera
+            LEFT JOIN track_points o ON o.video_id = p.video_id AND o.frame = p.frame
+                                    AND o.track_id <> p.track_id
+                                    AND o.x1 < p.x2 AND p.x1 < o.x2 AND o.y1 < p.y2 AND p.y1 < o.y2
+            GROUP BY c.video_id, c.track_id, c.chunk
+            ORDER BY c.video_id, c.track_id, c.chunk
+            """
+        ).df()
+    finally:
+        conn.unregister("contact_tracks")
+
+
 def current_parts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The last assignment's tracklet parts: video_id, track_id, part, first_frame, last_frame, shopper_id."""
     return conn.execute(

@@ -7,11 +7,18 @@ chunks (mean embedding per ~0.5 s, ``tracklet_chunks``) are scanned in time orde
 a chunk whose cosine distance to the mean of the current part exceeds the threshold, when the next
 embedded chunk is far from the current part too: one odd chunk (a partial occlusion, or a track's last
 half second) is not a switch. Each part is then matched as a tracklet of its own.
+
+A change of look alone is not a switch. A tracker moves to another person only where that person's box
+meets the track's (a crossing, an occlusion) or where one person leaves the view at its border and
+another comes in; a shopper walking alone from a lit shop onto a dim gallery changes colour, not
+identity. So a split is made only where the caller says a switch was possible (``allowed``: in the store,
+a box of the chunk or the one before touched another track's box or the frame border); elsewhere the
+part goes on, and later chunks are compared with its new look.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -30,13 +37,19 @@ def _distance(mean: npt.NDArray[np.float64], emb: npt.NDArray[np.float64]) -> fl
     return 1.0 - float(mean @ emb) / max(float(np.linalg.norm(mean) * np.linalg.norm(emb)), 1e-12)
 
 
-def split_chunks(embeddings: Sequence[npt.ArrayLike | None], threshold: float) -> list[int]:
+def split_chunks(
+    embeddings: Sequence[npt.ArrayLike | None],
+    threshold: float,
+    allowed: Callable[[int], bool] | None = None,
+) -> list[int]:
     """Indices of the chunks that start a part (``[0]`` when unsplit, ``[]`` without chunks).
 
     Args:
         embeddings: per chunk in time order, its mean embedding or ``None`` (no embedded box; such a
             chunk stays in the part before it).
         threshold: max cosine distance of a chunk to its part's mean appearance.
+        allowed: whether a switch was possible at chunk ``i`` (``None``: everywhere); where it was not,
+            a confirmed change of look does not start a part, and later chunks compare with the new look.
     """
     if len(embeddings) == 0:
         return []
@@ -51,9 +64,11 @@ def split_chunks(embeddings: Sequence[npt.ArrayLike | None], threshold: float) -
             continue
         if _distance(total, emb) > threshold:
             confirmed = k + 1 < len(embedded) and _distance(total, embedded[k + 1][1]) > threshold
-            if confirmed:
+            if not confirmed:
+                continue  # an odd chunk does not enter the part's mean
+            if allowed is None or allowed(i):
                 starts.append(i)
-                total = emb.copy()
-            continue  # an odd chunk does not enter the part's mean
+            total = emb.copy()  # a new part, or the same person's new look: later chunks compare with it
+            continue
         total += emb
     return starts

@@ -148,11 +148,34 @@ def _part_starts(
     conn: duckdb.DuckDBPyConnection, threshold: float
 ) -> dict[tuple[int, int], list[tuple[npt.NDArray[np.float32] | None, int, int]]]:
     """Tracks split at an identity switch -> per part (mean embedding, first frame, first frame of its second
-    chunk or its first frame when it has one chunk), in time order."""
+    chunk or its first frame when it has one chunk), in time order. A split needs a place where the
+    tracker could have switched people (:func:`pipeline.db.shoppers.chunk_contacts`, see
+    :mod:`pipeline.reid.split`)."""
+    tracks = {
+        (int(k[0]), int(k[1])): (
+            g,
+            [None if e is None or len(e) == 0 else np.asarray(e, np.float64) for e in g["embedding"]],
+        )
+        for k, g in db.tracklet_chunks(conn).groupby(["video_id", "track_id"])
+    }
+    changed = [k for k, (_, embs) in tracks.items() if len(split_chunks(embs, threshold)) > 1]
+    if not changed:
+        return {}
+    contacts = db.chunk_contacts(conn, pd.DataFrame(changed, columns=["video_id", "track_id"]))
+    touched = {(int(r.video_id), int(r.track_id)): set() for r in contacts.itertuples(index=False)}
+    for r in contacts[contacts["contact"]].itertuples(index=False):
+        touched[(int(r.video_id), int(r.track_id))].add(int(r.chunk))
     out = {}
-    for key, g in db.tracklet_chunks(conn).groupby(["video_id", "track_id"]):
-        embs = [None if e is None or len(e) == 0 else np.asarray(e, np.float64) for e in g["embedding"]]
-        starts = split_chunks(embs, threshold)
+    for key in changed:
+        g, embs = tracks[key]
+        chunk_ids = g["chunk"].to_numpy()
+        near = touched.get(key, set())
+
+        def switch_possible(i: int, ids=chunk_ids, near=near) -> bool:
+            # The switch falls in chunk i or the one before (the split waits for chunk i to confirm it).
+            return int(ids[i]) in near or (i > 0 and int(ids[i - 1]) in near)
+
+        starts = split_chunks(embs, threshold, switch_possible)
         if len(starts) < 2:
             continue
         parts = []
@@ -163,7 +186,7 @@ def _part_starts(
             total = np.sum(members, axis=0) if members else None
             mean = None if total is None else (total / max(np.linalg.norm(total), 1e-12)).astype(np.float32)
             parts.append((mean, int(frames[a]), int(frames[a + 1] if b - a > 1 else frames[a])))
-        out[(int(key[0]), int(key[1]))] = parts
+        out[key] = parts
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
 from pipeline.config import CameraConfig
 from pipeline.db import connect
@@ -21,14 +22,23 @@ CAM = CameraConfig("A", None, START, homography=np.diag([0.01, 0.01, 1.0]))
 LOOK_P, LOOK_Q = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
 
 
-def add_video(conn, looks: dict[int, list], run_id: int) -> None:
-    """Tracks walking along v = 300 for 20 frames; ``looks``: track -> embedding per frame."""
-    video_id = begin_virtual_video(conn, CAM, fps=FPS, n_frames=20, run_id=run_id)
+# People cut by the bottom of a 300 px high image, so a tracker can switch them anywhere (a split needs a
+# box touching another's or the border, see pipeline/reid/split.py); EDGELESS is a 480 px high image.
+CUT = (640, 300)
+EDGELESS = (640, 480)
+
+
+def add_video(
+    conn, looks: dict[int, list], run_id: int, size: tuple[int, int] = CUT, spacing: int = 300
+) -> None:
+    """Tracks walking along v = 300 for 20 frames, ``spacing`` px apart (boxes are 40 px wide); ``looks``:
+    track -> embedding per frame."""
+    video_id = begin_virtual_video(conn, CAM, fps=FPS, n_frames=20, run_id=run_id, size=size)
     frames, chunks = [], TrackChunks()
     for frame in range(20):
         tids = np.array(sorted(looks), np.int64)
         boxes = np.array(
-            [[10 * frame + 300 * k, 200, 10 * frame + 300 * k + 40, 300] for k in range(len(tids))],
+            [[10 * frame + spacing * k, 200, 10 * frame + spacing * k + 40, 300] for k in range(len(tids))],
             np.float32,
         )
         dets = Detections(boxes, np.full(len(tids), 0.9, np.float32)).with_track_id(tids)
@@ -130,3 +140,34 @@ def test_deleting_another_video_keeps_the_shoppers_of_split_parts(tmp_path):
         db.delete_video_rows(conn, other)
     kept = {r[0] for r in conn.execute("SELECT shopper_id FROM shoppers").fetchall()}
     assert set(parts) <= kept
+
+
+def test_a_change_of_look_where_nobody_could_be_switched_is_no_split(tmp_path):
+    """The same look change as above, but the track's boxes never touch another box or the image border:
+    a shopper walking alone from a lit shop onto a dim gallery changes colour, not identity."""
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    add_video(conn, {1: [LOOK_P] * 10 + [LOOK_Q] * 10, 2: [LOOK_P] * 20}, run_id, size=EDGELESS)
+    summary = run_reid(conn, mode="appearance")
+    assert summary.n_tracklets == 2
+    assert conn.execute("SELECT count(*) FROM tracklet_parts").fetchone()[0] == 0
+    conn.close()
+
+
+def test_chunk_contacts_are_boxes_meeting_or_the_border(tmp_path):
+    from pipeline.db import shoppers as sdb
+
+    def contacts(size, spacing):
+        conn = connect(tmp_path / f"{size[1]}-{spacing}.duckdb")
+        add_video(
+            conn, {1: [LOOK_P] * 20, 2: [LOOK_Q] * 20}, db.start_run(conn, "T", None, {}), size, spacing
+        )
+        out = sdb.chunk_contacts(conn, pd.DataFrame({"video_id": [1], "track_id": [1]}))
+        conn.close()
+        assert list(out["chunk"]) == list(range(7)) and set(out["track_id"]) == {1}
+        return list(out["contact"])
+
+    # Track 1 starts at the image's left border (frame 0, chunk 0), then walks apart from track 2.
+    assert contacts(EDGELESS, 300) == [True] + [False] * 6
+    assert contacts(EDGELESS, 30) == [True] * 7  # the two boxes overlap by 10 px in every frame
+    assert contacts(CUT, 300) == [True] * 7  # cut by the bottom of the image

@@ -50,3 +50,20 @@ def test_split_thresholds_per_embedder():
     assert split_threshold("omz") == SPLIT_THRESHOLDS["omz"]
     assert split_threshold("hist") == SPLIT_THRESHOLDS["hist"]
     assert split_threshold(None) is None and split_threshold("vae") is None
+
+
+@pytest.mark.parametrize(
+    ("possible", "starts"),
+    [
+        ({2}, [0, 2]),  # a switch was possible at the change
+        ({1}, [0, 2]),  # ... or in the chunk before it (the split waits for the next chunk to confirm)
+        (set(), [0]),  # nowhere: the change of look is the same person's
+        ({4}, [0]),  # later contact does not split the same person's new look (compared with B now)
+    ],
+)
+def test_split_only_where_a_switch_was_possible(possible, starts):
+    def allowed(i: int) -> bool:
+        return i in possible or i - 1 in possible
+
+    assert split_chunks([A, A, B, B, B, B], 0.3, allowed) == starts
+    assert split_chunks([A, A, B, B, C, C], 0.3, lambda i: i == 4) == [0, 4]  # B's look, then a switch to C

@@ -23,7 +23,7 @@ edge, often at the clip's first or last frames, which no tracker confirms.
 *Joined* is ``multicam.py``'s rule: the id seen most over the person's run before the hand-off equals the
 one seen most over the run after it.
 
-    python benchmarks/multicam_misses.py --work DIR [--embedders hist omz] [--sequences ...]
+    python benchmarks/multicam_misses.py --work DIR [--stride K] [--embedders hist omz] [--sequences ...]
 
 Prints the counts per sequence and embedder, then every missed hand-off; the tables go to
 ``benchmarks/results/multicam_misses.md`` (``--out``).
@@ -41,11 +41,11 @@ import pandas as pd
 
 if __package__:  # imported as benchmarks.multicam_misses (the tests): leave sys.path alone
     from benchmarks import multicam as mc
-    from benchmarks.common import REPO, mot_sequences, print_table
+    from benchmarks.common import REPO, every_nth, mot_sequences, print_table
 else:  # run as a script, like every benchmark
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import multicam as mc
-    from common import REPO, mot_sequences, print_table
+    from common import REPO, every_nth, mot_sequences, print_table
 
 CAUSES = (
     "not tracked",
@@ -139,6 +139,9 @@ def main() -> None:
     )
     parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
     parser.add_argument("--embedders", nargs="*", default=["hist", "omz"])
+    parser.add_argument(
+        "--stride", type=int, default=1, help="the --stride the multicam.py run used (scored on those frames)"
+    )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shopper_multicam")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "multicam_misses.md")
     args = parser.parse_args()
@@ -147,7 +150,7 @@ def main() -> None:
 
     rows = []
     for seq in mot_sequences(args.sequences):
-        gt = read_mot(seq / "gt" / "gt.txt")
+        gt = every_nth(read_mot(seq / "gt" / "gt.txt"), args.stride)
         for layout in mc.LAYOUTS:
             crops = mc.parse_crops(layout)
             work = args.work / seq.name / "_".join(f"{x0}-{x1}" for x0, x1 in crops)

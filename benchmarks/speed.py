@@ -239,18 +239,25 @@ def main() -> None:
         print_table(table, args.out.with_name("speed_multicam.md"), floatfmt=".2f")
         return
     print(machine(), flush=True)
-    work = tempfile.TemporaryDirectory()  # mosaic videos, removed at exit
-    seqs = mosaic_folders(args.sequences, args.mosaics, Path(work.name)) if args.mosaics else []
     stems = [video.stem for video in args.videos]
     if len(set(stems)) < len(stems):
         parser.error(f"--videos: two videos share a name ({', '.join(stems)}); their rows would be confused")
-    for video in args.videos:
-        folder = Path(work.name) / video.stem
-        folder.mkdir(parents=True)
-        rewrite_video(video, folder / f"{video.stem}.mp4")
-        seqs.append(folder)
-    if not seqs:
+    if not args.mosaics and not args.videos:
         parser.error("nothing to time: give --mosaics 1 (the sequences themselves), other k, or --videos")
+    with tempfile.TemporaryDirectory() as tmp:  # mosaics and re-encodes, removed however the run ends
+        seqs = mosaic_folders(args.sequences, args.mosaics, Path(tmp)) if args.mosaics else []
+        for video in args.videos:
+            folder = Path(tmp) / video.stem
+            folder.mkdir(parents=True)
+            rewrite_video(video, folder / f"{video.stem}.mp4")
+            seqs.append(folder)
+        table = time_all(seqs, args)
+    print()
+    print_table(table, args.out, floatfmt=".2f")
+
+
+def time_all(seqs: list[Path], args: argparse.Namespace) -> pd.DataFrame:
+    """Every config of ``args`` on every sequence folder at every size, one child process each."""
     rows = []
     for seq in seqs:
         for imgsz in args.imgsz:
@@ -298,7 +305,7 @@ def main() -> None:
                         "x ByteTrack, this clip incl. probe": clip_fps / base,
                     }
                 )
-    table = pd.DataFrame(rows)[
+    return pd.DataFrame(rows)[
         [
             "sequence",
             "imgsz",
@@ -312,9 +319,6 @@ def main() -> None:
             "peak_MB",
         ]
     ]
-    print()
-    print_table(table, args.out, floatfmt=".2f")
-    work.cleanup()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Box overlap in ``xyxy`` pixels: the one IoU of the project (tracking, detector tiling, benchmarks)."""
+"""Box geometry in ``xyxy`` pixels: the one IoU of the project (tracking, detector tiling, benchmarks), and
+whether a box touches the frame's border."""
 
 from __future__ import annotations
 
@@ -38,3 +39,11 @@ def paired_iou(xyxy_a: npt.ArrayLike, xyxy_b: npt.ArrayLike) -> npt.NDArray[np.f
     inter = np.prod(np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None), axis=1)
     union = box_area(a) + box_area(b) - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def touches_border(xyxy: npt.ArrayLike, frame_size: tuple[int, int], margin: float = 1.0) -> bool:
+    """Whether box ``xyxy`` touches the border of a ``(width, height)`` frame (within ``margin`` px): a
+    person cut by the frame's edge, walking into or out of view."""
+    x1, y1, x2, y2 = (float(v) for v in np.asarray(xyxy).reshape(4))
+    width, height = frame_size
+    return x1 <= margin or y1 <= margin or x2 >= width - margin or y2 >= height - margin

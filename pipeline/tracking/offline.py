@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from pipeline.boxes import box_iou
+from pipeline.boxes import box_iou, touches_border
 from pipeline.tracking.faint import HANDOVER_IOU, FaintTracks
 from pipeline.tracking.faint import N_INIT as FAINT_N_INIT
 from pipeline.tracking.tracker import DeepSortTracker
@@ -105,6 +105,8 @@ class OfflineTrackRunner:
         self.fill_gap_s = float(fill_gap_s)
         self.faint = FaintTracks(tracker) if faint else None
         self.frame_size = frame_size
+        if frame_size is not None and tracker.frame_size is None:
+            tracker.frame_size = frame_size  # its people walk out of view at the border
         # A confirmation reports hits up to n_init - 1 steps back (both trackers).
         self._delay = max(tracker.n_init, FAINT_N_INIT if faint else 0) - 1
         self._buffer: deque[_Held] = deque()
@@ -187,7 +189,7 @@ class OfflineTrackRunner:
                 if (
                     until - held.timestamp > MAX_GAP_S + 1e-9
                     or _overlaps_tracked(held, row)
-                    or (self.frame_size is not None and _at_edge(box, self.frame_size))
+                    or (self.frame_size is not None and touches_border(box, self.frame_size))
                 ):
                     break
                 keep.append((held, row))
@@ -255,13 +257,6 @@ def _overlaps_tracked(held: _Held, row: int) -> bool:
     if not others:
         return False
     return bool(box_iou(held.detections.xyxy[row : row + 1], np.stack(others)).max() >= HANDOVER_IOU)
-
-
-def _at_edge(xyxy: np.ndarray, frame_size: tuple[int, int], margin: float = 1.0) -> bool:
-    """Whether box ``xyxy`` touches the edge of a ``(width, height)`` frame (within ``margin`` px)."""
-    width, height = frame_size
-    x1, y1, x2, y2 = (float(v) for v in xyxy)
-    return x1 <= margin or y1 <= margin or x2 >= width - margin or y2 >= height - margin
 
 
 def _with_fills(dets: Detections, fills: list[tuple[int, np.ndarray]]) -> Detections:

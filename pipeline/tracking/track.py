@@ -37,6 +37,8 @@ class Track:
         last_detection_index: row of the detection that last updated the track in its frame, or -1.
         keypoints: (17, 3) keypoints of that detection, or ``None``.
         pending: ``(step, detection_index)`` of the hits made while tentative, for backfilling.
+        at_border: whether its last detected box touched the frame's border (set by the tracker when
+            it knows the frame size).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class Track:
         self.last_detection_index = detection_index
         self.keypoints = keypoints
         self.pending: list[tuple[int, int]] = [] if n_init <= 1 else [(step, detection_index)]
+        self.at_border = False
 
     @property
     def xyxy(self) -> FloatArray:

@@ -14,6 +14,10 @@ One call of :meth:`DeepSortTracker.update` per processed frame:
 5. low-confidence stage (ByteTrack): confirmed tracks still unmatched vs low detections by IoU;
 6. update matched tracks, age the others, start tentative tracks from unmatched high detections.
 
+Given ``frame_size``, a confirmed track whose last box touched the frame's border and that finds no box on
+the next step has walked out of view, and ends there: coasting on, its prediction would wait at the border
+and take the next person who comes in there, one shopper's track carrying on as another's.
+
 The result is a new :class:`~pipeline.types.Detections`: the rows of the input matched to confirmed
 tracks, with ``track_id`` set. Ids start at 1 and are never reused.
 
@@ -27,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.boxes import touches_border
 from pipeline.tracking import matching
 from pipeline.tracking.kalman import KalmanFilter, xyxy_to_xyah
 from pipeline.tracking.track import Track, TrackState
@@ -71,6 +76,9 @@ class DeepSortTracker:
             (``None`` = IoU alone, as deep_sort). Small, partly occluded people overlap: without the veto a
             track whose person walks behind someone slides onto the box in front by IoU. 1.5 was chosen
             leave-one-sequence-out by ``benchmarks/appearance_veto.py`` (both folds pick it).
+        frame_size: ``(width, height)`` of the frames, when known: a confirmed track whose last box
+            touched the border (within 1 px) ends on its first miss (see above). ``None``: no border rule.
+            :class:`~pipeline.tracking.offline.OfflineTrackRunner` sets it from the video.
 
     Raises:
         ValueError: an argument is out of range.
@@ -100,6 +108,7 @@ class DeepSortTracker:
         kalman_filter: KalmanFilter | None = None,
         max_low_seconds: float | None = None,
         appearance_veto: float | None = 1.5,
+        frame_size: tuple[int, int] | None = None,
     ) -> None:
         if new_track_threshold is None:
             new_track_threshold = high_conf_threshold
@@ -120,6 +129,8 @@ class DeepSortTracker:
             raise ValueError(f"appearance_veto must be > 0 or None, but got {appearance_veto}")
         if n_init < 1:
             raise ValueError(f"n_init must be >= 1, but got {n_init}")
+        if frame_size is not None and (len(frame_size) != 2 or min(frame_size) <= 0):
+            raise ValueError(f"frame_size must be (width, height) > 0, but got {frame_size!r}")
         if iou_stage_max_misses is not None and iou_stage_max_misses < 1:
             raise ValueError(f"iou_stage_max_misses must be >= 1, but got {iou_stage_max_misses}")
         self.max_cosine_distance = max_cosine_distance
@@ -138,6 +149,7 @@ class DeepSortTracker:
         self.confidence_weighted_update = confidence_weighted_update
         self.kf = kalman_filter if kalman_filter is not None else KalmanFilter()
         self.appearance_veto = appearance_veto
+        self.frame_size = frame_size
 
         self.tracks: list[Track] = []
         self.step = -1  # index of the last update call
@@ -348,8 +360,13 @@ class DeepSortTracker:
             if confirmed_now:
                 self._backfill += [(s, d, track.track_id) for s, d in track.pending if s != self.step]
                 track.pending = []
+            if self.frame_size is not None:
+                track.at_border = touches_border(detections.xyxy[det_idx], self.frame_size)
         for track_idx in unmatched_tracks:
-            self.tracks[track_idx].mark_missed(self.max_age)
+            track = self.tracks[track_idx]
+            track.mark_missed(self.max_age)
+            if track.is_confirmed() and track.at_border:
+                track.state = TrackState.DELETED  # walked out of view
         for track in self.tracks:
             if track.is_confirmed() and track.seconds_since_confident > self.max_low_seconds:
                 track.state = TrackState.DELETED

@@ -43,6 +43,8 @@ def walker_frames(n, speed=2.0, start=100.0, embedding=True, confidence=0.9):
         ({"new_track_threshold": 0.3, "high_conf_threshold": 0.5}, ValueError),  # below high
         ({"appearance_veto": 0.0}, ValueError),
         ({"appearance_veto": None}, None),
+        ({"frame_size": (640, 480)}, None),
+        ({"frame_size": (0, 480)}, ValueError),
     ],
 )
 def test_constructor_validates_arguments(kwargs, error):
@@ -338,3 +340,32 @@ def test_appearance_veto_spares_tentative_tracks():
     run(tracker, walker_frames(2))  # two hits: still tentative
     tracker.update(make_detections([person_box(104.0)], 0.9, [looks(0.9)]), 2 / FPS)
     assert [t.hits for t in tracker.tracks] == [3] and tracker.tracks[0].is_confirmed()
+
+
+def _clipped(cx: float, width: int = 640) -> list[float]:
+    x1, y1, x2, y2 = person_box(cx, cy=200.0)
+    return [max(x1, 0.0), y1, min(x2, float(width)), y2]
+
+
+@pytest.mark.parametrize("frame_size", [None, (640, 480)])
+def test_a_person_who_walks_out_at_the_border_is_not_carried_on_to_the_next_one_in(frame_size):
+    """P walks out at the right border; 3 frames later Q, who looks the same, comes in there. Coasting at
+    the border, P's track takes Q; told the frame size, it ends when P is gone and Q gets a track of his own."""
+    look = [unit(4, 0)]
+    frames = [make_detections([_clipped(560 + 4 * k)], 0.9, look) for k in range(20)]  # out at 640
+    frames += [Detections.empty(4)] * 3
+    frames += [make_detections([_clipped(636 - 4 * k)], 0.9, look) for k in range(15)]  # Q walks in
+    out = run(DeepSortTracker(frame_size=frame_size), frames)
+    p_ids = {int(i) for o in out[:20] for i in o.track_id}
+    q_ids = {int(i) for o in out[26:] for i in o.track_id}
+    assert len(p_ids) == 1 and len(q_ids) == 1
+    assert (p_ids == q_ids) is (frame_size is None)
+
+
+def test_a_person_inside_the_frame_coasts_through_a_missed_detection():
+    """The border rule ends only tracks whose last box touched the border: mid-frame misses coast as before."""
+    look = [unit(4, 0)]
+    frames = [make_detections([_clipped(200 + 4 * k)], 0.9, look) for k in range(30)]
+    frames[12] = frames[13] = Detections.empty(4)
+    out = run(DeepSortTracker(frame_size=(640, 480)), frames)
+    assert {int(i) for o in out for i in o.track_id} == {1}

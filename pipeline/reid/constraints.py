@@ -59,6 +59,8 @@ def seen_together_seconds(a: Tracklet, b: Tracklet) -> float:
     assert a.observed is not None
     times = a.observed[(a.observed >= b.t_start - _SAME_TIME) & (a.observed <= b.t_end + _SAME_TIME)]
     if b.observed is not None and len(times):
+        if len(b.observed) == 0:
+            return -np.inf  # every box of b was filled in
         k = np.searchsorted(b.observed, times).clip(1, len(b.observed) - 1) if len(b.observed) > 1 else 0
         near = np.minimum(np.abs(b.observed[k - 1] - times), np.abs(b.observed[k] - times))
         times = times[near <= _SAME_TIME]

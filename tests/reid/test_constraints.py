@@ -85,6 +85,9 @@ def test_seen_together_counts_found_boxes_only():
     assert seen_together_seconds(LOST, gappy) == pytest.approx(0.48, abs=1e-6)  # frames 2.0 .. 2.48
     assert seen_together_seconds(gappy, LOST) == pytest.approx(0.48, abs=1e-6)
     assert seen_together_seconds(LOST, tk("A", 6, 9, filled=(6, 7))) == -np.inf
+    ghost = tk("A", 4, 4.5, filled=(3, 5))  # every box filled in
+    assert seen_together_seconds(tk("A", 0, 5, filled=(1, 2)), ghost) == -np.inf
+    assert seen_together_seconds(ghost, tk("A", 0, 5, filled=(1, 2))) == -np.inf
 
 
 def test_feasibility_matrix_matches_pairwise():

@@ -49,6 +49,9 @@ def overlap_seconds(a: Tracklet, b: Tracklet) -> float:
     return min(a.t_end, b.t_end) - max(a.t_start, b.t_start)
 
 
+_SAME_TIME_DECIMALS = 3  # boxes of one video at one frame share their timestamp; compared to the ms
+
+
 def seen_together_seconds(a: Tracklet, b: Tracklet) -> float:
     """How long the detector found both ``a`` and ``b``: :func:`overlap_seconds` counted over the times both
     have a found box (not a filled-in one); negative when they share none."""
@@ -57,21 +60,15 @@ def seen_together_seconds(a: Tracklet, b: Tracklet) -> float:
     if a.observed is None:
         a, b = b, a
     assert a.observed is not None
-    times = a.observed[(a.observed >= b.t_start - _SAME_TIME) & (a.observed <= b.t_end + _SAME_TIME)]
-    if b.observed is not None and len(times):
-        if len(b.observed) == 0:
-            return -np.inf  # every box of b was filled in
-        k = np.searchsorted(b.observed, times).clip(1, len(b.observed) - 1) if len(b.observed) > 1 else 0
-        near = np.minimum(np.abs(b.observed[k - 1] - times), np.abs(b.observed[k] - times))
-        times = times[near <= _SAME_TIME]
+    slack = 10.0**-_SAME_TIME_DECIMALS
+    times = a.observed[(a.observed >= b.t_start - slack) & (a.observed <= b.t_end + slack)]
+    if b.observed is not None:
+        times = times[np.isin(times.round(_SAME_TIME_DECIMALS), b.observed.round(_SAME_TIME_DECIMALS))]
     if len(times) == 0:
         return -np.inf
     # As overlap_seconds: one common instant is 0 s, n consecutive frames are n - 1 frame steps.
     step = float(np.min(np.diff(times))) if len(times) > 1 else 0.0
     return (len(times) - 1) * step
-
-
-_SAME_TIME = 1e-3  # seconds: boxes of one video at one frame share their timestamp
 
 
 def handed_over(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:

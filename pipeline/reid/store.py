@@ -98,7 +98,8 @@ def load_tracklets(
                     else (float(sub["t"].iloc[0]), float(sub["t"].iloc[-1]))
                 )
             part_emb = emb if len(bounds) == 2 or emb is None else parts[part][0]
-            observed = None if g is None else _observed_times(g[(g["frame"] >= lo) & (g["frame"] <= hi)])
+            in_part = g if g is None or len(bounds) == 2 else g[(g["frame"] >= lo) & (g["frame"] <= hi)]
+            observed = None if in_part is None else _observed_times(in_part)
             tracklets.append(
                 Tracklet(
                     key=key,

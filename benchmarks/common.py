@@ -54,8 +54,9 @@ def rewrite_video(
     stride: int = 1,
 ) -> tuple[float, tuple[int, int]]:
     """Write every ``stride``-th frame of ``video`` (the first included), passed through ``transform``
-    (same size out as in), to ``out`` as mp4 at ``fps / stride``. Returns that frame rate and the frame
-    size ``(width, height)``; raises ``ValueError`` for a video without frames."""
+    (the same output size for every frame, e.g. a crop), to ``out`` as mp4 at ``fps / stride``. Returns
+    that frame rate and the written frame size ``(width, height)``; raises ``ValueError`` for a video
+    without frames."""
     cap = cv2.VideoCapture(str(video))
     fps = cap.get(cv2.CAP_PROP_FPS) / stride
     writer = None
@@ -66,10 +67,11 @@ def rewrite_video(
             if not ok:
                 break
             if index % stride == 0:
+                image = image if transform is None else np.ascontiguousarray(transform(image))
                 if writer is None:
                     size = (image.shape[1], image.shape[0])
                     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-                writer.write(image if transform is None else transform(image))
+                writer.write(image)
             index += 1
     finally:
         cap.release()

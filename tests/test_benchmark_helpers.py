@@ -60,6 +60,14 @@ def test_rewrite_video_applies_the_transform(tmp_path):
     assert float(frames[0].mean()) > 200  # mostly black frames, inverted
 
 
+def test_rewrite_video_writes_a_cropped_video_at_the_crop_size(tmp_path):
+    src = _video(tmp_path / "in.mp4", 4)
+    _, size = rewrite_video(src, tmp_path / "out.mp4", lambda image: image[:32, 16:])
+    frames, _ = _frames(tmp_path / "out.mp4")
+    assert size == (48, 32)
+    assert len(frames) == 4 and frames[0].shape[:2] == (32, 48)
+
+
 def test_rewrite_video_refuses_a_file_without_frames(tmp_path):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")

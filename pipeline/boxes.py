@@ -41,9 +41,20 @@ def paired_iou(xyxy_a: npt.ArrayLike, xyxy_b: npt.ArrayLike) -> npt.NDArray[np.f
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
+_OUTWARD = np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 0.0], [0.0, 1.0]])  # left, top, right, bottom
+
+
+def border_normals(
+    xyxy: npt.ArrayLike, frame_size: tuple[int, int], margin: float = 1.0
+) -> npt.NDArray[np.float64]:
+    """Outward unit normals ``(k, 2)`` (image x right, y down) of the sides of a ``(width, height)`` frame
+    that box ``xyxy`` touches (within ``margin`` px); ``(0, 2)`` for a box inside the frame."""
+    x1, y1, x2, y2 = (float(v) for v in np.asarray(xyxy).reshape(4))
+    width, height = frame_size
+    return _OUTWARD[[x1 <= margin, y1 <= margin, x2 >= width - margin, y2 >= height - margin]]
+
+
 def touches_border(xyxy: npt.ArrayLike, frame_size: tuple[int, int], margin: float = 1.0) -> bool:
     """Whether box ``xyxy`` touches the border of a ``(width, height)`` frame (within ``margin`` px): a
     person cut by the frame's edge, walking into or out of view."""
-    x1, y1, x2, y2 = (float(v) for v in np.asarray(xyxy).reshape(4))
-    width, height = frame_size
-    return x1 <= margin or y1 <= margin or x2 >= width - margin or y2 >= height - margin
+    return len(border_normals(xyxy, frame_size, margin)) > 0

@@ -1,11 +1,11 @@
-"""Box overlap in xyxy pixels (pipeline.boxes): IoU, intersection and area tables."""
+"""Box geometry in xyxy pixels (pipeline.boxes): IoU, intersection and area tables, the frame border."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipeline.boxes import box_area, box_intersection, box_iou, paired_iou
+from pipeline.boxes import border_normals, box_area, box_intersection, box_iou, paired_iou, touches_border
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,19 @@ def test_paired_iou_is_the_diagonal_of_box_iou():
     assert paired_iou(np.zeros((0, 4)), np.zeros((0, 4))).shape == (0,)
     with pytest.raises(ValueError, match="as many boxes"):
         paired_iou(a, b[:3])
+
+
+@pytest.mark.parametrize(
+    ("box", "sides"),
+    [
+        ([100, 100, 200, 300], []),
+        ([0, 100, 50, 300], [[-1, 0]]),  # left
+        ([600, 400, 640, 480], [[1, 0], [0, 1]]),  # right and bottom
+        ([100, 0.5, 200, 300], [[0, -1]]),  # top, within the 1 px margin
+    ],
+)
+def test_border_normals_are_the_outward_normals_of_the_sides_touched(box, sides):
+    normals = border_normals(box, (640, 480))
+    assert normals.shape == (len(sides), 2)
+    assert normals.tolist() == sides
+    assert touches_border(box, (640, 480)) is bool(sides)

@@ -37,8 +37,8 @@ class Track:
         last_detection_index: row of the detection that last updated the track in its frame, or -1.
         keypoints: (17, 3) keypoints of that detection, or ``None``.
         pending: ``(step, detection_index)`` of the hits made while tentative, for backfilling.
-        at_border: whether its last detected box touched the frame's border (set by the tracker when
-            it knows the frame size).
+        border_normals: ``(k, 2)`` outward normals of the frame sides its last detected box touched
+            (set by the tracker when it knows the frame size; ``(0, 2)`` inside the frame).
     """
 
     def __init__(
@@ -68,12 +68,17 @@ class Track:
         self.last_detection_index = detection_index
         self.keypoints = keypoints
         self.pending: list[tuple[int, int]] = [] if n_init <= 1 else [(step, detection_index)]
-        self.at_border = False
+        self.border_normals = np.zeros((0, 2))
 
     @property
     def xyxy(self) -> FloatArray:
         """(4,) current state as a box ``(x1, y1, x2, y2)``."""
         return xyah_to_xyxy(self.mean[:4])
+
+    def moving_out(self) -> bool:
+        """Whether its last box touched a side of the frame and the filter's velocity points out through
+        that side (walking out of view, not standing or walking along the border)."""
+        return bool(np.any(self.border_normals @ self.mean[4:6] > 0))
 
     def is_tentative(self) -> bool:
         return self.state == TrackState.TENTATIVE

@@ -14,9 +14,11 @@ One call of :meth:`DeepSortTracker.update` per processed frame:
 5. low-confidence stage (ByteTrack): confirmed tracks still unmatched vs low detections by IoU;
 6. update matched tracks, age the others, start tentative tracks from unmatched high detections.
 
-Given ``frame_size``, a confirmed track whose last box touched the frame's border and that finds no box on
-the next step has walked out of view, and ends there: coasting on, its prediction would wait at the border
-and take the next person who comes in there, one shopper's track carrying on as another's.
+Given ``frame_size``, a confirmed track whose last box touched the frame's border, whose velocity points out
+through that side, and that finds no box on the next step has walked out of view, and ends there: coasting
+on, its prediction would wait at the border and take the next person who comes in there, one shopper's track
+carrying on as another's. A person standing or walking along the border (a high camera's bottom edge cutting
+the shoppers below it) coasts through a missed detection as anywhere else.
 
 The result is a new :class:`~pipeline.types.Detections`: the rows of the input matched to confirmed
 tracks, with ``track_id`` set. Ids start at 1 and are never reused.
@@ -31,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.boxes import touches_border
+from pipeline.boxes import border_normals
 from pipeline.tracking import matching
 from pipeline.tracking.kalman import KalmanFilter, xyxy_to_xyah
 from pipeline.tracking.track import Track, TrackState
@@ -77,7 +79,8 @@ class DeepSortTracker:
             track whose person walks behind someone slides onto the box in front by IoU. 1.5 was chosen
             leave-one-sequence-out by ``benchmarks/appearance_veto.py`` (both folds pick it).
         frame_size: ``(width, height)`` of the frames, when known: a confirmed track whose last box
-            touched the border (within 1 px) ends on its first miss (see above). ``None``: no border rule.
+            touched the border (within 1 px) and moves out through it ends on its first miss (see above).
+            ``None``: no border rule.
             :class:`~pipeline.tracking.offline.OfflineTrackRunner` sets it from the video.
 
     Raises:
@@ -361,11 +364,11 @@ class DeepSortTracker:
                 self._backfill += [(s, d, track.track_id) for s, d in track.pending if s != self.step]
                 track.pending = []
             if self.frame_size is not None:
-                track.at_border = touches_border(detections.xyxy[det_idx], self.frame_size)
+                track.border_normals = border_normals(detections.xyxy[det_idx], self.frame_size)
         for track_idx in unmatched_tracks:
             track = self.tracks[track_idx]
             track.mark_missed(self.max_age)
-            if track.is_confirmed() and track.at_border:
+            if track.is_confirmed() and track.moving_out():
                 track.state = TrackState.DELETED  # walked out of view
         for track in self.tracks:
             if track.is_confirmed() and track.seconds_since_confident > self.max_low_seconds:

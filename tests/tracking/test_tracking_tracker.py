@@ -362,6 +362,36 @@ def test_a_person_who_walks_out_at_the_border_is_not_carried_on_to_the_next_one_
     assert (p_ids == q_ids) is (frame_size is None)
 
 
+def _cut_at_bottom(cx: float, cy: float, height: int = 480) -> list[float]:
+    x1, y1, x2, y2 = person_box(cx, cy=cy)
+    return [x1, y1, x2, min(y2, float(height))]
+
+
+def test_a_person_who_walks_out_at_the_bottom_is_not_carried_on_to_the_next_one_in():
+    """The same through the bottom edge (a person walking towards a high camera and under it)."""
+    look = [unit(4, 0)]
+    frames = [make_detections([_cut_at_bottom(300, 400 + 4 * k)], 0.9, look) for k in range(20)]
+    frames += [Detections.empty(4)] * 3
+    frames += [make_detections([_cut_at_bottom(300, 476 - 4 * k)], 0.9, look) for k in range(15)]
+    out = run(DeepSortTracker(frame_size=(640, 480)), frames)
+    p_ids = {int(i) for o in out[:20] for i in o.track_id}
+    q_ids = {int(i) for o in out[26:] for i in o.track_id}
+    assert len(p_ids) == 1 and len(q_ids) == 1 and p_ids != q_ids
+
+
+@pytest.mark.parametrize("speed", [0.0, 3.0])
+def test_a_person_standing_or_walking_along_the_border_coasts_through_a_missed_detection(speed):
+    """A high camera's bottom edge cuts the shoppers just below it: one standing there (``speed`` 0) or
+    walking along the edge is not walking out, and keeps the track through missed detections."""
+    look = [unit(4, 0)]
+    frames = [make_detections([_cut_at_bottom(200 + speed * k, 460)], 0.9, look) for k in range(30)]
+    frames[12] = frames[13] = Detections.empty(4)
+    tracker = DeepSortTracker(frame_size=(640, 480))
+    out = run(tracker, frames)
+    assert {int(i) for o in out for i in o.track_id} == {1}
+    assert len(out[12].track_id) == 0 and len(out[14].track_id) == 1
+
+
 def test_a_person_inside_the_frame_coasts_through_a_missed_detection():
     """The border rule ends only tracks whose last box touched the border: mid-frame misses coast as before."""
     look = [unit(4, 0)]

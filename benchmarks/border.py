@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import REPO, mot_sequences, print_table, rewrite_video, shared_dir
+from common import REPO, gt_above, mot_sequences, print_table, rewrite_video, shared_dir
 from low_fps import every_nth_gt
 from multicam import LAYOUTS, parse_crops, split_gt
 from run_helpers import recorded, replay_runner
@@ -44,14 +44,6 @@ from pipeline.video import probe
 
 BOTTOM_KEPT = (0.75, 0.6)  # fraction of the frame's height kept from the top
 STRIDES = (1, 3)
-
-
-def bottom_gt(gt: pd.DataFrame, height: int) -> pd.DataFrame:
-    """Ground truth of a frame cut to rows ``[0, height)``: boxes clipped, those less than half inside dropped."""
-    inside = (np.minimum(gt["y"] + gt["h"], height) - gt["y"]).clip(lower=0)
-    kept = gt[inside >= 0.5 * gt["h"]].copy()
-    kept["h"] = np.minimum(kept["y"] + kept["h"], height) - kept["y"]
-    return kept
 
 
 Video = tuple[str, str, int, Callable[[np.ndarray], np.ndarray], pd.DataFrame]
@@ -68,7 +60,7 @@ def tud_videos() -> Iterator[tuple[Path, Video]]:
             yield video, (f"{seq.name}", "full", stride, lambda im: im, every_nth_gt(gt, stride))
             for frac in BOTTOM_KEPT:
                 y = int(frac * height)
-                cut = bottom_gt(gt, y)
+                cut = gt_above(gt, y)
                 yield (
                     video,
                     (

@@ -47,6 +47,15 @@ def every_nth(gt: pd.DataFrame, stride: int) -> pd.DataFrame:
     return gt[(gt["frame"] - 1) % stride == 0]
 
 
+def gt_above(gt: pd.DataFrame, height: float) -> pd.DataFrame:
+    """MOT rows of a frame cut to its rows ``[0, height)``: boxes clipped at the cut, and those with less
+    than half their height above it dropped."""
+    inside = (np.minimum(gt["y"] + gt["h"], height) - gt["y"]).clip(lower=0)
+    kept = gt[inside >= 0.5 * gt["h"]].copy()
+    kept["h"] = np.minimum(kept["y"] + kept["h"], height) - kept["y"]
+    return kept
+
+
 def rewrite_video(
     video: Path,
     out: Path,

@@ -1,4 +1,5 @@
-"""Helpers the benchmark scripts share (benchmarks/common.py): a stride's frames, rewriting a video."""
+"""Helpers the benchmark scripts share (benchmarks/common.py): a stride's frames, a cut frame's ground
+truth, rewriting a video."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.common import every_nth, rewrite_video
+from benchmarks.common import every_nth, gt_above, rewrite_video
 
 
 def _video(path, n: int, fps: float = 25.0, size=(64, 48)):
@@ -41,6 +42,13 @@ def test_every_nth_keeps_the_frames_a_stride_reads():
     gt = pd.DataFrame({"frame": [1, 2, 3, 4, 5, 6, 7], "id": 1})
     assert every_nth(gt, 3)["frame"].tolist() == [1, 4, 7]
     assert every_nth(gt, 1)["frame"].tolist() == gt["frame"].tolist()
+
+
+def test_gt_above_clips_boxes_at_the_cut_and_drops_those_mostly_below():
+    gt = pd.DataFrame({"frame": [1, 1, 1], "id": [1, 2, 3], "y": [10.0, 60.0, 90.0], "h": [50.0, 80.0, 40.0]})
+    kept = gt_above(gt, 100)
+    assert kept["id"].tolist() == [1, 2]  # 3 has 10 of 40 px above the cut
+    assert kept["h"].tolist() == [50.0, 40.0]  # 2 is clipped to the 40 px above the cut
 
 
 def test_rewrite_video_keeps_every_kth_frame_at_the_lower_rate(tmp_path):

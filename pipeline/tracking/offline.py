@@ -17,13 +17,15 @@ And it keeps faint people (:mod:`pipeline.tracking.faint`): boxes too weak to st
 A frame with boxes of a faint track that has not moved enough yet is held back until the track moves
 (its boxes get an id), a new main track starts on it (the new track gets those of its boxes that reach it
 without a gap over ``MAX_GAP_S``: a person's weak first frames), it dies, or ``HOLD_S`` seconds of later
-frames have been tracked (they are dropped).
+frames have been tracked (they are dropped). The gaps between the boxes a track gets that way, and
+between them and its own boxes, are filled as any other gap of a confirmed track.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -148,6 +150,7 @@ class OfflineTrackRunner:
         id, held frames included; the others wait in ``_Held.faint``."""
         hits, promoted_now, handed = self.faint.update(detections, timestamp)
         self._handovers.update({(self.tracker.step, row): (f, main_id) for row, f, main_id in handed})
+        given = set()
         for step, row, faint_id in hits:
             if step < first_step:
                 continue  # Already released.
@@ -157,6 +160,9 @@ class OfflineTrackRunner:
                 held.faint.append((faint_id, row))
             else:
                 held.ids[row] = track_id
+                given.add(track_id)
+        for track_id in given:
+            self._fill_held(track_id)
         for faint_id in promoted_now:
             self._give(faint_id, self.faint.promoted[faint_id])
         # Once the new main track of a hand-over is confirmed, a faint track that was a person lends it
@@ -199,6 +205,33 @@ class OfflineTrackRunner:
             held.ids[row] = track_id
         for held in self._buffer:
             held.faint = [(f, r) for f, r in held.faint if f != faint_id]
+        self._fill_held(track_id)
+
+    def _fill_held(self, track_id: int) -> None:
+        """Fill the gaps between the boxes of ``track_id`` held back, as :meth:`_fill` does for a newest
+        frame: boxes given to a track after their frame came in (a faint track's) never passed through it.
+        Its newest held box becomes the one the next gap is filled from."""
+        if self.fill_gap_s <= 0:
+            return
+        frames = list(self._buffer)
+        boxes = [
+            (k, held.detections.xyxy[row])
+            for k, held in enumerate(frames)
+            for row in np.flatnonzero(held.ids == track_id)
+        ]
+        for (ka, box_a), (kb, box_b) in pairwise(boxes):
+            t_a, span = frames[ka].timestamp, frames[kb].timestamp - frames[ka].timestamp
+            if kb - ka < 2 or span <= 0 or span > self.fill_gap_s + 1e-9:
+                continue
+            for held in frames[ka + 1 : kb]:
+                if all(t != track_id for t, _ in held.fills):
+                    w = (held.timestamp - t_a) / span
+                    held.fills.append((track_id, ((1 - w) * box_a + w * box_b).astype(np.float32)))
+        if boxes:
+            k, box = boxes[-1]
+            last = self._last.get(track_id)
+            if last is None or last[0] < frames[k].step:
+                self._last[track_id] = (frames[k].step, frames[k].timestamp, box)
 
     def _faint_waiting(self, held: _Held) -> bool:
         """Whether ``held`` has boxes of a faint track that may still turn out to be a person (held back at

@@ -130,6 +130,33 @@ def test_a_faint_track_that_has_not_moved_enough_gives_its_boxes_to_the_track_th
     assert list(run(frames, faint=False).values()) == [list(range(10, 40))]
 
 
+@pytest.mark.parametrize(
+    ("strong_from", "missed"),
+    [
+        (12, (4, 5, 9, 11)),  # weak first frames handed over: gaps among them and up to the strong boxes
+        (50, (20, 21, 40, 41, 42)),  # a weak walker that became a person: gaps among its boxes
+    ],
+)
+def test_gaps_in_the_boxes_a_faint_track_gives_a_person_are_filled(strong_from, missed) -> None:
+    """The detector misses the person for a frame or three (under 1 s) while its boxes are a faint track's:
+    the gaps get interpolated boxes, as in any confirmed track; the steps output are those of the same
+    person seen in every frame."""
+    boxes = walker(range(60), speed=4.0)
+
+    def frames(gaps):
+        return [
+            make_detections(
+                [box] if k not in gaps else np.zeros((0, 4)),
+                [0.2 if k < strong_from else 0.9] * (k not in gaps),
+            )
+            for k, box in enumerate(boxes)
+        ]
+
+    seen_always = run(frames(()))
+    assert len(seen_always) == 1 and len(next(iter(seen_always.values()))) >= 59
+    assert run(frames(missed)) == seen_always
+
+
 def test_weak_first_frames_are_handed_back_only_to_the_last_gap_over_a_second() -> None:
     """Weak at steps 0-4, unseen for 1.5 s, weak again at 20-29, strong from 30: the track starts at 20."""
     boxes = walker(range(40), speed=1.0)

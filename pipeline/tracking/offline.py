@@ -160,7 +160,8 @@ class OfflineTrackRunner:
                 held.faint.append((faint_id, row))
             else:
                 held.ids[row] = track_id
-                given.add(track_id)
+                if step < self.tracker.step:  # this frame's boxes reach _fill below
+                    given.add(track_id)
         for track_id in given:
             self._fill_held(track_id)
         for faint_id in promoted_now:
@@ -220,13 +221,8 @@ class OfflineTrackRunner:
             for row in np.flatnonzero(held.ids == track_id)
         ]
         for (ka, box_a), (kb, box_b) in pairwise(boxes):
-            t_a, span = frames[ka].timestamp, frames[kb].timestamp - frames[ka].timestamp
-            if kb - ka < 2 or span <= 0 or span > self.fill_gap_s + 1e-9:
-                continue
-            for held in frames[ka + 1 : kb]:
-                if all(t != track_id for t, _ in held.fills):
-                    w = (held.timestamp - t_a) / span
-                    held.fills.append((track_id, ((1 - w) * box_a + w * box_b).astype(np.float32)))
+            a, b = frames[ka], frames[kb]
+            self._interpolate(track_id, frames[ka + 1 : kb], a.timestamp, box_a, b.timestamp, box_b)
         if boxes:
             k, box = boxes[-1]
             last = self._last.get(track_id)
@@ -260,18 +256,35 @@ class OfflineTrackRunner:
             if prev is None or newest.step - prev[0] < 2:
                 continue
             p_step, p_t, p_box = prev
-            span = newest.timestamp - p_t
-            if span > self.fill_gap_s + 1e-9 or span <= 0:
-                continue
-            for step in range(max(p_step + 1, first_step), newest.step):
-                held = self._buffer[step - first_step]
-                w = (held.timestamp - p_t) / span
-                held.fills.append((tid, ((1 - w) * p_box + w * box).astype(np.float32)))
+            between = [
+                self._buffer[step - first_step] for step in range(max(p_step + 1, first_step), newest.step)
+            ]
+            self._interpolate(tid, between, p_t, p_box, newest.timestamp, box)
         # A track unseen for longer than the gap can no longer be filled: forget it.
         for tid in [
             t for t, (_, t_last, _) in self._last.items() if newest.timestamp - t_last > self.fill_gap_s
         ]:
             del self._last[tid]
+
+    def _interpolate(
+        self,
+        track_id: int,
+        between: list[_Held],
+        t_a: float,
+        box_a: np.ndarray,
+        t_b: float,
+        box_b: np.ndarray,
+    ) -> None:
+        """Give each frame of ``between`` (those of the gap from box ``a`` to box ``b``) a box of
+        ``track_id`` interpolated in time, when the gap is at most ``fill_gap_s``; a frame that already has
+        one keeps it."""
+        span = t_b - t_a
+        if span <= 0 or span > self.fill_gap_s + 1e-9:
+            return
+        for held in between:
+            if all(t != track_id for t, _ in held.fills):
+                w = (held.timestamp - t_a) / span
+                held.fills.append((track_id, ((1 - w) * box_a + w * box_b).astype(np.float32)))
 
     def _release(self) -> TrackedFrame:
         held = self._buffer.popleft()

@@ -84,7 +84,8 @@ def _iou_max(boxes: np.ndarray) -> np.ndarray:
 def mot_eval(
     shared: Path, seq: str, per_window: int = 8, min_height: float = 48.0, max_iou: float = 0.3
 ) -> dict:
-    """Query = GT crops of the first half of the sequence, gallery = second half; occluded boxes dropped."""
+    """Query = GT crops of the first half of the sequence, gallery = second half; occluded boxes dropped
+    (``qframe`` / ``gframe``: their 1-based frame numbers)."""
     seq_dir = shared / "data" / "mot15" / seq
     gt = read_mot_gt(seq_dir / "gt" / "gt.txt")
     gt = gt[(gt[:, 5] - gt[:, 3] >= min_height) & (_iou_max(gt[:, [0, 2, 3, 4, 5]]) <= max_iou)]
@@ -105,7 +106,9 @@ def mot_eval(
     both = np.intersect1d(pid[win == 0], pid[win == 1])
     q = (win == 0) & np.isin(pid, both)
     g = win == 1
-    return {"q": crops[q], "qid": pid[q], "qcam": win[q], "g": crops[g], "gid": pid[g], "gcam": win[g]}
+    frame = picks_a[:, 1].astype(np.int64)
+    return {"q": crops[q], "qid": pid[q], "qcam": win[q], "qframe": frame[q],
+            "g": crops[g], "gid": pid[g], "gcam": win[g], "gframe": frame[g]}  # fmt: skip
 
 
 def evaluate(embedder: Embedder, data: dict) -> tuple[float, float, float]:

@@ -20,6 +20,12 @@ def _people(rng, n_people: int = 8, per: int = 30):
     return feats, ids, frames
 
 
+def _fit(seed: int, k: int, shrink: float):
+    feats, ids, frames = _people(np.random.default_rng(seed))
+    same, diff = training_pairs(feats, ids, frames, fps=25.0)
+    return feats, ids, *kissme(feats, same, diff, k=k, shrink=shrink)
+
+
 def test_training_pairs_take_one_track_far_apart_and_two_tracks_seen_together():
     feats = np.arange(8, dtype=float)[:, None]
     ids = np.array([1, 1, 1, 2, 2, 3, 3, 3])
@@ -32,10 +38,7 @@ def test_training_pairs_take_one_track_far_apart_and_two_tracks_seen_together():
 
 
 def test_kissme_weights_the_dimension_that_tells_people_apart():
-    rng = np.random.default_rng(0)
-    feats, ids, frames = _people(rng)
-    same, diff = training_pairs(feats, ids, frames, fps=25.0)
-    mean, lin = kissme(feats, same, diff, k=6, shrink=0.1)
+    feats, ids, mean, lin = _fit(0, k=6, shrink=0.1)
     assert lin.shape == (6, 6)
     mapped = l2_normalise((feats - mean) @ lin)
     raw = l2_normalise(feats)
@@ -52,9 +55,19 @@ def test_kissme_weights_the_dimension_that_tells_people_apart():
 
 
 def test_kissme_keeps_at_most_k_components():
-    rng = np.random.default_rng(1)
-    feats, ids, frames = _people(rng)
-    same, diff = training_pairs(feats, ids, frames, fps=25.0)
-    _, lin = kissme(feats, same, diff, k=2, shrink=0.3)
+    *_, lin = _fit(1, k=2, shrink=0.3)
     assert lin.shape == (6, 2)
     assert np.all(np.isfinite(lin))
+
+
+def test_box_pairs_stay_within_one_camera():
+    import pandas as pd
+
+    from benchmarks.site_metric import box_pair_indices
+
+    # Camera 0: tracks 1 and 2 together at frame 1, track 1 again at frame 40; camera 1: track 1 at frame 1.
+    boxes = pd.DataFrame({"camera": [0, 0, 0, 1], "track": [1, 2, 1, 1], "frame": [1, 1, 40, 1]})
+    si, sj, di, dj = box_pair_indices(boxes, fps=25.0)
+    assert sorted(zip(si.tolist(), sj.tolist())) == [(0, 2)]  # one track, 1.56 s apart
+    # Seen together: only the two tracks of camera 0 (camera 1's box is another camera's track 1).
+    assert sorted(zip(di.tolist(), dj.tolist())) == [(0, 1)]

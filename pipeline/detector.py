@@ -249,7 +249,18 @@ class YoloDetector:
             for x0, y0, x1, y1 in tile_grid(image.shape[0], image.shape[1], self.tiles):
                 inputs.append(image[y0:y1, x0:x1])
                 origins.append((k, x0, y0))
-        results = self.model.predict(
+        results = self._predict(inputs)
+        if _unpin_static_int8(self.model):
+            results = self._predict(inputs)  # that call ran at the export's size: again at ours
+        parts: list[list[Detections]] = [[] for _ in images]
+        for (k, x0, y0), result in zip(origins, results):
+            parts[k].append(shift(Detections.from_ultralytics(result, self.person_class), x0, y0))
+        if self.tiles == 1:
+            return [p[0] for p in parts]
+        return [merge_overlapping(concat(p)) for p in parts]
+
+    def _predict(self, inputs: list[np.ndarray]) -> list:
+        return self.model.predict(
             inputs,
             imgsz=self.imgsz,
             conf=self.conf,
@@ -257,12 +268,22 @@ class YoloDetector:
             device=self.device,
             verbose=False,
         )
-        parts: list[list[Detections]] = [[] for _ in images]
-        for (k, x0, y0), result in zip(origins, results):
-            parts[k].append(shift(Detections.from_ultralytics(result, self.person_class), x0, y0))
-        if self.tiles == 1:
-            return [p[0] for p in parts]
-        return [merge_overlapping(concat(p)) for p in parts]
+
+
+def _unpin_static_int8(model) -> bool:
+    """Let an INT8 OpenVINO model run at the size asked for on Intel AMX CPUs; ``True`` when this call changed it.
+
+    Ultralytics runs INT8 models with dynamic shapes as static ones there (the CPU plugin crashes on them,
+    openvinotoolkit/openvino#37577): it recompiles the model for each input shape, and it also marks the model
+    as not dynamic, which pins every call to the export's size (1600 for `--imgsz auto`). At 640 that was
+    5-7 x slower than the float model and saw other detections. The per-shape recompile is kept (one shape per
+    video); only the pinning is undone.
+    """
+    backend = getattr(getattr(getattr(model, "predictor", None), "model", None), "backend", None)
+    if backend is None or getattr(backend, "read_model", None) is None or backend.dynamic:
+        return False
+    backend.dynamic = True
+    return True
 
 
 def tile_grid(height: int, width: int, tiles: int, overlap: float = 0.2) -> list[tuple[int, int, int, int]]:

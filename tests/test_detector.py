@@ -133,6 +133,18 @@ def test_int8_backend_finds_the_confident_people_of_the_float_model(frames):
     assert YoloDetector(imgsz=320, backend="openvino-int8").model_path == int8.model_path
 
 
+@pytest.mark.slow
+def test_int8_backend_runs_at_the_size_asked_for_not_the_exports(frames):
+    """On Intel AMX CPUs Ultralytics pins INT8 models to their export size; the detector undoes the pinning."""
+    int8 = YoloDetector(imgsz=320, backend="openvino-int8").with_imgsz(160)
+    reference = YoloDetector(imgsz=320, backend="openvino").with_imgsz(160)
+    for image in frames[:2]:
+        got, want = int8(image), reference(image)
+        assert list(int8.model.predictor.imgsz) == [160, 160]
+        # Run at 160, the INT8 model finds about as many people as the float one at 160.
+        assert abs(len(got) - len(want)) <= max(1, len(want) // 4)
+
+
 def test_int8_calibration_is_deterministic_and_offline():
     """The calibration images come from photos inside installed packages, the same on every machine."""
     from pipeline.quantize import CALIBRATION_SAMPLES, calibration_images

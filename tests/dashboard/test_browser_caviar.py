@@ -176,7 +176,7 @@ def test_real_footage_store_end_to_end(server, tmp_path):
         stride.press("Enter")
         choose(page, "Appearance embedder", "hist")
         page.get_by_role("button", name="Process 2 video(s)").click()
-        expect(page.get_by_text("Job 1 — done")).to_be_visible(timeout=PROCESSING_TIMEOUT_S * 1000)
+        expect(page.get_by_text("Job 1 — done").first).to_be_visible(timeout=PROCESSING_TIMEOUT_S * 1000)
         no_exception(page)
         shot(page, "footage")
 
@@ -213,7 +213,7 @@ def test_real_footage_store_end_to_end(server, tmp_path):
         shot(page, "store_setup")
         page.get_by_role("button", name="Re-analyse with this setup").click()
         go(page, "Footage")  # the re-analysis is job 2 there
-        expect(page.get_by_text("Job 2 — done")).to_be_visible(timeout=PROCESSING_TIMEOUT_S * 1000)
+        expect(page.get_by_text("Job 2 — done").first).to_be_visible(timeout=PROCESSING_TIMEOUT_S * 1000)
 
         # Visits, dwell and a heatmap from the real footage.
         go(page, "Overview")

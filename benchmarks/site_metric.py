@@ -41,7 +41,6 @@ from dataclasses import replace
 from itertools import product
 from pathlib import Path
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -114,28 +113,24 @@ def training_pairs(
 def box_features(conn, videos: list[Path], embedder) -> pd.DataFrame:
     """One row per tracked box of camera ``cam{k}`` (video ``videos[k]``): camera, track, frame, feat."""
     from pipeline.db import tracks as db
+    from pipeline.video import read_frames
 
     out = []
     for k, video in enumerate(videos):
         rows = db.camera_track_rows(conn, f"cam{k}", use_shopper_id=False)
         by_frame = {f: g for f, g in rows.groupby("frame")}
-        cap = cv2.VideoCapture(str(video))
-        frame = 0
-        while True:
-            ok, image = cap.read()
-            if not ok:
-                break
-            frame += 1  # MOT frames are 1-based
-            g = by_frame.get(frame)
+        for frame in read_frames(video):
+            g = by_frame.get(frame.index + 1)  # MOT frames are 1-based
             if g is None:
                 continue
             xyxy = g[["x", "y"]].to_numpy(np.float32)
             xyxy = np.hstack([xyxy, xyxy + g[["w", "h"]].to_numpy(np.float32)])
-            feats = embedder.embed(image, xyxy).astype(np.float64)
+            feats = embedder.embed(frame.image, xyxy).astype(np.float64)
             out.append(
-                pd.DataFrame({"camera": k, "track": g["id"].to_numpy(), "frame": frame, "feat": list(feats)})
+                pd.DataFrame(
+                    {"camera": k, "track": g["id"].to_numpy(), "frame": frame.index + 1, "feat": list(feats)}
+                )
             )
-        cap.release()
     return pd.concat(out, ignore_index=True)
 
 
@@ -206,8 +201,10 @@ def multicam_table(work: Path, embedders: dict) -> pd.DataFrame:
     a ``multicam.py --work`` run left (each evaluated on a copy)."""
     import multicam
 
+    from pipeline.db import connect
     from pipeline.mot_io import read_mot
     from pipeline.reid.calibrate import DEFAULT_TARGET
+    from pipeline.video import probe
 
     rows = {"cosine": [], "site metric": []}
     fitted = {}
@@ -223,16 +220,12 @@ def multicam_table(work: Path, embedders: dict) -> pd.DataFrame:
                 db_path = folder / f"store-{name}.duckdb"
                 if not db_path.is_file():
                     sys.exit(f"{db_path} not found: run benchmarks/multicam.py --work {work} first")
-                from pipeline.db import connect
-
                 conn = connect(db_path, read_only=True)
                 try:
                     boxes = box_features(conn, videos, embedder)
                 finally:
                     conn.close()
-                cap = cv2.VideoCapture(str(videos[0]))
-                fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-                cap.release()
+                fps = probe(videos[0]).fps
                 metric = fit_box_metric(boxes, fps)
                 threshold = crossfit_threshold(boxes, fps, DEFAULT_TARGET) if metric else None
                 fitted[(seq.name, layout, name)] = threshold is not None
@@ -284,6 +277,7 @@ def main() -> None:
     from pipeline.embedders import get_embedder
     from pipeline.embedders.batch import embed_crops
     from pipeline.training.evaluate import map_rank1
+    from pipeline.video import probe
 
     models = shared_dir() / "models"
     model_files = {
@@ -294,9 +288,7 @@ def main() -> None:
     seqs = mot_sequences()
     evals = {}
     for seq in seqs:
-        cap = cv2.VideoCapture(str(seq / f"{seq.name}.mp4"))
-        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-        cap.release()
+        fps = probe(seq / f"{seq.name}.mp4").fps
         evals[seq.name] = (mot_eval(shared_dir(), seq.name, per_window=PER_WINDOW), fps)
     grid = list(product(DIMS, SHRINK))
     rows = []

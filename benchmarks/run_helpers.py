@@ -17,6 +17,7 @@ from pipeline.track_video import (
     TrackSettings,
     choose_size,
     embed_confident,
+    feature_reuse,
     load_components,
     new_tracker,
     track_video,
@@ -101,19 +102,21 @@ def run_ours(video: Path, settings: TrackSettings, components: Components | None
 
 
 def record_inputs(
-    video: Path, settings: TrackSettings, components: Components, high_conf: float
+    video: Path, settings: TrackSettings, components: Components, high_conf: float, reuse: bool = True
 ) -> tuple[list[tuple[int, float, Detections]], int]:
     """What our tracker receives for each frame (detections at the size ``settings`` pick, embedded above
-    ``high_conf``), so tracker parameters can be replayed without the detector. Returns the frames and the
-    input size used."""
+    ``high_conf``; features reused from frame to frame as the product does, unless ``reuse`` is off:
+    then every such box is embedded), so tracker parameters can be replayed without the detector.
+    Returns the frames and the input size used."""
     info = probe(video)
     size = choose_size(info, settings, components)
     detector = components.detector.with_imgsz(size.imgsz)
     frames = []
+    state = feature_reuse(components.embedder) if reuse else None
     for frame in read_frames(video, info=info):
         dets = detector(frame.image)
         if components.embedder is not None:
-            dets = embed_confident(components.embedder, frame.image, dets, high_conf)
+            dets = embed_confident(components.embedder, frame.image, dets, high_conf, state)
         frames.append((frame.index, frame.timestamp, dets))
     return frames, size.imgsz
 

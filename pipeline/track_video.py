@@ -14,6 +14,7 @@ from tqdm import tqdm
 from pipeline.autosize import AUTO, MAX_IMGSZ, SizeChoice, auto_imgsz
 from pipeline.detector import YoloDetector
 from pipeline.embedders import Embedder, get_embedder
+from pipeline.embedders.reuse import CHEAP_EMBEDDERS, FeatureReuse
 from pipeline.track_settings import TrackSettings
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
@@ -119,6 +120,7 @@ def track_video(
     detector = components.detector.with_imgsz(size.imgsz)
     runner = OfflineTrackRunner(new_tracker(components.embedder), frame_size=(info.width, info.height))
     frame_of_step: dict[int, int] = {}
+    reuse = feature_reuse(components.embedder)
     # The frame count is only an estimate for most formats: no total (no ETA) rather than a wrong one.
     total = expected_frames(info, settings.stride, settings.sample_fps, start_frame)
     label = progress if isinstance(progress, str) else Path(path).name
@@ -145,7 +147,7 @@ def track_video(
             dets = detector(frame.image)
             if components.embedder is not None:
                 dets = embed_confident(
-                    components.embedder, frame.image, dets, runner.tracker.high_conf_threshold
+                    components.embedder, frame.image, dets, runner.tracker.high_conf_threshold, reuse
                 )
             frame_of_step[runner.tracker.step + 1] = frame.index
             for done in runner.update(dets, frame.timestamp):
@@ -157,17 +159,39 @@ def track_video(
         bar.close()
 
 
-def embed_confident(embedder: Embedder, image: np.ndarray, dets: Detections, min_conf: float) -> Detections:
+def embed_confident(
+    embedder: Embedder,
+    image: np.ndarray,
+    dets: Detections,
+    min_conf: float,
+    reuse: FeatureReuse | None = None,
+) -> Detections:
     """Embed only boxes scoring at least ``min_conf``; the others get zero rows.
 
     The tracker uses appearance only for high-confidence boxes (low ones are matched by IoU and never
-    enter a track's gallery), so embedding them would be wasted work.
+    enter a track's gallery), so embedding them would be wasted work. With ``reuse`` (the state of this
+    video, see :mod:`pipeline.embedders.reuse`), a box that is clearly the same lone person as a box of
+    the previous frame takes that box's feature instead of being embedded again.
     """
     need = np.flatnonzero(dets.confidence >= min_conf)
     features = np.zeros((len(dets), embedder.dim), np.float32)
-    if len(need):
+    if len(need) == 0:
+        if reuse is not None:
+            reuse.skip_frame()
+    elif reuse is None:
         features[need] = embedder.embed(image, dets.xyxy[need])
+    else:
+        others = dets.xyxy[dets.confidence < min_conf]
+        features[need] = reuse.features_for(embedder.embed, image, dets.xyxy[need], others)
     return dets.with_embedding(features)
+
+
+def feature_reuse(embedder: Embedder | None) -> FeatureReuse | None:
+    """Fresh reuse state for one video, or ``None`` where every box is embedded (no embedder, or one
+    cheaper than the bookkeeping: :data:`pipeline.embedders.reuse.CHEAP_EMBEDDERS`)."""
+    if embedder is None or embedder.name in CHEAP_EMBEDDERS:
+        return None
+    return FeatureReuse()
 
 
 CHUNK_SECONDS = 0.5  # appearance chunk length (identity-switch splitting before cross-camera re-ID)

@@ -1,0 +1,187 @@
+"""Reusing a lone person's feature from the previous frame (``pipeline.embedders.reuse``), chosen held out.
+
+A learned re-ID model is the slowest stage of ``track`` on a CPU. A box that clearly is the same lone
+person as a box of the previous frame (IoU >= ``min_iou`` with it, no other box of either frame above
+``max_other_iou``) can take that box's feature, for at most ``max_reuse`` frames in a row. This measures,
+per grid point, the share of embeddings saved and what it costs in accuracy.
+
+For each TUD sequence and its 2x2 / 3x3 mosaics (people down to 43 px, ``tracking_small.py``) and each
+embedder given, the tracker's inputs are recorded once with *every* confident box embedded; each grid
+point then replays the product's reuse over those features (a reused box takes exactly the feature its
+predecessor was given) and the product's tracker and offline runner, scored with TrackEval.
+
+Held out: the grid point is chosen on one sequence's videos (every embedder given) and reported on the
+other's. The rule: the largest mean saving among the points that keep HOTA and IDF1 within
+``TOLERANCE_HOTA`` of embedding every box on every one of those videos (``tracking.py``'s tolerance: the
+spread of one configuration across backends and reruns). The shipped default is the same rule applied to
+both sequences.
+
+    python benchmarks/feature_reuse.py --embedders omz=MODEL.xml [omz-0288=OTHER.xml] [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from common import REPO, print_table
+from faint import frame_size, replay
+from run_helpers import record_inputs
+from tracking import TOLERANCE_HOTA
+from tracking_small import mosaic_sequences
+
+from pipeline.embedders import reuse as reuse_module
+from pipeline.evaluate import score_frames
+from pipeline.track_settings import TrackSettings
+from pipeline.track_video import embed_confident, load_components, new_tracker
+
+# (min_iou, max_other_iou, max_reuse); (1, 0, 0) stands for "embed every box" (nothing is ever reused).
+OFF = (1.0, 0.0, 0)
+GRID = [OFF, *product((0.6, 0.7, 0.8), (0.05, 0.1, 0.2, 0.3), (1, 2, 3, 4))]
+KEYS = ("min_iou", "max_other_iou", "max_reuse")
+
+
+class Recorded:
+    """An embedder answering with the features recorded for the boxes of the current frame."""
+
+    name = "recorded"
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.features: dict[tuple, np.ndarray] = {}
+
+    def show(self, dets) -> None:
+        self.features = {tuple(b): f for b, f in zip(dets.xyxy.tolist(), dets.embedding)}
+
+    def embed(self, _image, xyxy: np.ndarray) -> np.ndarray:
+        return np.stack([self.features[tuple(b)] for b in xyxy.tolist()])
+
+
+def with_reuse(frames, high_conf: float, params: tuple[float, float, int]):
+    """``frames`` (every confident box embedded) as the product's reuse at ``params``
+    (``track_video.embed_confident``) would have fed the tracker, and the numbers of confident boxes
+    embedded and reused."""
+    state = reuse_module.FeatureReuse(*params)
+    recorded = Recorded(frames[0][2].embedding.shape[1])
+    out = []
+    for index, timestamp, dets in frames:
+        recorded.show(dets)
+        out.append((index, timestamp, embed_confident(recorded, None, dets, high_conf, state)))
+    return out, state.embedded, state.reused
+
+
+def choose(grid: pd.DataFrame) -> tuple:
+    """The grid point the rule picks on ``grid`` (rows of any videos and embedders): the largest mean
+    saving among the points that keep HOTA and IDF1 within ``TOLERANCE_HOTA`` of embedding every box on
+    *every* video and embedder (no video may pay for another's saving); ties go to the most careful point
+    (highest IoU, lowest rival overlap, fewest frames in a row)."""
+    keys = ["video", "embedder"]
+    base = grid[grid["min_iou"] == OFF[0]].set_index(keys)
+    candidates = []
+    for params, g in grid.groupby(list(KEYS)):
+        g = g.set_index(keys)
+        if all((g[m] >= base[m] - TOLERANCE_HOTA).all() for m in ("HOTA", "IDF1")):
+            candidates.append((g["saved %"].mean(), -params[0], params[1], -params[2], params))
+    params = max(candidates)[-1]
+    return (float(params[0]), float(params[1]), int(params[2]))
+
+
+def held_out(grid: pd.DataFrame) -> pd.DataFrame:
+    """Per sequence: the point chosen on the other sequence, its rows next to "embed every box"."""
+    out = []
+    sequences = list(grid["sequence"].unique())
+    for seq in sequences:
+        other = next(s for s in sequences if s != seq)
+        pick = choose(grid[grid["sequence"] == other])
+        for (video, emb), g in grid[grid["sequence"] == seq].groupby(["video", "embedder"], sort=False):
+            base = g.set_index(list(KEYS)).loc[OFF]
+            got = g.set_index(list(KEYS)).loc[pick]
+            out.append(
+                {
+                    "video (held out)": video,
+                    "embedder": emb,
+                    "chosen on": other,
+                    "min IoU / max other / max reuse": "{} / {} / {}".format(*pick),
+                    "embeddings saved %": got["saved %"],
+                    "HOTA every box": base["HOTA"],
+                    "HOTA reuse": got["HOTA"],
+                    "IDF1 every box": base["IDF1"],
+                    "IDF1 reuse": got["IDF1"],
+                    "IDSW every box": base["IDSW"],
+                    "IDSW reuse": got["IDSW"],
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
+    parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3], help="k of the k x k mosaics")
+    parser.add_argument(
+        "--embedders",
+        nargs="+",
+        required=True,
+        metavar="NAME=MODEL",
+        help="learned embedders to measure, each a label and its model file (e.g. omz=....xml)",
+    )
+    parser.add_argument("--cache", type=Path, help="keep the recorded inputs here (a pickle per video)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "feature_reuse.md")
+    args = parser.parse_args()
+    import pickle
+
+    embedders = []
+    for spec in args.embedders:
+        label, _, model = spec.partition("=")
+        kind = "osnet" if model.endswith(".onnx") else "omz"
+        settings = TrackSettings(imgsz="auto", conf=0.1, embedder=kind, reid_model=model or None)
+        embedders.append((label, settings, load_components(settings)))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seq, k, path, gt in mosaic_sequences(args.sequences, args.mosaics, Path(tmp)):
+            video = seq.name if k == 1 else f"{seq.name} {k}x{k}"
+            for label, settings, components in embedders:
+                high = new_tracker(components.embedder).high_conf_threshold
+                cached = None if args.cache is None else args.cache / label / f"{path.stem}.pkl"
+                if cached is not None and cached.exists():
+                    frames, imgsz = pickle.loads(cached.read_bytes())
+                else:
+                    frames, imgsz = record_inputs(path, settings, components, high, reuse=False)
+                    if cached is not None:
+                        cached.parent.mkdir(parents=True, exist_ok=True)
+                        cached.write_bytes(pickle.dumps((frames, imgsz)))
+                size = frame_size(path)
+                for params in GRID:
+                    fed, embedded, reused = with_reuse(frames, high, params)
+                    pred, _ = replay(fed, components, True, size)
+                    s = score_frames(gt, pred)
+                    rows.append(
+                        {
+                            "sequence": seq.name,
+                            "video": video,
+                            "embedder": label,
+                            "imgsz": imgsz,
+                            **dict(zip(KEYS, params)),
+                            "saved %": 100.0 * reused / max(embedded + reused, 1),
+                            "HOTA": s.hota,
+                            "IDF1": s.idf1,
+                            "IDSW": s.idsw,
+                        }
+                    )
+                print(f"{video} ({label}, imgsz {imgsz}) done", flush=True)
+    grid = pd.DataFrame(rows)
+    print_table(grid.drop(columns="sequence"), args.out, floatfmt=".2f")
+    print()
+    print_table(held_out(grid), args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".2f")
+    defaults = (reuse_module.MIN_IOU, reuse_module.MAX_OTHER_IOU, reuse_module.MAX_REUSE)
+    print(f"\nthe rule on every video picks {choose(grid)}; the product ships {defaults}")
+
+
+if __name__ == "__main__":
+    main()

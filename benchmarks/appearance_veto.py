@@ -26,11 +26,11 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from common import REPO, print_table
+from common import REPO, metric_columns, print_grid_and_held_out, side_by_side
 from faint import default_components, frame_size, replay
 from run_helpers import recorded
 from tracking import TOLERANCE_HOTA
-from tracking_small import mosaic_sequences
+from tracking_small import add_mosaic_args, mosaic_sequences
 
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
@@ -63,12 +63,7 @@ def held_out(grid: pd.DataFrame) -> pd.DataFrame:
                     "embedder": emb,
                     "F chosen on": next(s for s in grid["sequence"].unique() if s != seq),
                     "F": pick,
-                    "HOTA no veto": base["HOTA"],
-                    "HOTA held out": got["HOTA"],
-                    "IDF1 no veto": base["IDF1"],
-                    "IDF1 held out": got["IDF1"],
-                    "IDSW no veto": base["IDSW"],
-                    "IDSW held out": got["IDSW"],
+                    **side_by_side(base, got, "no veto", "held out"),
                 }
             )
     return pd.DataFrame(out)
@@ -78,8 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
-    parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3], help="k of the k x k mosaics")
+    add_mosaic_args(parser)
     parser.add_argument("--omz", help="an OMZ person-reidentification IR (.xml) to run as a second embedder")
     parser.add_argument("--cache", type=Path, help="keep the recorded inputs here (a pickle per video)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "appearance_veto.md")
@@ -107,17 +101,12 @@ def main() -> None:
                             "embedder": name,
                             "imgsz": imgsz,
                             "veto": NO_VETO if veto is None else veto,
-                            "HOTA": s.hota,
-                            "IDF1": s.idf1,
-                            "MOTA": s.mota,
-                            "IDSW": s.idsw,
+                            **metric_columns(s),
                         }
                     )
                 print(f"{video} ({name}, imgsz {imgsz}) done", flush=True)
     grid = pd.DataFrame(rows)
-    print_table(grid.drop(columns="sequence"), args.out, floatfmt=".2f")
-    print()
-    print_table(held_out(grid), args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".2f")
+    print_grid_and_held_out(grid, held_out(grid), args.out)
     shipped = DeepSortTracker().appearance_veto
     pick = choose(grid)
     print(f"\nthe rule on every video picks F = {pick}; the tracker ships F = {shipped}")

@@ -41,6 +41,31 @@ def print_table(table: pd.DataFrame, out: Path | None = None, floatfmt: str = ".
         out.write_text(text + "\n", encoding="utf-8")
 
 
+def metric_columns(scores, names: tuple[str, ...] = ("HOTA", "IDF1", "MOTA", "IDSW")) -> dict:
+    """``{"HOTA": scores.hota, ...}`` of a ``pipeline.evaluate.TrackingScores``."""
+    return {name: getattr(scores, name.lower()) for name in names}
+
+
+def print_grid_and_held_out(grid: pd.DataFrame, held_out: pd.DataFrame, out: Path) -> None:
+    """Print (and write) a parameter grid's every row (to ``out``, without the ``sequence`` column) and
+    its held-out rows (to ``<out stem>_heldout.md``)."""
+    print_table(grid.drop(columns="sequence"), out, floatfmt=".2f")
+    print()
+    print_table(held_out, out.with_name(out.stem + "_heldout.md"), floatfmt=".2f")
+
+
+def side_by_side(
+    base, got, base_name: str, got_name: str, metrics: tuple[str, ...] = ("HOTA", "IDF1", "IDSW")
+) -> dict:
+    """Table columns comparing two rows metric by metric: ``{"HOTA <base_name>": base["HOTA"],
+    "HOTA <got_name>": got["HOTA"], "IDF1 <base_name>": ...}``."""
+    out = {}
+    for m in metrics:
+        out[f"{m} {base_name}"] = base[m]
+        out[f"{m} {got_name}"] = got[m]
+    return out
+
+
 def every_nth(gt: pd.DataFrame, stride: int) -> pd.DataFrame:
     """MOT rows on the frames a reader keeping every ``stride``-th frame sees (1-based frames 1,
     1 + stride, ...), with their original frame numbers."""

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import REPO, print_table
+from common import REPO, metric_columns, print_grid_and_held_out, side_by_side
 from faint import frame_size, replay
 from run_helpers import record_inputs
 from tracking import TOLERANCE_HOTA
-from tracking_small import mosaic_sequences
+from tracking_small import add_mosaic_args, mosaic_sequences
 
 from pipeline.embedders import reuse as reuse_module
 from pipeline.evaluate import score_frames
@@ -61,16 +61,17 @@ class Recorded:
         return np.stack([self.features[tuple(b)] for b in xyxy.tolist()])
 
 
-def with_reuse(frames, high_conf: float, params: tuple[float, float, int]):
+def with_reuse(frames, high_conf: float, params: tuple[float, float, int], size: tuple[int, int]):
     """``frames`` (every confident box embedded) as the product's reuse at ``params``
     (``track_video.embed_confident``) would have fed the tracker, and the numbers of confident boxes
-    embedded and reused."""
+    embedded and reused; ``size``: the video's ``(width, height)``."""
     state = reuse_module.FeatureReuse(*params)
     recorded = Recorded(frames[0][2].embedding.shape[1])
+    image = np.empty((size[1], size[0], 3), np.uint8)  # only its shape is read: the features are recorded
     out = []
     for index, timestamp, dets in frames:
         recorded.show(dets)
-        out.append((index, timestamp, embed_confident(recorded, None, dets, high_conf, state)))
+        out.append((index, timestamp, embed_confident(recorded, image, dets, high_conf, state)))
     return out, state.embedded, state.reused
 
 
@@ -107,12 +108,7 @@ def held_out(grid: pd.DataFrame) -> pd.DataFrame:
                     "chosen on": other,
                     "min IoU / max other / max reuse": "{} / {} / {}".format(*pick),
                     "embeddings saved %": got["saved %"],
-                    "HOTA every box": base["HOTA"],
-                    "HOTA reuse": got["HOTA"],
-                    "IDF1 every box": base["IDF1"],
-                    "IDF1 reuse": got["IDF1"],
-                    "IDSW every box": base["IDSW"],
-                    "IDSW reuse": got["IDSW"],
+                    **side_by_side(base, got, "every box", "reuse"),
                 }
             )
     return pd.DataFrame(out)
@@ -122,8 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
-    parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3], help="k of the k x k mosaics")
+    add_mosaic_args(parser)
     parser.add_argument(
         "--embedders",
         nargs="+",
@@ -158,7 +153,7 @@ def main() -> None:
                         cached.write_bytes(pickle.dumps((frames, imgsz)))
                 size = frame_size(path)
                 for params in GRID:
-                    fed, embedded, reused = with_reuse(frames, high, params)
+                    fed, embedded, reused = with_reuse(frames, high, params, size)
                     pred, _ = replay(fed, components, True, size)
                     s = score_frames(gt, pred)
                     rows.append(
@@ -169,16 +164,12 @@ def main() -> None:
                             "imgsz": imgsz,
                             **dict(zip(KEYS, params)),
                             "saved %": 100.0 * reused / max(embedded + reused, 1),
-                            "HOTA": s.hota,
-                            "IDF1": s.idf1,
-                            "IDSW": s.idsw,
+                            **metric_columns(s, ("HOTA", "IDF1", "IDSW")),
                         }
                     )
                 print(f"{video} ({label}, imgsz {imgsz}) done", flush=True)
     grid = pd.DataFrame(rows)
-    print_table(grid.drop(columns="sequence"), args.out, floatfmt=".2f")
-    print()
-    print_table(held_out(grid), args.out.with_name(args.out.stem + "_heldout.md"), floatfmt=".2f")
+    print_grid_and_held_out(grid, held_out(grid), args.out)
     defaults = (reuse_module.MIN_IOU, reuse_module.MAX_OTHER_IOU, reuse_module.MAX_REUSE)
     print(f"\nthe rule on every video picks {choose(grid)}; the product ships {defaults}")
 

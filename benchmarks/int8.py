@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from common import REPO, print_table
 from run_helpers import run_ours
-from tracking_small import mosaic_sequences
+from tracking_small import add_mosaic_args, mosaic_sequences
 
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
@@ -33,8 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3], help="k of the k x k mosaics")
-    parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
+    add_mosaic_args(parser)
     parser.add_argument("--embedder", default="hist")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "int8.md")
     args = parser.parse_args()

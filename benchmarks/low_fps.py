@@ -29,7 +29,7 @@ from common import REPO, every_nth, print_table, rewrite_video
 from peers_small import best_peers, score_columns
 from run_helpers import run_ours, run_ultralytics, tracker_yaml
 from tracking import ULTRALYTICS_TRACKERS
-from tracking_small import mosaic_sequences
+from tracking_small import add_mosaic_args, mosaic_sequences
 
 from pipeline.detector import default_weights
 from pipeline.evaluate import score_frames
@@ -50,8 +50,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--strides", type=int, nargs="*", default=[3], help="keep every Nth frame")
-    parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3], help="k of the k x k mosaics")
-    parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
+    add_mosaic_args(parser)
     parser.add_argument("--sizes", type=int, nargs="*", default=[640, 960, 1280, 1600])
     parser.add_argument(
         "--trackers", nargs="*", default=["ByteTrack", "BoT-SORT"], choices=ULTRALYTICS_TRACKERS

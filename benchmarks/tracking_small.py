@@ -58,6 +58,12 @@ def mosaic_gt(gt: pd.DataFrame, k: int, tile: tuple[int, int], size: tuple[int, 
     return pd.concat(parts, ignore_index=True)
 
 
+def add_mosaic_args(parser) -> None:
+    """``--sequences`` (the TUD pair by default) and ``--mosaics`` (k of the k x k mosaics: 1, 2, 3)."""
+    parser.add_argument("--sequences", nargs="*", default=["TUD-Campus", "TUD-Stadtmitte"])
+    parser.add_argument("--mosaics", type=int, nargs="*", default=[1, 2, 3], help="k of the k x k mosaics")
+
+
 def mosaic_sequences(
     names: list[str] | None, mosaics: list[int], work: Path
 ) -> Iterator[tuple[Path, int, Path, pd.DataFrame]]:

@@ -57,4 +57,15 @@ def border_normals(
 def touches_border(xyxy: npt.ArrayLike, frame_size: tuple[int, int], margin: float = 1.0) -> bool:
     """Whether box ``xyxy`` touches the border of a ``(width, height)`` frame (within ``margin`` px): a
     person cut by the frame's edge, walking into or out of view."""
-    return len(border_normals(xyxy, frame_size, margin)) > 0
+    return bool(cut_by_border(np.asarray(xyxy).reshape(1, 4), frame_size, margin)[0])
+
+
+def cut_by_border(
+    xyxy: npt.ArrayLike, frame_size: tuple[int, int], margin: float = 1.0
+) -> npt.NDArray[np.bool_]:
+    """(N,) :func:`touches_border` of each of the (N, 4) boxes ``xyxy``."""
+    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    width, height = frame_size
+    return (
+        (b[:, 0] <= margin) | (b[:, 1] <= margin) | (b[:, 2] >= width - margin) | (b[:, 3] >= height - margin)
+    )

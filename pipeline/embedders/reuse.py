@@ -9,6 +9,8 @@ predecessor had. Appearance matters where people meet, so a box is embedded afre
   turn, a low frame rate);
 - any other box of either frame comes near it (IoU above ``max_other_iou``): a group, a crossing, an
   occlusion, where the tracker needs to tell the people apart;
+- it touches the frame's edge: a person walking into or out of view, whose visible part changes from
+  frame to frame (and whose first views are the ones another camera's tracklet is compared with);
 - its predecessor's feature is already ``max_reuse`` frames old (features are refreshed at least every
   ``max_reuse + 1`` frames, so a slow change of pose or light is followed).
 
@@ -22,11 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.boxes import box_iou
+from pipeline.boxes import box_iou, cut_by_border
 
 # Chosen by benchmarks/feature_reuse.py (the largest saving that keeps HOTA and IDF1 within 0.5 of
 # embedding every box on every TUD video and mosaic, OMZ-0287 and -0288; held-out rows there).
-MIN_IOU = 0.8
+MIN_IOU = 0.7
 MAX_OTHER_IOU = 0.2
 MAX_REUSE = 3
 CHEAP_EMBEDDERS = frozenset({"hist"})  # features cheaper than the bookkeeping: never reused
@@ -37,6 +39,7 @@ def reuse_sources(
     prev_age: npt.NDArray[np.int64],
     cur_xyxy: npt.NDArray[np.float32],
     others_xyxy: npt.NDArray[np.float32] | None = None,
+    frame_size: tuple[int, int] | None = None,
     min_iou: float = MIN_IOU,
     max_other_iou: float = MAX_OTHER_IOU,
     max_reuse: int = MAX_REUSE,
@@ -50,6 +53,7 @@ def reuse_sources(
         cur_xyxy: (N, 4) the current frame's boxes that need a feature.
         others_xyxy: (M, 4) the current frame's other boxes (those not embedded, e.g. low scores: a
             half-hidden person): a box near one of them is embedded afresh too.
+        frame_size: ``(width, height)`` of the frame: boxes touching its edge are embedded afresh.
     """
     n = len(cur_xyxy)
     out = np.full(n, -1, np.int64)
@@ -74,6 +78,8 @@ def reuse_sources(
         & (others_on_best <= max_other_iou)
         & (prev_age[best] < max_reuse)
     )
+    if frame_size is not None:
+        ok &= ~cut_by_border(cur_xyxy, frame_size)
     out[ok] = best[ok]
     return out
 
@@ -108,7 +114,14 @@ class FeatureReuse:
             raise ValueError("features_for needs at least one box; call skip_frame for a frame without")
         src = (
             reuse_sources(
-                self.xyxy, self.age, xyxy, others_xyxy, self.min_iou, self.max_other_iou, self.max_reuse
+                self.xyxy,
+                self.age,
+                xyxy,
+                others_xyxy,
+                (image.shape[1], image.shape[0]),
+                self.min_iou,
+                self.max_other_iou,
+                self.max_reuse,
             )
             if self.features is not None
             else np.full(len(xyxy), -1, np.int64)

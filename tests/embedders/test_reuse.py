@@ -100,3 +100,12 @@ def test_embed_confident_with_reuse_gives_the_same_features_as_embedding_again_w
     assert state.reused == 2 and state.embedded == 2
     assert np.allclose(second.embedding, plain.embedding) and np.allclose(first.embedding, plain.embedding)
     assert not second.embedding[2].any()
+
+
+def test_a_box_cut_by_the_frame_edge_is_embedded_afresh():
+    """A person walking into or out of view shows more or less of themselves every frame."""
+    prev, cur = boxes([0, 100, 40, 220]), boxes([0, 100, 41, 220])  # IoU 0.98, touching the left edge
+    assert reuse_sources(prev, np.zeros(1, np.int64), cur).tolist() == [0]  # without the frame's size
+    assert reuse_sources(prev, np.zeros(1, np.int64), cur, frame_size=(320, 240)).tolist() == [-1]
+    inside = boxes([5, 100, 45, 220])
+    assert reuse_sources(inside, np.zeros(1, np.int64), inside, frame_size=(320, 240)).tolist() == [0]

@@ -2,7 +2,8 @@
 
 A learned re-ID model is the slowest stage of ``track`` on a CPU. A box that clearly is the same lone
 person as a box of the previous frame (IoU >= ``min_iou`` with it, no other box of either frame above
-``max_other_iou``) can take that box's feature, for at most ``max_reuse`` frames in a row. This measures,
+``max_other_iou``, not touching the frame's edge) can take that box's feature, for at most ``max_reuse``
+frames in a row. This measures,
 per grid point, the share of embeddings saved and what it costs in accuracy.
 
 For each TUD sequence and its 2x2 / 3x3 mosaics (people down to 43 px, ``tracking_small.py``) and each
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 from common import REPO, metric_columns, print_grid_and_held_out, side_by_side
 from faint import frame_size, replay
-from run_helpers import record_inputs
+from run_helpers import recorded
 from tracking import TOLERANCE_HOTA
 from tracking_small import add_mosaic_args, mosaic_sequences
 
@@ -129,7 +130,6 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="keep the recorded inputs here (a pickle per video)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "feature_reuse.md")
     args = parser.parse_args()
-    import pickle
 
     embedders = []
     for spec in args.embedders:
@@ -143,14 +143,10 @@ def main() -> None:
             video = seq.name if k == 1 else f"{seq.name} {k}x{k}"
             for label, settings, components in embedders:
                 high = new_tracker(components.embedder).high_conf_threshold
-                cached = None if args.cache is None else args.cache / label / f"{path.stem}.pkl"
-                if cached is not None and cached.exists():
-                    frames, imgsz = pickle.loads(cached.read_bytes())
-                else:
-                    frames, imgsz = record_inputs(path, settings, components, high, reuse=False)
-                    if cached is not None:
-                        cached.parent.mkdir(parents=True, exist_ok=True)
-                        cached.write_bytes(pickle.dumps((frames, imgsz)))
+                cache = None if args.cache is None else args.cache / label
+                if cache is not None:
+                    cache.mkdir(parents=True, exist_ok=True)
+                frames, imgsz = recorded(path, settings, components, cache, reuse=False)
                 size = frame_size(path)
                 for params in GRID:
                     fed, embedded, reused = with_reuse(frames, high, params, size)

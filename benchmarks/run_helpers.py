@@ -121,12 +121,16 @@ def record_inputs(
     return frames, size.imgsz
 
 
-def recorded(video: Path, settings: TrackSettings, components: Components, cache: Path | None):
-    """``record_inputs`` of ``video``, kept in ``cache`` (a pickle per video name) when given."""
-    path = None if cache is None else cache / f"{video.stem}.pkl"
+def recorded(
+    video: Path, settings: TrackSettings, components: Components, cache: Path | None, reuse: bool = True
+):
+    """``record_inputs`` of ``video`` (``reuse`` as there), kept in ``cache`` (a pickle per video name;
+    ``-every-box`` added without reuse) when given."""
+    path = None if cache is None else cache / f"{video.stem}{'' if reuse else '-every-box'}.pkl"
     if path is not None and path.exists():
         return pickle.loads(path.read_bytes())
-    out = record_inputs(video, settings, components, new_tracker(components.embedder).high_conf_threshold)
+    high = new_tracker(components.embedder).high_conf_threshold
+    out = record_inputs(video, settings, components, high, reuse)
     if path is not None:
         path.write_bytes(pickle.dumps(out))
     return out

@@ -60,17 +60,21 @@ def reuse_sources(
     if n == 0 or len(prev_xyxy) == 0:
         return out
     iou = box_iou(cur_xyxy, prev_xyxy)  # (N, P)
+    rows = np.arange(n)
     best = iou.argmax(axis=1)
-    best_iou = iou[np.arange(n), best]
-    rival_prev = np.where(np.arange(iou.shape[1])[None] == best[:, None], 0.0, iou).max(axis=1, initial=0.0)
-    rival_cur = np.where(np.arange(n)[:, None] == np.arange(n)[None], 0.0, box_iou(cur_xyxy, cur_xyxy))
-    near_cur = rival_cur.max(axis=1, initial=0.0)
+    best_iou = iou[rows, best]
+    others_prev = iou.copy()
+    others_prev[rows, best] = 0.0
+    rival_prev = others_prev.max(axis=1)  # another previous box near it
+    near = box_iou(cur_xyxy, cur_xyxy)
+    np.fill_diagonal(near, 0.0)
+    near_cur = near.max(axis=1)  # another current box near it
     if others_xyxy is not None and len(others_xyxy):
         near_cur = np.maximum(near_cur, box_iou(cur_xyxy, others_xyxy).max(axis=1))
     # The predecessor must not be near any other current box either (a person walking into it).
-    others_on_best = np.where(np.arange(n)[:, None] == np.arange(n)[None], 0.0, iou[:, best].T).max(
-        axis=1, initial=0.0
-    )
+    on_best = iou[:, best].T  # [i, j]: current box j against box i's predecessor
+    np.fill_diagonal(on_best, 0.0)
+    others_on_best = on_best.max(axis=1)
     ok = (
         (best_iou >= min_iou)
         & (rival_prev <= max_other_iou)

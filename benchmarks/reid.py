@@ -170,9 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         "hist": get_embedder("hist"),
         "mobilenet": get_embedder("mobilenet"),
         "osnet": OSNetEmbedder(models / "osnet_x0_25_msmt17.onnx"),
-        "omz-0288": OMZEmbedder(models / "person-reidentification-retail-0288"),
+        "omz-0288": OMZEmbedder(models / "person-reidentification-retail-0288", precision="fp32"),
         "omz-0287": OMZEmbedder(
-            models / "person-reidentification-retail-0287" / "person-reidentification-retail-0287.xml"
+            models / "person-reidentification-retail-0287" / "person-reidentification-retail-0287.xml",
+            precision="fp32",
         ),
     }
     rows: list[dict] = []

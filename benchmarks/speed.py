@@ -40,7 +40,8 @@ CONFIGS = {
     "ours (torch)": {"backend": "torch"},
     "ours (onnx)": {"backend": "onnx"},
     "ours (openvino, default)": {"backend": "openvino"},
-    "ours (openvino, omz-0287)": {"backend": "openvino", "embedder": "omz"},
+    "ours (openvino, omz-0287)": {"backend": "openvino", "embedder": "omz"},  # INT8 re-ID (the default)
+    "ours (openvino, omz-0287 fp32)": {"backend": "openvino", "embedder": "omz", "reid_precision": "fp32"},
     "ours (openvino, omz-0288)": {"backend": "openvino", "embedder": "omz", "variant": "0288"},
     "ours (openvino-int8)": {"backend": "openvino-int8"},
     "ours (openvino-int8, omz-0287)": {"backend": "openvino-int8", "embedder": "omz"},
@@ -82,6 +83,7 @@ def child(args: argparse.Namespace) -> None:
             sample_fps=cfg.get("sample_fps"),
             embedder=cfg.get("embedder", "auto"),
             reid_model=cfg.get("reid_model"),
+            reid_precision=cfg.get("reid_precision", "int8"),
         )
         run = run_ours(video, settings)
         pred, fps, probe_s = run.rows, run.fps, run.probe_s

@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.boxes import box_area, box_intersection, box_iou
 from pipeline.errors import WeightsError
 from pipeline.hashing import file_sha256
-from pipeline.resources import package_file
+from pipeline.resources import package_file, user_cache_dir
 from pipeline.types import Detections
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,7 @@ def export_cache_dir(weights: Path) -> Path:
     beside = weights.parent / ".shopper-reid-exports"
     if os.access(weights.parent, os.W_OK):
         return beside
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return root / "shopper-reid" / "exports"
+    return user_cache_dir() / "exports"
 
 
 def exported_model(weights: Path, backend: str, imgsz: int) -> Path:

@@ -6,6 +6,7 @@ offline and deterministic: the calibration images are seeded crops of the photos
 installed packages (Ultralytics' ``bus.jpg`` and ``zidane.jpg``, Matplotlib's ``grace_hopper.jpg``),
 never downloaded data and never the footage being processed, so one export serves every video and
 every run gives the same model. Measured against the FP32 export: docs/benchmarks.md ("INT8 detector").
+The re-ID model's quantisation (:mod:`pipeline.embedders.int8`) uses the same photos.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ CALIBRATION_PHOTOS = (
 )
 
 
-def _package_photo(package: str, relative: str) -> np.ndarray:
+def package_photo(package: str, relative: str) -> np.ndarray:
     import cv2
 
     spec = importlib.util.find_spec(package)
@@ -51,7 +52,7 @@ def calibration_images(n: int = CALIBRATION_SAMPLES, seed: int = CALIBRATION_SEE
     TUD mosaics, worse on the shop clips (docs/benchmarks.md, "INT8 detector").
     """
     rng = np.random.default_rng(seed)
-    photos = [_package_photo(package, relative) for package, relative, _ in CALIBRATION_PHOTOS]
+    photos = [package_photo(package, relative) for package, relative, _ in CALIBRATION_PHOTOS]
     shares = np.array([share for *_, share in CALIBRATION_PHOTOS])
     return [_augmented_crop(rng, photos, shares / shares.sum()) for _ in range(n)]
 

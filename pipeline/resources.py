@@ -1,8 +1,10 @@
-"""Files shipped inside installed packages (default model weights), located without importing them."""
+"""Files shipped inside installed packages (default model weights), located without importing them, and
+the user cache that derived models (exports, INT8 quantisations) go to."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 from pipeline.errors import WeightsError
@@ -28,3 +30,8 @@ def package_file(package: str, relative: str | Path, missing_package: str) -> Pa
             f"{Path(relative).name} not found in the installed {package} package ({path})"
         )
     return path
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/shopper-reid`` (``~/.cache/shopper-reid`` without the variable)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "shopper-reid"

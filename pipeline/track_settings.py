@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from pipeline.autosize import AUTO
 from pipeline.detector import DEFAULT_CONF
+from pipeline.embedders import DEFAULT_PRECISION, PRECISIONS
 
 DEFAULT_EMBEDDER = "auto"
 
@@ -19,6 +20,7 @@ class TrackSettings:
     conf: float = DEFAULT_CONF
     embedder: str = DEFAULT_EMBEDDER
     reid_model: str | None = None
+    reid_precision: str = DEFAULT_PRECISION  # of the omz model: "int8" (quantised, cached) or "fp32"
     stride: int = 1
     sample_fps: float | None = None
     device: str | None = None
@@ -30,6 +32,10 @@ class TrackSettings:
             isinstance(self.imgsz, bool) or not isinstance(self.imgsz, int) or not 32 <= self.imgsz <= 4096
         ):
             raise ValueError(f"imgsz must be 'auto' or an integer in [32, 4096], but got {self.imgsz!r}")
+        if self.reid_precision not in PRECISIONS:
+            raise ValueError(
+                f"reid_precision must be one of {', '.join(PRECISIONS)}, but got {self.reid_precision!r}"
+            )
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -67,7 +67,12 @@ def load_components(settings: TrackSettings) -> Components:
     )
     embedder = None
     if settings.embedder != "none":
-        embedder = get_embedder(settings.embedder, model_path=settings.reid_model, device=detector.device)
+        embedder = get_embedder(
+            settings.embedder,
+            model_path=settings.reid_model,
+            device=detector.device,
+            precision=settings.reid_precision,
+        )
     return Components(detector, embedder)
 
 

@@ -19,7 +19,7 @@ ORDER = 60
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from pipeline.embedders import available_embedders
+    from pipeline.embedders import DEFAULT_PRECISION, PRECISIONS, available_embedders
 
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="person crop image files")
     parser.add_argument(
@@ -27,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reid-model", metavar="PATH", help="model file or directory (.xml IR, .onnx, or a trained .pt)"
+    )
+    parser.add_argument(
+        "--reid-precision",
+        choices=PRECISIONS,
+        default=DEFAULT_PRECISION,
+        help=f"numeric precision of the omz model (default {DEFAULT_PRECISION}; see `track --help`)",
     )
     parser.add_argument("--out", required=True, metavar="FEATURES.npy", help="output .npy, shape (N, D)")
     parser.add_argument("--device", default="cpu", help="torch device for torch embedders (default: cpu)")
@@ -48,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".npy":
         raise UserError(f"--out must be a .npy file, got {out}")
-    embedder = get_embedder(args.embedder, model_path=args.reid_model, device=args.device)
+    embedder = get_embedder(
+        args.embedder, model_path=args.reid_model, device=args.device, precision=args.reid_precision
+    )
     features = embed_crops(embedder, resize_crops(images))
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, features.astype(np.float32))

@@ -10,6 +10,7 @@ import pandas as pd
 from pipeline.autosize import AUTO
 from pipeline.commands._outputs import output_file
 from pipeline.detector import BACKENDS, DEFAULT_CONF
+from pipeline.embedders import DEFAULT_PRECISION, PRECISIONS
 from pipeline.mot_io import write_mot
 from pipeline.track_settings import DEFAULT_EMBEDDER, TrackSettings
 from pipeline.track_video import load_components, track_video
@@ -56,6 +57,13 @@ def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reid-model", help="re-ID model file or directory for the osnet/omz/siamese/vae embedders"
     )
+    parser.add_argument(
+        "--reid-precision",
+        choices=PRECISIONS,
+        default=DEFAULT_PRECISION,
+        help=f"numeric precision of the omz re-ID model (default {DEFAULT_PRECISION}: quantised once with NNCF "
+        "and cached, 2-3 x faster on a CPU at the same accuracy; fp32: the file as shipped)",
+    )
     parser.add_argument("--stride", type=int, default=1, help="process every K-th frame (default 1)")
     parser.add_argument(
         "--sample-fps", type=float, help="process about this many frames per second (overrides --stride)"
@@ -81,6 +89,7 @@ def settings_from_args(args: argparse.Namespace) -> TrackSettings:
         conf=args.conf,
         embedder=args.embedder,
         reid_model=args.reid_model,
+        reid_precision=args.reid_precision,
         stride=args.stride,
         sample_fps=args.sample_fps,
         device=args.device,

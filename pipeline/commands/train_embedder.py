@@ -62,7 +62,7 @@ def _backbone(args: argparse.Namespace):
         return build_backbone(args.backbone, args.reid_model)
     from pipeline.embedders.auto import auto_embedder
 
-    backbone = auto_embedder(args.reid_model)
+    backbone = auto_embedder(args.reid_model, precision="fp32")  # as build_backbone loads it back
     if backbone.name not in ("omz", "osnet", "mobilenet"):
         raise UserError(
             f"--arch head needs a pretrained backbone, found only {backbone.name!r}; use --arch cnn"

@@ -16,7 +16,20 @@ from pathlib import Path
 from pipeline.embedders.base import Embedder, l2_normalise
 from pipeline.errors import UserError
 
-__all__ = ["Embedder", "available_embedders", "get_embedder", "l2_normalise", "self_contained_embedders"]
+__all__ = [
+    "DEFAULT_PRECISION",
+    "PRECISIONS",
+    "Embedder",
+    "available_embedders",
+    "get_embedder",
+    "l2_normalise",
+    "self_contained_embedders",
+]
+
+# Numeric precision of the learned re-ID model where the runtime offers a choice (today: ``omz``; the
+# others run as shipped). ``int8``: quantised once with NNCF and cached (pipeline.embedders.int8).
+PRECISIONS = ("int8", "fp32")
+DEFAULT_PRECISION = "int8"
 
 
 def _hist(**_: object) -> Embedder:
@@ -37,10 +50,10 @@ def _osnet(model_path: str | Path | None = None, **_: object) -> Embedder:
     return OSNetEmbedder(model_path)
 
 
-def _omz(model_path: str | Path | None = None, **_: object) -> Embedder:
+def _omz(model_path: str | Path | None = None, precision: str = DEFAULT_PRECISION, **_: object) -> Embedder:
     from pipeline.embedders.omz import OMZEmbedder
 
-    return OMZEmbedder(model_path)
+    return OMZEmbedder(model_path, precision=precision)
 
 
 def _siamese(model_path: str | Path | None = None, device: str = "cpu", **_: object) -> Embedder:
@@ -55,10 +68,12 @@ def _vae(model_path: str | Path | None = None, device: str = "cpu", **_: object)
     return VAEEmbedder(model_path, device=device)
 
 
-def _auto(model_path: str | Path | None = None, device: str = "cpu", **_: object) -> Embedder:
+def _auto(
+    model_path: str | Path | None = None, device: str = "cpu", precision: str = DEFAULT_PRECISION, **_: object
+) -> Embedder:
     from pipeline.embedders.auto import auto_embedder
 
-    return auto_embedder(model_path, device=device)
+    return auto_embedder(model_path, device=device, precision=precision)
 
 
 _FACTORIES: dict[str, Callable[..., Embedder]] = {
@@ -96,15 +111,22 @@ def self_contained_embedders() -> list[str]:
     return [name for name in _SELF_CONTAINED if name in _FACTORIES]
 
 
-def get_embedder(name: str, model_path: str | Path | None = None, device: str = "cpu") -> Embedder:
+def get_embedder(
+    name: str, model_path: str | Path | None = None, device: str = "cpu", precision: str = DEFAULT_PRECISION
+) -> Embedder:
     """Build the embedder registered as ``name``.
 
+    Args:
+        precision: one of :data:`PRECISIONS`, for the embedders that offer a choice (see above).
+
     Raises:
-        ValueError: unknown name (the message lists the valid ones).
+        ValueError: unknown name (the message lists the valid ones) or precision.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"reid precision must be one of {', '.join(PRECISIONS)}, but got {precision!r}")
     factory = _FACTORIES.get(name)
     if factory is None:
         raise UnknownEmbedderError(
             f"unknown embedder {name!r}; valid names: {', '.join(available_embedders())}"
         )
-    return factory(model_path=model_path, device=device)
+    return factory(model_path=model_path, device=device, precision=precision)

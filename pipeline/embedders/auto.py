@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from pipeline.embedders import DEFAULT_PRECISION
 from pipeline.embedders.base import Embedder
 from pipeline.embedders.models import ENV_VAR, SOURCES, find_model
 from pipeline.errors import WeightsError
@@ -26,11 +27,11 @@ def _say_once(level: int, message: str) -> None:
         log.log(level, message)
 
 
-def _from_file(path: Path, device: str) -> Embedder:
+def _from_file(path: Path, device: str, precision: str) -> Embedder:
     if path.suffix.lower() == ".xml":
         from pipeline.embedders.omz import OMZEmbedder
 
-        return OMZEmbedder(path)
+        return OMZEmbedder(path, precision=precision)
     if path.suffix.lower() == ".onnx":
         from pipeline.embedders.osnet import OSNetEmbedder
 
@@ -55,21 +56,24 @@ def _from_file(path: Path, device: str) -> Embedder:
     )
 
 
-def auto_embedder(model_path: str | Path | None = None, device: str = "cpu") -> Embedder:
+def auto_embedder(
+    model_path: str | Path | None = None, device: str = "cpu", precision: str = DEFAULT_PRECISION
+) -> Embedder:
     """Build the best available embedder (see module docstring).
 
     Args:
         model_path: a model file (used as is) or a directory to search instead of ``SHOPPER_REID_MODELS``.
+        precision: passed to the embedders that offer a choice (``omz``).
     """
     if model_path is not None and Path(model_path).expanduser().is_file():
-        embedder = _from_file(Path(model_path).expanduser(), device)
+        embedder = _from_file(Path(model_path).expanduser(), device, precision)
         _say_once(logging.INFO, f"embedder auto: using {embedder.name} from {model_path}")
         return embedder
     for key in PREFERENCE:
         path = find_model(key, model_path)
         if path is None:
             continue
-        embedder = _from_file(path, device)
+        embedder = _from_file(path, device, precision)
         _say_once(logging.INFO, f"embedder auto: using {key} ({path}), the most accurate re-ID model found")
         return embedder
     where = model_path or f"${ENV_VAR} / ~/.shopper_reid/models"

@@ -28,11 +28,12 @@ BACKBONES = ("omz", "osnet", "mobilenet")
 
 
 def build_backbone(name: str, model_path: str | Path | None = None, device: str = "cpu") -> Embedder:
-    """The frozen pretrained embedder a ``head`` model sits on."""
+    """The frozen pretrained embedder a ``head`` model sits on (OMZ in fp32: heads are trained and
+    measured on the float features)."""
     if name == "omz":
         from pipeline.embedders.omz import OMZEmbedder
 
-        return OMZEmbedder(model_path)
+        return OMZEmbedder(model_path, precision="fp32")
     if name == "osnet":
         from pipeline.embedders.osnet import OSNetEmbedder
 

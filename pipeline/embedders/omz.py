@@ -12,6 +12,7 @@ the file as shipped (OpenVINO may still compute in bf16 on CPUs with AMX).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from pipeline.embedders.base import l2_normalise
 from pipeline.embedders.crops import crop_batch
 from pipeline.embedders.models import ModelNotFoundError, find_model, not_found_message, require_file
 from pipeline.errors import WeightsError
+
+log = logging.getLogger(__name__)
 
 INPUT_HW = (256, 128)
 VARIANTS = ("0287", "0288")  # best measured first (benchmarks/reid.py)
@@ -81,7 +84,11 @@ class OMZEmbedder:
         if precision == "int8":
             from pipeline.embedders.int8 import int8_model
 
-            model = core.read_model(str(int8_model(self.model_path, INPUT_HW)))
+            try:
+                model = core.read_model(str(int8_model(self.model_path, INPUT_HW)))
+            except (WeightsError, OSError, RuntimeError) as exc:  # the float model still works: use it
+                log.warning("INT8 re-ID unavailable (%s); running %s in float", exc, self.model_path.name)
+                self.precision = "fp32"
         try:
             model.reshape({model.inputs[0]: ov.PartialShape([-1, 3, *INPUT_HW])})
             self.model = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": threads})

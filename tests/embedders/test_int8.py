@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ import pytest
 import pipeline.embedders.int8
 from pipeline.embedders import get_embedder
 from pipeline.embedders.omz import OMZEmbedder
+from pipeline.errors import WeightsError
 from pipeline.track_settings import TrackSettings
 
 OMZ = "person-reidentification-retail-0287"
@@ -81,6 +83,24 @@ def test_a_folder_where_the_cached_model_should_be_is_replaced(
         1,
         256,
     )
+
+
+def test_a_failed_quantisation_falls_back_to_the_float_model(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def broken(*_: object) -> None:
+        raise WeightsError("INT8 re-ID needs the nncf package (No module named 'nncf'): pip install nncf")
+
+    monkeypatch.setattr(pipeline.embedders.int8, "quantize_reid", broken)
+    with caplog.at_level(logging.WARNING, logger="pipeline.embedders.omz"):
+        embedder = OMZEmbedder(models_dir / OMZ)
+    assert embedder.precision == "fp32"
+    assert "INT8 re-ID unavailable" in caplog.text and "nncf" in caplog.text
+    float_model = OMZEmbedder(models_dir / OMZ, precision="fp32")
+    image, boxes = np.zeros((128, 128, 3), np.uint8), np.array([[8, 8, 40, 100]], np.float32)
+    np.testing.assert_allclose(embedder.embed(image, boxes), float_model.embed(image, boxes), atol=1e-5)
 
 
 def test_unknown_precision_is_a_clear_error(models_dir: Path) -> None:

@@ -36,6 +36,7 @@ from pipeline.db import tracks as db
 from pipeline.errors import ConfigError, UserError
 from pipeline.hashing import file_sha256
 from pipeline.store.geometry import apply_homography
+from pipeline.track_settings import tracked_alike
 from pipeline.track_video import (
     Components,
     TrackChunks,
@@ -216,7 +217,7 @@ def track_store(
             and existing is not None
             and existing["status"] == "done"
             and existing["sha256"] == sha
-            and existing["settings"] == settings.as_dict()
+            and tracked_alike(existing["settings"], settings, existing["embedder"])
         ):
             skipped[cam.name] = existing["video_id"]
         else:

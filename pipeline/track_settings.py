@@ -39,3 +39,22 @@ class TrackSettings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+# What a video tracked before a setting existed effectively ran with (stored settings lack the key).
+_BEFORE_IT_EXISTED = {"reid_precision": "fp32"}  # the OMZ model ran as shipped until INT8 came
+
+
+def tracked_alike(stored: dict, settings: TrackSettings, embedder_used: str | None) -> bool:
+    """Whether a video tracked with ``stored`` settings (``as_dict()`` of this or an older version) would
+    be tracked the same under ``settings``, so it need not be tracked again.
+
+    A key missing from ``stored`` takes the value older versions ran with; ``reid_precision`` counts only
+    where the ``omz`` model ran (``embedder_used``, the name the video's rows were stored under), so
+    videos tracked with the histogram are not re-tracked for it.
+    """
+    old = {**settings.as_dict(), **_BEFORE_IT_EXISTED, **stored}
+    new = settings.as_dict()
+    if embedder_used != "omz":
+        old.pop("reid_precision"), new.pop("reid_precision")
+    return old == new

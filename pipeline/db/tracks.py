@@ -90,11 +90,20 @@ def upsert_camera(
 
 def find_video(conn: duckdb.DuckDBPyConnection, camera: str, path: str) -> dict[str, Any] | None:
     row = conn.execute(
-        "SELECT video_id, status, settings, sha256 FROM videos WHERE camera = ? AND path = ?", [camera, path]
+        "SELECT v.video_id, v.status, v.settings, v.sha256, "
+        "(SELECT any_value(t.embedder) FROM tracklets t WHERE t.video_id = v.video_id) "
+        "FROM videos v WHERE v.camera = ? AND v.path = ?",
+        [camera, path],
     ).fetchone()
     if row is None:
         return None
-    return {"video_id": row[0], "status": row[1], "settings": json.loads(row[2] or "{}"), "sha256": row[3]}
+    return {
+        "video_id": row[0],
+        "status": row[1],
+        "settings": json.loads(row[2] or "{}"),
+        "sha256": row[3],
+        "embedder": row[4],
+    }
 
 
 def delete_video_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -134,6 +136,17 @@ def test_process_writes_consistent_tables(tmp_path, store, components):
     again = process_store(load_config(store), conn, SETTINGS, components, progress=False)
     assert again[0].status == "skipped"
     assert conn.execute("SELECT count(*) FROM track_points").fetchone()[0] == n_points
+    # A database written before `reid_precision` existed: the histogram's video is not tracked again.
+    older = {k: v for k, v in SETTINGS.as_dict().items() if k != "reid_precision"}
+    conn.execute("UPDATE videos SET settings = ?", [json.dumps(older)])
+    assert (
+        process_store(load_config(store), conn, SETTINGS, components, progress=False)[0].status == "skipped"
+    )
+    # Other settings still count.
+    changed = replace(SETTINGS, conf=0.2)
+    assert (
+        process_store(load_config(store), conn, changed, components, progress=False)[0].status == "processed"
+    )
     conn.close()
 
 

@@ -108,3 +108,15 @@ def test_unknown_precision_is_a_clear_error(models_dir: Path) -> None:
         get_embedder("omz", model_path=models_dir, precision="fp16")
     with pytest.raises(ValueError, match=r"reid_precision must be one of int8, fp32"):
         TrackSettings(reid_precision="half")
+
+
+def test_videos_tracked_before_reid_precision_existed_are_compared_as_float() -> None:
+    from pipeline.track_settings import tracked_alike
+
+    settings = TrackSettings(embedder="auto")
+    older = {k: v for k, v in settings.as_dict().items() if k != "reid_precision"}
+    assert tracked_alike(older, settings, "hist")  # the histogram has no precision: no re-tracking
+    assert not tracked_alike(older, settings, "omz")  # OMZ ran in float then, INT8 now
+    assert tracked_alike(older, TrackSettings(embedder="auto", reid_precision="fp32"), "omz")
+    assert tracked_alike(settings.as_dict(), settings, "omz")
+    assert not tracked_alike({**older, "conf": 0.3}, settings, "hist")

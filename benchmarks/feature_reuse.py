@@ -30,15 +30,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from common import REPO, metric_columns, print_grid_and_held_out, side_by_side
-from faint import frame_size, replay
-from run_helpers import recorded
+from faint import frame_size
+from run_helpers import recorded, replay_runner
 from tracking import TOLERANCE_HOTA
 from tracking_small import add_mosaic_args, mosaic_sequences
 
 from pipeline.embedders import reuse as reuse_module
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
-from pipeline.track_video import embed_confident, load_components, new_tracker
+from pipeline.track_video import embed_confident, load_components, new_tracker, update_tracks
+from pipeline.tracking.offline import OfflineTrackRunner
 
 # (min_iou, max_other_iou, max_reuse); (1, 0, 0) stands for "embed every box" (nothing is ever reused).
 OFF = (1.0, 0.0, 0)
@@ -47,33 +48,48 @@ KEYS = ("min_iou", "max_other_iou", "max_reuse")
 
 
 class Recorded:
-    """An embedder answering with the features recorded for the boxes of the current frame."""
+    """An embedder answering with the features recorded for the boxes of a frame. Each frame gets a stand-in
+    image (the frame's shape, no pixels: only its shape is read) that names its features, so boxes of
+    the last few frames can be embedded again, as the refresh of a lost track does."""
 
     name = "recorded"
+    KEEP = 8  # frames whose features stay answerable
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, size: tuple[int, int]) -> None:
         self.dim = dim
-        self.features: dict[tuple, np.ndarray] = {}
+        self.size = size
+        self.frames: dict[int, tuple[np.ndarray, dict[tuple, np.ndarray]]] = {}
 
-    def show(self, dets) -> None:
-        self.features = {tuple(b): f for b, f in zip(dets.xyxy.tolist(), dets.embedding)}
+    def show(self, dets) -> np.ndarray:
+        """The stand-in image of a new frame whose recorded features are ``dets.embedding``."""
+        image = np.broadcast_to(np.zeros(1, np.uint8), (self.size[1], self.size[0], 3))
+        self.frames[id(image)] = (image, {tuple(b): f for b, f in zip(dets.xyxy.tolist(), dets.embedding)})
+        while len(self.frames) > self.KEEP:
+            del self.frames[next(iter(self.frames))]
+        return image
 
-    def embed(self, _image, xyxy: np.ndarray) -> np.ndarray:
-        return np.stack([self.features[tuple(b)] for b in xyxy.tolist()])
+    def embed(self, image, xyxy: np.ndarray) -> np.ndarray:
+        features = self.frames[id(image)][1]
+        return np.stack([features[tuple(b)] for b in xyxy.tolist()])
 
 
-def with_reuse(frames, high_conf: float, params: tuple[float, float, int], size: tuple[int, int]):
-    """``frames`` (every confident box embedded) as the product's reuse at ``params``
-    (``track_video.embed_confident``) would have fed the tracker, and the numbers of confident boxes
-    embedded and reused; ``size``: the video's ``(width, height)``."""
+def replay_with_reuse(frames, components, params: tuple[float, float, int], size: tuple[int, int]):
+    """MOT rows of the product's tracker and runner fed ``frames`` (every confident box embedded) as the
+    product's reuse at ``params`` would feed them (``track_video.embed_confident`` and
+    ``update_tracks``, which embeds a lost track's reused features again), and the numbers of
+    confident boxes embedded and reused; ``size``: the video's ``(width, height)``."""
     state = reuse_module.FeatureReuse(*params)
-    recorded = Recorded(frames[0][2].embedding.shape[1])
-    image = np.empty((size[1], size[0], 3), np.uint8)  # only its shape is read: the features are recorded
-    out = []
-    for index, timestamp, dets in frames:
-        recorded.show(dets)
-        out.append((index, timestamp, embed_confident(recorded, image, dets, high_conf, state)))
-    return out, state.embedded, state.reused
+    recorded = Recorded(frames[0][2].embedding.shape[1], size)
+    runner = OfflineTrackRunner(new_tracker(components.embedder), faint=True, frame_size=size)
+    high = runner.tracker.high_conf_threshold
+
+    def update(runner, dets, timestamp):
+        image = recorded.show(dets)
+        fed = embed_confident(recorded, image, dets, high, state, runner.tracker.step + 1)
+        return update_tracks(runner, fed, timestamp, recorded, state)
+
+    pred = replay_runner(frames, runner, update)
+    return pred, state.embedded, state.reused
 
 
 def choose(grid: pd.DataFrame) -> tuple:
@@ -142,15 +158,13 @@ def main() -> None:
         for seq, k, path, gt in mosaic_sequences(args.sequences, args.mosaics, Path(tmp)):
             video = seq.name if k == 1 else f"{seq.name} {k}x{k}"
             for label, settings, components in embedders:
-                high = new_tracker(components.embedder).high_conf_threshold
                 cache = None if args.cache is None else args.cache / label
                 if cache is not None:
                     cache.mkdir(parents=True, exist_ok=True)
                 frames, imgsz = recorded(path, settings, components, cache, reuse=False)
                 size = frame_size(path)
                 for params in GRID:
-                    fed, embedded, reused = with_reuse(frames, high, params, size)
-                    pred, _ = replay(fed, components, True, size)
+                    pred, embedded, reused = replay_with_reuse(frames, components, params, size)
                     s = score_frames(gt, pred)
                     rows.append(
                         {

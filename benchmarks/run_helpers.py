@@ -149,13 +149,16 @@ def replay_tracker(
     return replay_runner(frames, runner)
 
 
-def replay_runner(frames: list[tuple[int, float, Detections]], runner: OfflineTrackRunner) -> pd.DataFrame:
-    """MOT rows of a fresh offline ``runner`` over recorded inputs (the runner keeps its state to read)."""
+def replay_runner(
+    frames: list[tuple[int, float, Detections]], runner: OfflineTrackRunner, update=None
+) -> pd.DataFrame:
+    """MOT rows of a fresh offline ``runner`` over recorded inputs (the runner keeps its state to read);
+    ``update(runner, detections, timestamp)`` feeds one frame (default: ``runner.update``)."""
     index_of_step = [index for index, _, _ in frames]
     rows = []
     done = []
     for _, timestamp, dets in frames:
-        done += runner.update(dets, timestamp)
+        done += runner.update(dets, timestamp) if update is None else update(runner, dets, timestamp)
     done += runner.finish()
     for f in done:
         d = f.detections

@@ -150,12 +150,13 @@ def track_video(
         )
         for frame in prefetch(frames):
             dets = detector(frame.image)
+            step = runner.tracker.step + 1
             if components.embedder is not None:
                 dets = embed_confident(
-                    components.embedder, frame.image, dets, runner.tracker.high_conf_threshold, reuse
+                    components.embedder, frame.image, dets, runner.tracker.high_conf_threshold, reuse, step
                 )
-            frame_of_step[runner.tracker.step + 1] = frame.index
-            for done in runner.update(dets, frame.timestamp):
+            frame_of_step[step] = frame.index
+            for done in update_tracks(runner, dets, frame.timestamp, components.embedder, reuse):
                 yield TrackedVideoFrame(frame_of_step.pop(done.step), done.timestamp, done.detections)
             bar.update(1)
         for done in runner.finish():
@@ -170,16 +171,20 @@ def embed_confident(
     dets: Detections,
     min_conf: float,
     reuse: FeatureReuse | None = None,
+    step: int | None = None,
 ) -> Detections:
     """Embed only boxes scoring at least ``min_conf``; the others get zero rows.
 
     The tracker uses appearance only for high-confidence boxes (low ones are matched by IoU and never
     enter a track's gallery), so embedding them would be wasted work. With ``reuse`` (the state of this
     video, see :mod:`pipeline.embedders.reuse`), a box that is clearly the same lone person as a box of
-    the previous frame takes that box's feature instead of being embedded again.
+    the previous frame takes that box's feature instead of being embedded again; with ``step`` (the
+    tracker step this frame becomes) those boxes are remembered so :func:`update_tracks` can embed them
+    afresh if their track loses its person.
     """
     need = np.flatnonzero(dets.confidence >= min_conf)
     features = np.zeros((len(dets), embedder.dim), np.float32)
+    reused: dict[int, np.ndarray] = {}
     if len(need) == 0:
         if reuse is not None:
             reuse.skip_frame()
@@ -188,7 +193,25 @@ def embed_confident(
     else:
         others = dets.xyxy[dets.confidence < min_conf]
         features[need] = reuse.features_for(embedder.embed, image, dets.xyxy[need], others)
+        reused = {int(d): dets.xyxy[d] for d in need[reuse.age > 0]}
+    if reuse is not None and step is not None:
+        reuse.remember(step, image, reused)
     return dets.with_embedding(features)
+
+
+def update_tracks(
+    runner: OfflineTrackRunner,
+    dets: Detections,
+    timestamp: float,
+    embedder: Embedder | None,
+    reuse: FeatureReuse | None,
+) -> list:
+    """``runner.update``, then, with feature reuse, the reused features of the tracks that lost their
+    person this frame embedded afresh (:meth:`pipeline.embedders.reuse.FeatureReuse.refresh`)."""
+    done = runner.update(dets, timestamp)
+    if reuse is not None and embedder is not None:
+        reuse.refresh(runner.tracker.just_lost, embedder.embed)
+    return done
 
 
 def feature_reuse(embedder: Embedder | None) -> FeatureReuse | None:

@@ -14,6 +14,12 @@ predecessor had. Appearance matters where people meet, so a box is embedded afre
 - its predecessor's feature is already ``max_reuse`` frames old (features are refreshed at least every
   ``max_reuse + 1`` frames, so a slow change of pose or light is followed).
 
+When a track loses its person (no detection this frame, one the frame before), the features it was
+given by reuse in the last ``max_reuse`` frames are computed afresh from those frames (:meth:`FeatureReuse.
+refresh`): the newest views of a person are what the detection that ends a detector miss is compared
+with, and copies of an older view can make the tracker refuse it (a CAVIAR shop clip split one track in
+two that way).
+
 The colour histogram (``hist``) costs less than a tenth of a millisecond per box: it is always computed.
 """
 
@@ -28,7 +34,7 @@ from pipeline.boxes import box_iou, cut_by_border
 
 # Chosen by benchmarks/feature_reuse.py (the largest saving that keeps HOTA and IDF1 within 0.5 of
 # embedding every box on every TUD video and mosaic, OMZ-0287 and -0288; held-out rows there).
-MIN_IOU = 0.7
+MIN_IOU = 0.8
 MAX_OTHER_IOU = 0.2
 MAX_REUSE = 3
 CHEAP_EMBEDDERS = frozenset({"hist"})  # features cheaper than the bookkeeping: never reused
@@ -102,6 +108,8 @@ class FeatureReuse:
     age: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     embedded: int = 0
     reused: int = 0
+    # step -> (image, {detection index: box}) of the boxes given a reused feature in the last frames.
+    recent: dict[int, tuple[np.ndarray, dict[int, npt.NDArray[np.float32]]]] = field(default_factory=dict)
 
     def features_for(
         self,
@@ -145,6 +153,38 @@ class FeatureReuse:
         self.embedded += len(fresh)
         self.reused += len(kept)
         return out
+
+    def remember(self, step: int, image: np.ndarray, reused: dict[int, npt.NDArray[np.float32]]) -> None:
+        """Keep frame ``step``'s image and its reused boxes (by detection index) for :meth:`refresh`, for
+        ``max_reuse`` steps."""
+        self.recent = {s: f for s, f in self.recent.items() if s >= step - self.max_reuse}
+        if reused:
+            self.recent[step] = (image, reused)
+
+    def refresh(self, tracks, embed) -> int:
+        """Embed afresh the reused features still remembered of ``tracks`` (the tracks that just lost their
+        person: ``DeepSortTracker.just_lost``) and put them in their galleries; returns how many.
+
+        Args:
+            tracks: :class:`pipeline.tracking.track.Track` objects (``feature_keys``, ``replace_feature``).
+            embed: the embedder's ``embed(image, xyxy)``.
+        """
+        jobs: dict[int, list[tuple[object, int]]] = {}
+        for track in tracks:
+            for step, det in track.feature_keys:
+                if step in self.recent and det in self.recent[step][1]:
+                    jobs.setdefault(step, []).append((track, det))
+        done = 0
+        for step, items in jobs.items():
+            image, boxes = self.recent[step]
+            features = embed(image, np.stack([boxes[det] for _, det in items]).astype(np.float32))
+            for (track, det), feature in zip(items, features):
+                track.replace_feature((step, det), feature)
+                del boxes[det]  # fresh now: never embedded twice
+            done += len(items)
+        self.embedded += done
+        self.reused -= done
+        return done
 
     def skip_frame(self) -> None:
         """A frame with no box to embed: nothing carries over to the next."""

@@ -34,6 +34,8 @@ class Track:
             low-score boxes only bridge short occlusions (see ``DeepSortTracker.max_low_seconds``).
         state: :class:`TrackState`.
         features: (K, D) appearance gallery, newest last, ``K <= nn_budget``; ``None`` without embeddings.
+        feature_keys: ``(step, detection_index)`` of each gallery feature's detection, parallel to
+            ``features`` (so a feature can be replaced later, see :meth:`replace_feature`).
         last_detection_index: row of the detection that last updated the track in its frame, or -1.
         keypoints: (17, 3) keypoints of that detection, or ``None``.
         pending: ``(step, detection_index)`` of the hits made while tentative, for backfilling.
@@ -65,6 +67,7 @@ class Track:
         self._n_init = n_init
         self._nn_budget = nn_budget
         self.features = None if feature is None else np.asarray(feature, np.float32)[None, :]
+        self.feature_keys: list[tuple[int, int]] = [] if feature is None else [(step, detection_index)]
         self.last_detection_index = detection_index
         self.keypoints = keypoints
         self.pending: list[tuple[int, int]] = [] if n_init <= 1 else [(step, detection_index)]
@@ -128,8 +131,10 @@ class Track:
         if feature is not None:
             feature = np.asarray(feature, np.float32)[None, :]
             self.features = feature if self.features is None else np.concatenate([self.features, feature])
+            self.feature_keys.append((step, detection_index))
             if self._nn_budget is not None and len(self.features) > self._nn_budget:
                 self.features = self.features[-self._nn_budget :]
+                self.feature_keys = self.feature_keys[-self._nn_budget :]
         self.hits += 1
         self.time_since_update = 0
         self.seconds_since_update = 0.0
@@ -143,6 +148,14 @@ class Track:
                 self.state = TrackState.CONFIRMED
                 return True
         return False
+
+    def replace_feature(self, key: tuple[int, int], feature: npt.NDArray[np.float32]) -> bool:
+        """Replace the gallery feature of detection ``key`` (``(step, detection_index)``); ``False`` when
+        that feature is no longer in the gallery."""
+        if key not in self.feature_keys or self.features is None:
+            return False
+        self.features[self.feature_keys.index(key)] = feature
+        return True
 
     def mark_missed(self, max_age: float) -> None:
         """No detection this step: a tentative track dies, a confirmed one after ``max_age`` seconds."""

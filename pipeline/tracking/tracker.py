@@ -179,6 +179,12 @@ class DeepSortTracker:
         return self._output_rows.copy()
 
     @property
+    def just_lost(self) -> list[Track]:
+        """Confirmed tracks that the last ``update`` found no detection for, having had one the step
+        before: the moment their newest appearance is what a later detection will be compared with."""
+        return [t for t in self.tracks if t.is_confirmed() and t.time_since_update == 1]
+
+    @property
     def matched_rows(self) -> npt.NDArray[np.int64]:
         """Indices into the last ``update``'s input of every row matched to a track, tentative ones included
         (sorted)."""

@@ -109,3 +109,43 @@ def test_a_box_cut_by_the_frame_edge_is_embedded_afresh():
     assert reuse_sources(prev, np.zeros(1, np.int64), cur, frame_size=(320, 240)).tolist() == [-1]
     inside = boxes([5, 100, 45, 220])
     assert reuse_sources(inside, np.zeros(1, np.int64), inside, frame_size=(320, 240)).tolist() == [0]
+
+
+def test_a_track_that_loses_its_person_gets_its_reused_features_embedded_afresh():
+    """A person stands still (features reused), their look changes a little each frame, then the
+    detector misses them: the track's newest features become the fresh ones of those frames, which a
+    detection ending the miss is compared with (a CAVIAR shop clip split a track without this)."""
+    from pipeline.track_video import new_tracker, update_tracks
+    from pipeline.tracking.offline import OfflineTrackRunner
+
+    hist = HistEmbedder()
+    runner = OfflineTrackRunner(new_tracker(hist), frame_size=(320, 240))
+    state = FeatureReuse()
+    box = boxes([100, 60, 150, 200])
+    images = []
+    for k in range(6):
+        image = np.full((240, 320, 3), 40, np.uint8)
+        image[60:200, 100:150] = (60 + 6 * k, 90, 200 - 5 * k)  # the person's colours drift
+        images.append(image)
+        step = runner.tracker.step + 1
+        dets = embed_confident(hist, image, Detections(box, np.array([0.9], np.float32)), 0.5, state, step)
+        update_tracks(runner, dets, k / 25, hist, state)
+    assert state.reused > 0
+    (track,) = runner.tracker.tracks
+    before = track.features.copy()
+    reused_before = state.reused
+    # Frame 7: nobody detected. The track has just lost its person.
+    step = runner.tracker.step + 1
+    empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
+    update_tracks(runner, embed_confident(hist, images[-1], empty, 0.5, state, step), 6 / 25, hist, state)
+    refreshed = reused_before - state.reused
+    assert refreshed > 0 and state.embedded + state.reused == 6
+    for (s, _), feature in zip(track.feature_keys, track.features):
+        fresh = hist.embed(images[s], box)[0]
+        if s >= step - state.max_reuse:  # remembered frames: now their own look
+            assert np.allclose(feature, fresh, atol=1e-6)
+    assert not np.allclose(before, track.features)
+    # Refreshed once: a second miss embeds nothing more.
+    again = runner.tracker.step + 1
+    update_tracks(runner, embed_confident(hist, images[-1], empty, 0.5, state, again), 7 / 25, hist, state)
+    assert reused_before - state.reused == refreshed

@@ -205,6 +205,22 @@ def test_gallery_is_bounded_by_nn_budget():
     tracker = DeepSortTracker(nn_budget=3)
     run(tracker, walker_frames(10))
     assert tracker.tracks[0].features.shape == (3, 4)
+    # Each kept feature still knows its detection, so it can be replaced later.
+    track = tracker.tracks[0]
+    assert track.feature_keys == [(7, 0), (8, 0), (9, 0)]
+    assert track.replace_feature((8, 0), np.ones(4, np.float32))
+    assert track.features[1].tolist() == [1, 1, 1, 1]
+    assert not track.replace_feature((2, 0), np.ones(4, np.float32))  # out of the gallery already
+
+
+def test_just_lost_names_the_tracks_missed_for_the_first_time():
+    tracker = DeepSortTracker()
+    run(tracker, walker_frames(5))
+    assert tracker.just_lost == []
+    tracker.update(Detections.empty(4), 5 / 25)
+    assert [t.track_id for t in tracker.just_lost] == [tracker.tracks[0].track_id]
+    tracker.update(Detections.empty(4), 6 / 25)
+    assert tracker.just_lost == []  # missed twice now
 
 
 def test_offline_runner_backfills_tentative_frames():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import re
 from collections.abc import Iterator
@@ -56,6 +57,21 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def fetch_record(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, json_columns: tuple[str, ...] = ()
+) -> dict | None:
+    """The first row of ``sql`` as ``{column: value}`` (``json_columns`` decoded, NULL as ``{}``), or
+    ``None`` without a row."""
+    cursor = conn.execute(sql, params or [])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    record = dict(zip([d[0] for d in cursor.description], row))
+    for column in json_columns:
+        record[column] = json.loads(record[column] or "{}")
+    return record
 
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> int:

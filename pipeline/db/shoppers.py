@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.db.connection import fetch_record
 from pipeline.db.tracks import transaction, write_trajectory
 
 PART_COLUMNS = ["video_id", "track_id", "part", "first_frame", "last_frame", "shopper_id"]
@@ -221,19 +222,11 @@ def write_assignment(
 
 def reid_state(conn: duckdb.DuckDBPyConnection) -> dict | None:
     """The last assignment's mode, settings and counts, or ``None`` if it never ran."""
-    row = conn.execute(
-        "SELECT mode, refine, settings, n_tracklets, n_shoppers, updated_at FROM reid_state WHERE id = 1"
-    ).fetchone()
-    if row is None:
-        return None
-    return {
-        "mode": row[0],
-        "refine": row[1],
-        "settings": json.loads(row[2] or "{}"),
-        "n_tracklets": row[3],
-        "n_shoppers": row[4],
-        "updated_at": row[5],
-    }
+    return fetch_record(
+        conn,
+        "SELECT mode, refine, settings, n_tracklets, n_shoppers, updated_at FROM reid_state WHERE id = 1",
+        json_columns=("settings",),
+    )
 
 
 def shopper_views(conn: duckdb.DuckDBPyConnection) -> dict[int, np.ndarray]:

@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.db.connection import transaction
+from pipeline.db.connection import fetch_record, transaction
 
 # Re-exported: process, merge and the dashboard save and read the store config through this module.
 from pipeline.db.store_config import load_store_config, save_store_config  # noqa: F401
@@ -89,21 +89,16 @@ def upsert_camera(
 
 
 def find_video(conn: duckdb.DuckDBPyConnection, camera: str, path: str) -> dict[str, Any] | None:
-    row = conn.execute(
+    """The video's id, status, settings (decoded), file hash and the embedder its tracklets were stored
+    with (``None`` without tracklets), or ``None`` for an unknown video."""
+    return fetch_record(
+        conn,
         "SELECT v.video_id, v.status, v.settings, v.sha256, "
-        "(SELECT any_value(t.embedder) FROM tracklets t WHERE t.video_id = v.video_id) "
+        "(SELECT any_value(t.embedder) FROM tracklets t WHERE t.video_id = v.video_id) AS embedder "
         "FROM videos v WHERE v.camera = ? AND v.path = ?",
         [camera, path],
-    ).fetchone()
-    if row is None:
-        return None
-    return {
-        "video_id": row[0],
-        "status": row[1],
-        "settings": json.loads(row[2] or "{}"),
-        "sha256": row[3],
-        "embedder": row[4],
-    }
+        ("settings",),
+    )
 
 
 def delete_video_rows(conn: duckdb.DuckDBPyConnection, video_id: int) -> None:

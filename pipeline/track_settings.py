@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from pipeline.autosize import AUTO
 from pipeline.detector import DEFAULT_CONF
-from pipeline.embedders import DEFAULT_PRECISION, PRECISIONS
+from pipeline.embedders import DEFAULT_PRECISION, check_precision
 
 DEFAULT_EMBEDDER = "auto"
 
@@ -32,10 +32,7 @@ class TrackSettings:
             isinstance(self.imgsz, bool) or not isinstance(self.imgsz, int) or not 32 <= self.imgsz <= 4096
         ):
             raise ValueError(f"imgsz must be 'auto' or an integer in [32, 4096], but got {self.imgsz!r}")
-        if self.reid_precision not in PRECISIONS:
-            raise ValueError(
-                f"reid_precision must be one of {', '.join(PRECISIONS)}, but got {self.reid_precision!r}"
-            )
+        check_precision(self.reid_precision, "reid_precision")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,5 +53,6 @@ def tracked_alike(stored: dict, settings: TrackSettings, embedder_used: str | No
     old = {**settings.as_dict(), **_BEFORE_IT_EXISTED, **stored}
     new = settings.as_dict()
     if embedder_used != "omz":
-        old.pop("reid_precision"), new.pop("reid_precision")
+        del old["reid_precision"]
+        del new["reid_precision"]
     return old == new

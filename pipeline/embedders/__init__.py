@@ -21,6 +21,7 @@ __all__ = [
     "PRECISIONS",
     "Embedder",
     "available_embedders",
+    "check_precision",
     "get_embedder",
     "l2_normalise",
     "self_contained_embedders",
@@ -30,6 +31,12 @@ __all__ = [
 # others run as shipped). ``int8``: quantised once with NNCF and cached (pipeline.embedders.int8).
 PRECISIONS = ("int8", "fp32")
 DEFAULT_PRECISION = "int8"
+
+
+def check_precision(precision: str, name: str = "reid precision") -> None:
+    """Raise ``ValueError`` unless ``precision`` is one of :data:`PRECISIONS`."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"{name} must be one of {', '.join(PRECISIONS)}, but got {precision!r}")
 
 
 def _hist(**_: object) -> Embedder:
@@ -122,8 +129,7 @@ def get_embedder(
     Raises:
         ValueError: unknown name (the message lists the valid ones) or precision.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"reid precision must be one of {', '.join(PRECISIONS)}, but got {precision!r}")
+    check_precision(precision)
     factory = _FACTORIES.get(name)
     if factory is None:
         raise UnknownEmbedderError(

@@ -21,11 +21,10 @@ from pipeline.detector import YoloDetector
 from pipeline.embedders.crops import crop_batch
 from pipeline.errors import WeightsError
 from pipeline.hashing import file_sha256
-from pipeline.quantize import package_photo
+from pipeline.quantize import CALIBRATION_SEED, package_photo
 from pipeline.resources import user_cache_dir
 
 log = logging.getLogger(__name__)
-SEED = 0
 
 # Bumped whenever the calibration changes, so a model quantised by an older version is not reused.
 CALIBRATION_VERSION = 1
@@ -35,7 +34,7 @@ MIN_SCORE = 0.5  # people the default detector is sure of
 
 
 def calibration_crops(
-    input_hw: tuple[int, int], n: int = CALIBRATION_SAMPLES, seed: int = SEED
+    input_hw: tuple[int, int], n: int = CALIBRATION_SAMPLES, seed: int = CALIBRATION_SEED
 ) -> list[np.ndarray]:
     """``n`` (1, 3, H, W) float32 BGR 0-255 person crops (the OMZ re-ID input) from the bundled photos.
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.embedders import DEFAULT_PRECISION, PRECISIONS
+from pipeline.embedders import DEFAULT_PRECISION, check_precision
 from pipeline.embedders.base import l2_normalise
 from pipeline.embedders.crops import crop_batch
 from pipeline.embedders.models import ModelNotFoundError, find_model, not_found_message, require_file
@@ -65,8 +65,7 @@ class OMZEmbedder:
     ) -> None:
         import openvino as ov
 
-        if precision not in PRECISIONS:
-            raise ValueError(f"reid precision must be one of {', '.join(PRECISIONS)}, but got {precision!r}")
+        check_precision(precision)
         self.model_path = resolve(model_path)
         self.precision = precision
         core = ov.Core()

@@ -1,9 +1,9 @@
 """Reuse a person's appearance feature from the previous frame instead of embedding the same box again.
 
 A learned re-ID model costs several milliseconds per box on a CPU (OMZ-0287 on 2 cores: about 7 ms in
-float, 2 ms in INT8), more than the detector for a handful of shoppers. Between two frames a person who stands or walks alone barely
-changes: their box moves a little and nobody else comes near it. Such a box takes the feature its
-predecessor had. Appearance matters where people meet, so a box is embedded afresh when:
+float, 2 ms in INT8), more than the detector for a handful of shoppers. Between two frames a person who
+stands or walks alone barely changes: their box moves a little and nobody else comes near it. Such a box
+takes the feature its predecessor had. Appearance matters where people meet, so a box is embedded afresh when:
 
 - it overlaps its best predecessor by less than ``min_iou`` (it moved or changed shape: a new person, a
   turn, a low frame rate);

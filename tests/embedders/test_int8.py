@@ -57,8 +57,6 @@ def test_int8_model_is_quantised_once_and_cached(
     models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    stale = tmp_path / "shopper-reid" / "reid-int8" / "stale-half-written"
-    stale.mkdir(parents=True)
     OMZEmbedder(models_dir / OMZ)
     cached = list((tmp_path / "shopper-reid" / "reid-int8").glob(f"{OMZ}-*-int8c*/{OMZ}.xml"))
     assert len(cached) == 1 and cached[0].with_suffix(".bin").is_file()

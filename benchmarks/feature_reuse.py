@@ -27,19 +27,17 @@ import tempfile
 from itertools import product
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from common import REPO, metric_columns, print_grid_and_held_out, side_by_side
 from faint import frame_size
-from run_helpers import recorded, replay_runner
+from run_helpers import recorded, replay_tracker
 from tracking import TOLERANCE_HOTA
 from tracking_small import add_mosaic_args, mosaic_sequences
 
 from pipeline.embedders import reuse as reuse_module
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
-from pipeline.track_video import embed_confident, load_components, new_tracker, update_tracks
-from pipeline.tracking.offline import OfflineTrackRunner
+from pipeline.track_video import load_components, new_tracker
 
 # (min_iou, max_other_iou, max_reuse); (1, 0, 0) stands for "embed every box" (nothing is ever reused).
 OFF = (1.0, 0.0, 0)
@@ -47,48 +45,12 @@ GRID = [OFF, *product((0.6, 0.7, 0.8), (0.05, 0.1, 0.2, 0.3), (1, 2, 3, 4))]
 KEYS = ("min_iou", "max_other_iou", "max_reuse")
 
 
-class Recorded:
-    """An embedder answering with the features recorded for the boxes of a frame. Each frame gets a stand-in
-    image (the frame's shape, no pixels: only its shape is read) that names its features, so boxes of
-    the last few frames can be embedded again, as the refresh of a lost track does."""
-
-    name = "recorded"
-    KEEP = 8  # frames whose features stay answerable
-
-    def __init__(self, dim: int, size: tuple[int, int]) -> None:
-        self.dim = dim
-        self.size = size
-        self.frames: dict[int, tuple[np.ndarray, dict[tuple, np.ndarray]]] = {}
-
-    def show(self, dets) -> np.ndarray:
-        """The stand-in image of a new frame whose recorded features are ``dets.embedding``."""
-        image = np.broadcast_to(np.zeros(1, np.uint8), (self.size[1], self.size[0], 3))
-        self.frames[id(image)] = (image, {tuple(b): f for b, f in zip(dets.xyxy.tolist(), dets.embedding)})
-        while len(self.frames) > self.KEEP:
-            del self.frames[next(iter(self.frames))]
-        return image
-
-    def embed(self, image, xyxy: np.ndarray) -> np.ndarray:
-        features = self.frames[id(image)][1]
-        return np.stack([features[tuple(b)] for b in xyxy.tolist()])
-
-
 def replay_with_reuse(frames, components, params: tuple[float, float, int], size: tuple[int, int]):
     """MOT rows of the product's tracker and runner fed ``frames`` (every confident box embedded) as the
-    product's reuse at ``params`` would feed them (``track_video.embed_confident`` and
-    ``update_tracks``, which embeds a lost track's reused features again), and the numbers of
+    product's reuse at ``params`` would feed them (``run_helpers.replay_tracker``), and the numbers of
     confident boxes embedded and reused; ``size``: the video's ``(width, height)``."""
     state = reuse_module.FeatureReuse(*params)
-    recorded = Recorded(frames[0][2].embedding.shape[1], size)
-    runner = OfflineTrackRunner(new_tracker(components.embedder), faint=True, frame_size=size)
-    high = runner.tracker.high_conf_threshold
-
-    def update(runner, dets, timestamp):
-        image = recorded.show(dets)
-        fed = embed_confident(recorded, image, dets, high, state, runner.tracker.step + 1)
-        return update_tracks(runner, fed, timestamp, recorded, state)
-
-    pred = replay_runner(frames, runner, update)
+    pred = replay_tracker(frames, new_tracker(components.embedder), frame_size=size, reuse=state)
     return pred, state.embedded, state.reused
 
 

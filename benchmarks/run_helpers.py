@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pandas as pd
 import yaml
 
 from pipeline.detector import ultralytics_module
+from pipeline.embedders.reuse import FeatureReuse
 from pipeline.track_video import (
     Components,
     TrackSettings,
@@ -21,6 +23,7 @@ from pipeline.track_video import (
     load_components,
     new_tracker,
     track_video,
+    update_tracks,
 )
 from pipeline.tracking.offline import FILL_GAP_S, OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
@@ -141,12 +144,63 @@ def replay_tracker(
     tracker: DeepSortTracker,
     fill_gap_s: float = FILL_GAP_S,
     frame_size: tuple[int, int] | None = None,
+    reuse: FeatureReuse | None = None,
 ) -> pd.DataFrame:
     """MOT rows of ``tracker`` (fresh) run offline over recorded inputs (see :func:`record_inputs`), short
     gaps filled up to ``fill_gap_s`` seconds (the product's default); ``frame_size`` (width, height) as
-    ``track_video`` passes it to the runner (the faint-track hand-back stops at boxes cut by the edge)."""
+    ``track_video`` passes it to the runner (the faint-track hand-back stops at boxes cut by the edge).
+
+    With ``reuse`` (a fresh state, e.g. ``track_video.feature_reuse(embedder)``; needs ``frame_size``), the
+    inputs must be recorded with every confident box embedded (``record_inputs(..., reuse=False)``): the
+    product's feature reuse is replayed over them, the refresh of a lost track's features included
+    (:func:`reuse_update`), so the rows are the product's."""
     runner = OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s, frame_size=frame_size)
-    return replay_runner(frames, runner)
+    if reuse is None or not frames:
+        return replay_runner(frames, runner)
+    if frame_size is None:
+        raise ValueError("replaying feature reuse needs the frame size (boxes at the edge are embedded)")
+    return replay_runner(frames, runner, reuse_update(frames, reuse, frame_size))
+
+
+class Recorded:
+    """An embedder answering with the features recorded for the boxes of a frame. Each frame gets a stand-in
+    image (the frame's shape, no pixels: only its shape is read) that names its features, so boxes of
+    the last few frames can be embedded again, as the refresh of a lost track does."""
+
+    name = "recorded"
+    KEEP = 8  # frames whose features stay answerable
+
+    def __init__(self, dim: int, size: tuple[int, int]) -> None:
+        self.dim = dim
+        self.size = size
+        self.frames: dict[int, tuple[np.ndarray, dict[tuple, np.ndarray]]] = {}
+
+    def show(self, dets: Detections) -> np.ndarray:
+        """The stand-in image of a new frame whose recorded features are ``dets.embedding``."""
+        image = np.broadcast_to(np.zeros(1, np.uint8), (self.size[1], self.size[0], 3))
+        self.frames[id(image)] = (image, {tuple(b): f for b, f in zip(dets.xyxy.tolist(), dets.embedding)})
+        while len(self.frames) > self.KEEP:
+            del self.frames[next(iter(self.frames))]
+        return image
+
+    def embed(self, image, xyxy: np.ndarray) -> np.ndarray:
+        features = self.frames[id(image)][1]
+        return np.stack([features[tuple(b)] for b in xyxy.tolist()])
+
+
+def reuse_update(frames: list[tuple[int, float, Detections]], reuse: FeatureReuse, size: tuple[int, int]):
+    """``replay_runner``'s ``update`` feeding recorded every-box features as the product's reuse would
+    (``track_video.embed_confident`` and ``update_tracks``, which embeds a lost track's reused features
+    again); ``size``: the video's ``(width, height)``."""
+    recorded = Recorded(frames[0][2].embedding.shape[1], size)
+
+    def update(runner: OfflineTrackRunner, dets: Detections, timestamp: float):
+        image = recorded.show(dets)
+        high = runner.tracker.high_conf_threshold
+        fed = embed_confident(recorded, image, dets, high, reuse, runner.tracker.step + 1)
+        return update_tracks(runner, fed, timestamp, recorded, reuse)
+
+    return update
 
 
 def replay_runner(

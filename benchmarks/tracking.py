@@ -8,7 +8,8 @@ ByteTrack at the same size, measured in the same run.
 
 Held out: the tracker's score thresholds (track start, low-score pass, confirmation hits) and the longest
 gap the offline runner fills by interpolation are chosen leave-one-sequence-out: the inputs our tracker
-received are recorded once, the parameter grid ``GRID`` is replayed on them, and each sequence is reported
+receives are recorded once (every confident box embedded), the parameter grid ``GRID`` is replayed on them
+with the product's feature reuse replayed too (``run_helpers.replay_tracker``), and each sequence is reported
 with the parameters :func:`choose` picks on the *other* sequence (rows "ours, held out"). :func:`choose`
 is a one-standard-error style rule: among the grid points within ``TOLERANCE_HOTA`` of the best mean
 HOTA, the most conservative one (highest track-start score, then highest low-score threshold, then the
@@ -32,10 +33,11 @@ from run_helpers import record_inputs, replay_tracker, run_ours, run_ultralytics
 
 from pipeline.commands.track import imgsz_arg
 from pipeline.detector import default_weights
+from pipeline.embedders.base import Embedder
 from pipeline.evaluate import score_frames
 from pipeline.mot_io import read_mot
 from pipeline.track_settings import DEFAULT_EMBEDDER, TrackSettings
-from pipeline.track_video import load_components, new_tracker
+from pipeline.track_video import feature_reuse, load_components, new_tracker
 from pipeline.tracking.offline import FILL_GAP_S
 from pipeline.tracking.tracker import DeepSortTracker
 from pipeline.video import probe
@@ -74,13 +76,14 @@ def shipped(tracker: DeepSortTracker) -> dict:
 
 
 def replay(
-    frames, default: DeepSortTracker, params: dict, frame_size: tuple[int, int] | None = None
+    frames, default: DeepSortTracker, params: dict, frame_size: tuple[int, int], embedder: Embedder | None
 ) -> pd.DataFrame:
-    """MOT rows of one grid point replayed on recorded inputs (``frame_size``: the video's, as the product
-    passes it)."""
+    """MOT rows of one grid point replayed on inputs recorded with every confident box embedded
+    (``frame_size``: the video's, as the product passes it), with the product's feature reuse for
+    ``embedder`` (none for the histogram) replayed over them, lost tracks' refresh included."""
     tracker_params = {k: v for k, v in params.items() if k not in RUNNER_KEYS}
     tracker = DeepSortTracker(max_cosine_distance=default.max_cosine_distance, **tracker_params)
-    return replay_tracker(frames, tracker, fill_gap_s=params["fill_gap_s"], frame_size=frame_size)
+    return replay_tracker(frames, tracker, params["fill_gap_s"], frame_size, reuse=feature_reuse(embedder))
 
 
 # name -> (ultralytics tracker yaml, overrides)
@@ -143,7 +146,9 @@ def main() -> None:
                 run = run_ours(video, settings, components)
                 pred, fps = run.rows, run.fps
                 default = new_tracker(components.embedder)
-                frames, size = record_inputs(video, settings, components, default.high_conf_threshold)
+                frames, size = record_inputs(
+                    video, settings, components, default.high_conf_threshold, reuse=False
+                )
                 sizes.add(size)
                 name = components.embedder.name if components.embedder else "none"
                 rows.append(
@@ -151,7 +156,7 @@ def main() -> None:
                 )
                 print(f"{seq.name}: ours ({name}) imgsz {size}, {fps:.2f} fps", flush=True)
                 for params in GRID:
-                    s = score_frames(gt, replay(frames, default, params, frame))
+                    s = score_frames(gt, replay(frames, default, params, frame, components.embedder))
                     grid_scores.append(
                         {
                             "sequence": seq.name,

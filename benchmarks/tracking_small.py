@@ -99,11 +99,11 @@ def main() -> None:
             settings = TrackSettings(imgsz="auto", conf=0.1, embedder=args.embedder)
             components = load_components(settings)
             default = new_tracker(components.embedder)
-            frames, imgsz = recorded(path, settings, components, args.cache)
+            frames, imgsz = recorded(path, settings, components, args.cache, reuse=False)
             info = probe(path)
             size = (info.width, info.height)
             for params in GRID:
-                s = score_frames(gt_k, replay(frames, default, params, size))
+                s = score_frames(gt_k, replay(frames, default, params, size, components.embedder))
                 rows.append(
                     {
                         "sequence": seq.name,

@@ -81,3 +81,28 @@ def test_rewrite_video_refuses_a_file_without_frames(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(ValueError, match="has no frames"):
         rewrite_video(empty, tmp_path / "out.mp4")
+
+
+@pytest.mark.slow
+def test_replaying_recorded_inputs_with_reuse_gives_the_products_tracks(mot15):
+    """The benchmarks' tracker grids replay inputs recorded with every box embedded; with the product's
+    feature reuse replayed over them (lost tracks' refresh included) the tracks are ``track``'s own."""
+    from benchmarks.run_helpers import record_inputs, replay_tracker, run_ours
+    from pipeline.track_settings import TrackSettings
+    from pipeline.track_video import feature_reuse, load_components, new_tracker
+    from pipeline.video import probe
+
+    video = mot15 / "TUD-Campus" / "TUD-Campus.mp4"
+    settings = TrackSettings(imgsz=640, embedder="mobilenet")  # a learned embedder: its features are reused
+    components = load_components(settings)
+    product = run_ours(video, settings, components).rows
+    high = new_tracker(components.embedder).high_conf_threshold
+    frames, _ = record_inputs(video, settings, components, high, reuse=False)
+    info = probe(video)
+    state = feature_reuse(components.embedder)
+    size = (info.width, info.height)
+    replayed = replay_tracker(frames, new_tracker(components.embedder), frame_size=size, reuse=state)
+    assert state.reused > 0 and state.embedded > 0
+    keys = ["frame", "id"]
+    product, replayed = product.sort_values(keys).reset_index(drop=True), replayed.sort_values(keys)
+    pd.testing.assert_frame_equal(product, replayed.reset_index(drop=True), atol=1e-3, check_exact=False)

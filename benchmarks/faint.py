@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from common import REPO, print_table, shared_dir
-from run_helpers import recorded, replay_runner
+from run_helpers import recorded, replay_runner, reuse_update
 from tracking_small import mosaic_sequences
 
 from pipeline.evaluate import score_frames
 from pipeline.track_settings import TrackSettings
-from pipeline.track_video import load_components, new_tracker
+from pipeline.track_video import feature_reuse, load_components, new_tracker
 from pipeline.tracking.faint import MIN_SHIFT
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.video import probe
@@ -43,10 +43,17 @@ def replay(
 ) -> tuple[pd.DataFrame, OfflineTrackRunner]:
     """MOT rows of the product's runner over recorded inputs, and the runner (its faint-track record);
     ``frame_size`` (width, height) as ``track_video`` passes it; ``tracker_overrides``: other
-    ``DeepSortTracker`` arguments than the product's."""
+    ``DeepSortTracker`` arguments than the product's. For an embedder whose features the product reuses
+    (not the histogram), ``frames`` must hold every box's feature (``run_helpers.recorded``'s default):
+    the product's reuse is replayed over them."""
     tracker = new_tracker(components.embedder, **tracker_overrides)
     runner = OfflineTrackRunner(tracker, faint=faint, frame_size=frame_size)
-    return replay_runner(frames, runner), runner
+    reuse = feature_reuse(components.embedder)
+    if reuse is None or not frames:
+        return replay_runner(frames, runner), runner
+    if frame_size is None:
+        raise ValueError("replaying feature reuse needs the frame size")
+    return replay_runner(frames, runner, reuse_update(frames, reuse, frame_size)), runner
 
 
 def default_components(cache: Path | None):

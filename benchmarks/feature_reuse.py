@@ -123,7 +123,7 @@ def main() -> None:
                 cache = None if args.cache is None else args.cache / label
                 if cache is not None:
                     cache.mkdir(parents=True, exist_ok=True)
-                frames, imgsz = recorded(path, settings, components, cache, reuse=False)
+                frames, imgsz = recorded(path, settings, components, cache)
                 size = frame_size(path)
                 for params in GRID:
                     pred, embedded, reused = replay_with_reuse(frames, components, params, size)

@@ -105,12 +105,13 @@ def run_ours(video: Path, settings: TrackSettings, components: Components | None
 
 
 def record_inputs(
-    video: Path, settings: TrackSettings, components: Components, high_conf: float, reuse: bool = True
+    video: Path, settings: TrackSettings, components: Components, high_conf: float, reuse: bool = False
 ) -> tuple[list[tuple[int, float, Detections]], int]:
-    """What our tracker receives for each frame (detections at the size ``settings`` pick, embedded above
-    ``high_conf``; features reused from frame to frame as the product does, unless ``reuse`` is off:
-    then every such box is embedded), so tracker parameters can be replayed without the detector.
-    Returns the frames and the input size used."""
+    """What our tracker receives for each frame (detections at the size ``settings`` pick, every box above
+    ``high_conf`` embedded; with ``reuse``, features reused from frame to frame as the product does,
+    without the refresh of lost tracks), so tracker parameters can be replayed without the detector.
+    The replays (:func:`replay_tracker`, ``reuse_update``) replay the product's reuse over every-box
+    inputs. Returns the frames and the input size used."""
     info = probe(video)
     size = choose_size(info, settings, components)
     detector = components.detector.with_imgsz(size.imgsz)
@@ -125,7 +126,7 @@ def record_inputs(
 
 
 def recorded(
-    video: Path, settings: TrackSettings, components: Components, cache: Path | None, reuse: bool = True
+    video: Path, settings: TrackSettings, components: Components, cache: Path | None, reuse: bool = False
 ):
     """``record_inputs`` of ``video`` (``reuse`` as there), kept in ``cache`` (a pickle per video name;
     ``-every-box`` added without reuse) when given."""
@@ -151,7 +152,7 @@ def replay_tracker(
     ``track_video`` passes it to the runner (the faint-track hand-back stops at boxes cut by the edge).
 
     With ``reuse`` (a fresh state, e.g. ``track_video.feature_reuse(embedder)``; needs ``frame_size``), the
-    inputs must be recorded with every confident box embedded (``record_inputs(..., reuse=False)``): the
+    inputs must be recorded with every confident box embedded (``record_inputs``' default): the
     product's feature reuse is replayed over them, the refresh of a lost track's features included
     (:func:`reuse_update`), so the rows are the product's."""
     runner = OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s, frame_size=frame_size)

@@ -146,9 +146,7 @@ def main() -> None:
                 run = run_ours(video, settings, components)
                 pred, fps = run.rows, run.fps
                 default = new_tracker(components.embedder)
-                frames, size = record_inputs(
-                    video, settings, components, default.high_conf_threshold, reuse=False
-                )
+                frames, size = record_inputs(video, settings, components, default.high_conf_threshold)
                 sizes.add(size)
                 name = components.embedder.name if components.embedder else "none"
                 rows.append(

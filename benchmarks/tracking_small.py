@@ -99,7 +99,7 @@ def main() -> None:
             settings = TrackSettings(imgsz="auto", conf=0.1, embedder=args.embedder)
             components = load_components(settings)
             default = new_tracker(components.embedder)
-            frames, imgsz = recorded(path, settings, components, args.cache, reuse=False)
+            frames, imgsz = recorded(path, settings, components, args.cache)
             info = probe(path)
             size = (info.width, info.height)
             for params in GRID:

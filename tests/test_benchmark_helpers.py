@@ -97,7 +97,7 @@ def test_replaying_recorded_inputs_with_reuse_gives_the_products_tracks(mot15):
     components = load_components(settings)
     product = run_ours(video, settings, components).rows
     high = new_tracker(components.embedder).high_conf_threshold
-    frames, _ = record_inputs(video, settings, components, high, reuse=False)
+    frames, _ = record_inputs(video, settings, components, high)
     info = probe(video)
     state = feature_reuse(components.embedder)
     size = (info.width, info.height)

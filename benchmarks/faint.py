@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from common import REPO, print_table, shared_dir
-from run_helpers import recorded, replay_runner, reuse_update
+from run_helpers import recorded, replay_runner
 from tracking_small import mosaic_sequences
 
 from pipeline.evaluate import score_frames
@@ -48,12 +48,7 @@ def replay(
     the product's reuse is replayed over them."""
     tracker = new_tracker(components.embedder, **tracker_overrides)
     runner = OfflineTrackRunner(tracker, faint=faint, frame_size=frame_size)
-    reuse = feature_reuse(components.embedder)
-    if reuse is None or not frames:
-        return replay_runner(frames, runner), runner
-    if frame_size is None:
-        raise ValueError("replaying feature reuse needs the frame size")
-    return replay_runner(frames, runner, reuse_update(frames, reuse, frame_size)), runner
+    return replay_runner(frames, runner, reuse=feature_reuse(components.embedder)), runner
 
 
 def default_components(cache: Path | None):

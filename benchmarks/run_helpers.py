@@ -156,11 +156,7 @@ def replay_tracker(
     product's feature reuse is replayed over them, the refresh of a lost track's features included
     (:func:`reuse_update`), so the rows are the product's."""
     runner = OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s, frame_size=frame_size)
-    if reuse is None or not frames:
-        return replay_runner(frames, runner)
-    if frame_size is None:
-        raise ValueError("replaying feature reuse needs the frame size (boxes at the edge are embedded)")
-    return replay_runner(frames, runner, reuse_update(frames, reuse, frame_size))
+    return replay_runner(frames, runner, reuse=reuse)
 
 
 class Recorded:
@@ -205,10 +201,19 @@ def reuse_update(frames: list[tuple[int, float, Detections]], reuse: FeatureReus
 
 
 def replay_runner(
-    frames: list[tuple[int, float, Detections]], runner: OfflineTrackRunner, update=None
+    frames: list[tuple[int, float, Detections]],
+    runner: OfflineTrackRunner,
+    update=None,
+    reuse: FeatureReuse | None = None,
 ) -> pd.DataFrame:
     """MOT rows of a fresh offline ``runner`` over recorded inputs (the runner keeps its state to read);
-    ``update(runner, detections, timestamp)`` feeds one frame (default: ``runner.update``)."""
+    ``update(runner, detections, timestamp)`` feeds one frame (default: ``runner.update``; with ``reuse``,
+    a fresh reuse state, the product's feature reuse is replayed over every-box inputs: :func:`reuse_update`,
+    which needs the runner's ``frame_size``)."""
+    if reuse is not None and frames:
+        if runner.frame_size is None:
+            raise ValueError("replaying feature reuse needs the frame size (boxes at the edge are embedded)")
+        update = reuse_update(frames, reuse, runner.frame_size)
     index_of_step = [index for index, _, _ in frames]
     rows = []
     done = []

@@ -44,7 +44,7 @@ def replay(
     """MOT rows of the product's runner over recorded inputs, and the runner (its faint-track record);
     ``frame_size`` (width, height) as ``track_video`` passes it; ``tracker_overrides``: other
     ``DeepSortTracker`` arguments than the product's. For an embedder whose features the product reuses
-    (not the histogram), ``frames`` must hold every box's feature (``run_helpers.recorded``'s default):
+    (not the histogram), ``frames`` must hold every box's feature (as ``run_helpers.recorded`` records them):
     the product's reuse is replayed over them."""
     tracker = new_tracker(components.embedder, **tracker_overrides)
     runner = OfflineTrackRunner(tracker, faint=faint, frame_size=frame_size)

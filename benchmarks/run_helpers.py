@@ -19,7 +19,6 @@ from pipeline.track_video import (
     TrackSettings,
     choose_size,
     embed_confident,
-    feature_reuse,
     load_components,
     new_tracker,
     track_video,
@@ -105,36 +104,32 @@ def run_ours(video: Path, settings: TrackSettings, components: Components | None
 
 
 def record_inputs(
-    video: Path, settings: TrackSettings, components: Components, high_conf: float, reuse: bool = False
+    video: Path, settings: TrackSettings, components: Components, high_conf: float
 ) -> tuple[list[tuple[int, float, Detections]], int]:
     """What our tracker receives for each frame (detections at the size ``settings`` pick, every box above
-    ``high_conf`` embedded; with ``reuse``, features reused from frame to frame as the product does,
-    without the refresh of lost tracks), so tracker parameters can be replayed without the detector.
-    The replays (:func:`replay_tracker`, ``reuse_update``) replay the product's reuse over every-box
-    inputs. Returns the frames and the input size used."""
+    ``high_conf`` embedded), so tracker parameters can be replayed without the detector; the replays
+    (:func:`replay_runner` with ``reuse``) replay the product's feature reuse over them. Returns the
+    frames and the input size used."""
     info = probe(video)
     size = choose_size(info, settings, components)
     detector = components.detector.with_imgsz(size.imgsz)
     frames = []
-    state = feature_reuse(components.embedder) if reuse else None
     for frame in read_frames(video, info=info):
         dets = detector(frame.image)
         if components.embedder is not None:
-            dets = embed_confident(components.embedder, frame.image, dets, high_conf, state)
+            dets = embed_confident(components.embedder, frame.image, dets, high_conf)
         frames.append((frame.index, frame.timestamp, dets))
     return frames, size.imgsz
 
 
-def recorded(
-    video: Path, settings: TrackSettings, components: Components, cache: Path | None, reuse: bool = False
-):
-    """``record_inputs`` of ``video`` (``reuse`` as there), kept in ``cache`` (a pickle per video name;
-    ``-every-box`` added without reuse) when given."""
-    path = None if cache is None else cache / f"{video.stem}{'' if reuse else '-every-box'}.pkl"
+def recorded(video: Path, settings: TrackSettings, components: Components, cache: Path | None):
+    """``record_inputs`` of ``video``, kept in ``cache`` when given (``NAME-every-box.pkl``: recordings
+    made before every box was embedded had no suffix and are not reused)."""
+    path = None if cache is None else cache / f"{video.stem}-every-box.pkl"
     if path is not None and path.exists():
         return pickle.loads(path.read_bytes())
     high = new_tracker(components.embedder).high_conf_threshold
-    out = record_inputs(video, settings, components, high, reuse)
+    out = record_inputs(video, settings, components, high)
     if path is not None:
         path.write_bytes(pickle.dumps(out))
     return out
@@ -152,7 +147,7 @@ def replay_tracker(
     ``track_video`` passes it to the runner (the faint-track hand-back stops at boxes cut by the edge).
 
     With ``reuse`` (a fresh state, e.g. ``track_video.feature_reuse(embedder)``; needs ``frame_size``), the
-    inputs must be recorded with every confident box embedded (``record_inputs``' default): the
+    inputs must be recorded with every confident box embedded (as ``record_inputs`` records them): the
     product's feature reuse is replayed over them, the refresh of a lost track's features included
     (:func:`reuse_update`), so the rows are the product's."""
     runner = OfflineTrackRunner(tracker, fill_gap_s=fill_gap_s, frame_size=frame_size)

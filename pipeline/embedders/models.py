@@ -27,8 +27,8 @@ FILE_PATTERNS: dict[str, tuple[str, ...]] = {
 #: Where a user with internet obtains each model (shown in "not found" errors and the README).
 SOURCES: dict[str, str] = {
     "omz": (
-        "Intel Open Model Zoo person-reidentification-retail-0288 (or -0287), OpenVINO IR FP32: "
-        "`pip install openvino-dev && omz_downloader --name person-reidentification-retail-0288` "
+        "Intel Open Model Zoo person-reidentification-retail-0287 (preferred; or -0288), OpenVINO IR FP32: "
+        "`pip install openvino-dev && omz_downloader --name person-reidentification-retail-0287` "
         "(Apache-2.0); use the .xml/.bin IR files, not the ONNX export"
     ),
     "osnet": (

@@ -1,4 +1,4 @@
-"""``omz``: Intel Open Model Zoo person-reidentification-retail-0288 / -0287 (256-d), OpenVINO IR.
+"""``omz``: Intel Open Model Zoo person-reidentification-retail-0287 / -0288 (256-d), OpenVINO IR.
 
 Input: BGR, 0-255, NCHW 1x3x256x128 as shipped; we reshape the model to a dynamic batch so every box of
 a frame goes through in one call. Use the IR (.xml + .bin): the OMZ ONNX exports give NaNs in current

@@ -196,15 +196,13 @@ def reuse_update(frames: list[tuple[int, float, Detections]], reuse: FeatureReus
 
 
 def replay_runner(
-    frames: list[tuple[int, float, Detections]],
-    runner: OfflineTrackRunner,
-    update=None,
-    reuse: FeatureReuse | None = None,
+    frames: list[tuple[int, float, Detections]], runner: OfflineTrackRunner, reuse: FeatureReuse | None = None
 ) -> pd.DataFrame:
-    """MOT rows of a fresh offline ``runner`` over recorded inputs (the runner keeps its state to read);
-    ``update(runner, detections, timestamp)`` feeds one frame (default: ``runner.update``; with ``reuse``,
-    a fresh reuse state, the product's feature reuse is replayed over every-box inputs: :func:`reuse_update`,
-    which needs the runner's ``frame_size``)."""
+    """MOT rows of a fresh offline ``runner`` over recorded inputs (the runner keeps its state to read).
+    With ``reuse`` (a fresh reuse state) the product's feature reuse is replayed over the every-box inputs
+    (:func:`reuse_update`, which needs the runner's ``frame_size``); without, each frame goes to
+    ``runner.update`` as recorded."""
+    update = None
     if reuse is not None and frames:
         if runner.frame_size is None:
             raise ValueError("replaying feature reuse needs the frame size (boxes at the edge are embedded)")

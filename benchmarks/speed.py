@@ -56,6 +56,7 @@ def child(args: argparse.Namespace) -> None:
     from run_helpers import run_ours, run_ultralytics
 
     from pipeline.detector import default_weights
+    from pipeline.embedders import DEFAULT_PRECISION
     from pipeline.evaluate import score_frames
     from pipeline.mot_io import read_mot
     from pipeline.track_video import TrackSettings
@@ -83,7 +84,7 @@ def child(args: argparse.Namespace) -> None:
             sample_fps=cfg.get("sample_fps"),
             embedder=cfg.get("embedder", "auto"),
             reid_model=cfg.get("reid_model"),
-            reid_precision=cfg.get("reid_precision", "int8"),
+            reid_precision=cfg.get("reid_precision", DEFAULT_PRECISION),
         )
         run = run_ours(video, settings)
         pred, fps, probe_s = run.rows, run.fps, run.probe_s

@@ -100,9 +100,17 @@ def test_replaying_recorded_inputs_with_reuse_gives_the_products_tracks(mot15):
     frames, _ = record_inputs(video, settings, components, high)
     info = probe(video)
     state = feature_reuse(components.embedder)
+    refresh, refreshed = state.refresh, []
+
+    def counted_refresh(tracks, embed):  # the real refresh, counted
+        refreshed.append(refresh(tracks, embed))
+        return refreshed[-1]
+
+    state.refresh = counted_refresh
     size = (info.width, info.height)
     replayed = replay_tracker(frames, new_tracker(components.embedder), frame_size=size, reuse=state)
     assert state.reused > 0 and state.embedded > 0
+    assert sum(refreshed) > 0  # lost tracks' reused features were embedded afresh, as in `track`
     keys = ["frame", "id"]
     product, replayed = product.sort_values(keys).reset_index(drop=True), replayed.sort_values(keys)
     pd.testing.assert_frame_equal(product, replayed.reset_index(drop=True), atol=1e-3, check_exact=False)

@@ -18,7 +18,7 @@ from pipeline.embedders.reuse import CHEAP_EMBEDDERS, FeatureReuse
 from pipeline.track_settings import TrackSettings
 from pipeline.tracking.offline import OfflineTrackRunner
 from pipeline.tracking.tracker import DeepSortTracker
-from pipeline.types import Detections
+from pipeline.types import CHUNK_COLUMNS, Detections
 from pipeline.video import DecodeStatus, VideoInfo, expected_frames, prefetch, probe, read_frames
 
 # Appearance gate of the tracker per embedder (cosine distance scales differ between models), measured on
@@ -313,16 +313,4 @@ class TrackChunks:
             for tid, chunks in self._chunks.items()
             for k, c in enumerate(chunks)
         ]
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "track_id",
-                "chunk",
-                "t_start",
-                "t_end",
-                "first_frame",
-                "last_frame",
-                "n_embedded",
-                "embedding",
-            ],
-        )
+        return pd.DataFrame(rows, columns=list(CHUNK_COLUMNS))

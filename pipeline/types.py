@@ -14,6 +14,19 @@ import numpy.typing as npt
 
 N_KEYPOINTS = 17
 
+# Columns of a video's appearance-chunk table: what tracking hands the database for cross-camera re-ID
+# (one row per track and time chunk; ``embedding`` is the chunk's L2-normalised mean feature or None).
+CHUNK_COLUMNS = (
+    "track_id",
+    "chunk",
+    "t_start",
+    "t_end",
+    "first_frame",
+    "last_frame",
+    "n_embedded",
+    "embedding",
+)
+
 
 def _check(name: str, arr: np.ndarray, shape: tuple[int | None, ...]) -> None:
     """Raise ``ValueError`` unless ``arr`` is an ndarray with ``shape`` (``None`` = any size)."""

@@ -24,17 +24,7 @@ from pipeline.db.connection import fetch_record, transaction
 # Re-exported: process, merge and the dashboard save and read the store config through this module.
 from pipeline.db.store_config import load_store_config, save_store_config  # noqa: F401
 from pipeline.static_objects import is_static
-
-CHUNK_COLUMNS = [
-    "track_id",
-    "chunk",
-    "t_start",
-    "t_end",
-    "first_frame",
-    "last_frame",
-    "n_embedded",
-    "embedding",
-]
+from pipeline.types import CHUNK_COLUMNS
 
 # A track point's shopper: its tracklet part's (identity-switch splitting), else its tracklet's. Use as
 # ``FROM track_points p JOIN tracklets t ON ... {POINT_PART_JOIN}`` and select ``POINT_SHOPPER``.
@@ -295,7 +285,7 @@ def finish_video(
         finally:
             conn.unregister("track_embeddings")
         if chunks is not None and len(chunks):
-            chunk_df = chunks[CHUNK_COLUMNS]  # noqa: F841 - referenced by name in SQL
+            chunk_df = chunks[list(CHUNK_COLUMNS)]  # noqa: F841 - referenced by name in SQL
             conn.execute(
                 "INSERT INTO tracklet_chunks SELECT ?, track_id, chunk, t_start, t_end, first_frame, last_frame, "
                 "n_embedded, embedding::REAL[] FROM chunk_df",

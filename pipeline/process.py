@@ -321,6 +321,30 @@ class VideoMessage:
     error: str | None = None  # instead of a final message: the video failed (see ``track_store(executor=)``)
 
 
+def final_message(
+    task: VideoTask,
+    components: Components,
+    batch: list[TrackedVideoFrame],
+    frames_done: int,
+    chunks: TrackChunks,
+    decoded: DecodeStatus,
+    size: SizeChoice,
+) -> VideoMessage:
+    """The end of a video (or of a segment): its last batch, the tracks' appearance and how it was read."""
+    return VideoMessage(
+        task.camera.name,
+        frame_rows(task.video_id, task.camera, batch),
+        frames_done,
+        True,
+        chunks.means(),
+        chunks.n_tracks,
+        components.embedder.name if components.embedder is not None else None,
+        chunks.table(),
+        decoded.problem,
+        size,
+    )
+
+
 def video_messages(
     task: VideoTask, components: Components, on_frame: Callable[[int], None] | None = None
 ) -> Iterator[VideoMessage]:
@@ -349,18 +373,7 @@ def video_messages(
             yield VideoMessage(cam.name, frame_rows(task.video_id, cam, batch), last_frame + 1)
             batch = []
     # The decoder's count, not the container's (which may be an estimate or, for a cut file, a lie).
-    yield VideoMessage(
-        cam.name,
-        frame_rows(task.video_id, cam, batch),
-        decoded.frames_decoded,
-        True,
-        chunks.means(),
-        chunks.n_tracks,
-        components.embedder.name if components.embedder is not None else None,
-        chunks.table(),
-        decoded.problem,
-        size,
-    )
+    yield final_message(task, components, batch, decoded.frames_decoded, chunks, decoded, size)
 
 
 def process_video(

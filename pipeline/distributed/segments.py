@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.boxes import paired_iou
-from pipeline.process import VideoMessage, VideoTask, frame_rows
+from pipeline.process import VideoMessage, VideoTask, final_message, frame_rows
 from pipeline.track_video import Components, TrackChunks, TrackedVideoFrame, choose_size, track_video
 from pipeline.tracking.matching import linear_assignment
 from pipeline.video import DecodeStatus, VideoInfo
@@ -233,18 +233,7 @@ def segment_messages(task: VideoTask, segment: Segment, components: Components) 
     finally:
         frames.close()
     frames_done = decoded.frames_decoded if segment.read_end is None else last_frame + 1
-    yield VideoMessage(
-        cam.name,
-        frame_rows(task.video_id, cam, batch),
-        frames_done,
-        True,
-        chunks.means(),
-        chunks.n_tracks,
-        components.embedder.name if components.embedder is not None else None,
-        chunks.table(),
-        decoded.problem,
-        size=size,
-    )
+    yield final_message(task, components, batch, frames_done, chunks, decoded, size)
 
 
 def _owned(rows: pd.DataFrame, segment: Segment) -> pd.DataFrame:

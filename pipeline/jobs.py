@@ -241,7 +241,8 @@ class UnitProgress:
 
 
 ComponentsFactory = Callable[[TrackSettings], Components]
-Derive = Callable[[duckdb.DuckDBPyConnection, StoreConfig], Any]
+# (cursor, store config, calibrate=...): see :func:`derive`.
+Derive = Callable[..., Any]
 
 
 class JobManager:
@@ -250,7 +251,7 @@ class JobManager:
     Args:
         components_factory: loads the models for a job's settings (cached per settings).
         derive: rebuilds what is derived after a job (default :func:`derive`: identities, then analytics);
-            runs on the worker's cursor.
+            runs on the worker's cursor, with ``calibrate=True`` when the job stored new footage.
         on_finished: called with the database path after every job (e.g. a cache bump).
         on_video_done: called with the job and each request once its video is stored (processed, or
             already there: then ``video_id`` is ``None``), e.g. to keep a still and delete the upload.
@@ -407,8 +408,10 @@ class JobManager:
                 for round_ in _one_video_per_camera(on_ray):
                     self._process_on_ray(cur, job, round_, run_id)
                 db.finish_run(cur, run_id)
-            if self._derive is not None and (not job.tasks or any(t.status == DONE for t in job.tasks)):
-                self._derive(cur, job.config)
+            new_footage = any(t.status == DONE for t in job.tasks)
+            if self._derive is not None and (not job.tasks or new_footage):
+                # New footage refits the on-site cross-camera threshold, as `process` does.
+                self._derive(cur, job.config, calibrate=True if new_footage else None)
             failed = [t for t in job.tasks if t.status == FAILED]
             if failed:
                 job.error = "; ".join(f"{t.name}: {t.error}" for t in failed)

@@ -48,9 +48,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         if config is not None:
             save_store_config(conn, dump_config(config))
+        merged = 0
         for part in parts:
-            print(f"{part}: {merge_part(conn, part)} video(s) merged")
-        summary = run_reid(conn, config.reid if config else None, mode=args.reid_mode)
+            n = merge_part(conn, part)
+            merged += n
+            print(f"{part}: {n} video(s) merged")
+        # New footage refits the on-site cross-camera threshold, as `process` does.
+        summary = run_reid(
+            conn, config.reid if config else None, mode=args.reid_mode, calibrate=True if merged else None
+        )
         print(f"{summary.n_tracklets} tracklets -> {summary.n_shoppers} shoppers ({args.reid_mode})")
         if not args.no_analyse:
             import zones

@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard import data
 from dashboard.jobs import new_job_manager, upload_request
 from dashboard.uploads import store_upload
+from pipeline.db import connect
+from pipeline.db.shoppers import save_calibration
 from pipeline.jobs import DONE, FAILED, LOADING, SKIPPED, JobManager
 from pipeline.track_video import TrackSettings, load_components
 from tests.conftest import require_shared
@@ -32,6 +34,14 @@ def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, ca
     manager = new_job_manager(on_finished=data.bump)
     config = data.store_config(campus_db)
     version_before = data.version(campus_db)
+    # A fallback calibration left by earlier, smaller footage: new footage must refit it, as `process` does.
+    stale = {"threshold": None, "source": "fixed", "target_false_join": config.reid.target_false_join,
+             "n_same": 0, "n_diff": 0, "est_false_join": None, "est_join": None, "note": "earlier footage"}  # fmt: skip
+    conn = connect(campus_db)
+    try:
+        save_calibration(conn, "hist", stale)
+    finally:
+        conn.close()
     job = manager.submit(
         data.connection(campus_db),
         campus_db,
@@ -57,6 +67,10 @@ def test_processing_runs_while_pages_query_and_refreshes_analytics(campus_db, ca
     assert data.processed_video_with_hash(campus_db, campus_upload.sha256)["camera"] == "campus"
     (shoppers, points) = query(campus_db, "SELECT shoppers, points FROM analysis_summary")[0]
     assert shoppers > 0 and points > 0
+    (pairs, note) = query(
+        campus_db, "SELECT n_same + n_diff, note FROM reid_calibration WHERE embedder = 'hist'"
+    )[0]
+    assert pairs > 0 and note != "earlier footage"  # refitted on the new footage
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert next(m.value for m in at.metric if m.label == "Visitors") == f"{shoppers:,}"
     # Retention: the upload is gone, but the camera keeps one blurred still to draw zones on.
@@ -100,11 +114,13 @@ def test_a_job_without_videos_only_rederives(campus_db):
     def no_models(settings):
         raise AssertionError("a job without videos must not load models")
 
-    manager = JobManager(no_models, derive=lambda cur, config: derived.append(config.name))
+    manager = JobManager(
+        no_models, derive=lambda cur, config, calibrate: derived.append((config.name, calibrate))
+    )
     job = manager.submit(data.connection(campus_db), campus_db, data.store_config(campus_db))
     assert manager.wait(timeout=60)
     assert job.status == DONE, job.error
-    assert derived == [data.store_config(campus_db).name]
+    assert derived == [(data.store_config(campus_db).name, None)]  # no new footage: no refit
 
 
 @pytest.mark.slow

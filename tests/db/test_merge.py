@@ -80,3 +80,23 @@ def test_merge_rejects_bad_parts(tmp_path, parts):
     assert missing.returncode == 2 and "database not found" in missing.stderr
     itself = cli("merge", "--db", str(parts[0]), str(parts[0]))
     assert itself.returncode == 2 and "into itself" in itself.stderr
+
+
+def test_merge_refits_the_cross_camera_threshold_on_new_footage(tmp_path, parts):
+    """Merged-in footage is new footage: the on-site calibration is fitted again with its pairs, as
+    `process` does (it kept the first merge's fit)."""
+    from pipeline.db.shoppers import load_calibration
+
+    def pairs(path):
+        conn = connect(path, read_only=True)
+        try:
+            row = load_calibration(conn, "hist").iloc[0]
+            return int(row["n_same"]) + int(row["n_diff"])
+        finally:
+            conn.close()
+
+    store = tmp_path / "store.duckdb"
+    assert cli("merge", "--db", str(store), str(parts[0])).returncode == 0
+    first = pairs(store)
+    assert cli("merge", "--db", str(store), str(parts[1])).returncode == 0
+    assert pairs(store) > first

@@ -30,7 +30,6 @@ the optional ``adjacency`` and ``transit_time`` of :class:`~pipeline.reid.settin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -130,6 +129,11 @@ def pair_feasible(a: Tracklet, b: Tracklet, config: ReidConfig) -> bool:
     first, second = (a, b) if a.t_start <= b.t_start else (b, a)
     if first.space != "floor" or second.space != "floor":
         return True  # Nothing to measure distance with.
+    if second.t_end <= first.t_end:
+        # A glimpse (<= TOUCH_S) inside the other's span: compare with where the other was then, not
+        # with where it ends.
+        then = first.position_at(np.array([second.t_start]))[0]
+        return float(np.linalg.norm(second.start_xy - then)) <= config.position_slack
     gap = max(second.t_start - first.t_end, 0.0)
     dist = float(np.linalg.norm(second.start_xy - first.end_xy))
     return dist <= config.max_walking_speed * gap + config.position_slack
@@ -167,6 +171,9 @@ def feasibility_matrix(tracklets: Sequence[Tracklet], config: ReidConfig) -> npt
     filled = np.array([t.observed is not None for t in tracklets])
     same_cam = cams[:, None] == cams[None]
     candidates = simultaneous & ((both_floor & ~same_cam) | (same_cam & (filled[:, None] | filled[None])))
+    # A glimpse inside another's span is checked against where that one was then (pair_feasible).
+    contained = np.where(i_first, end[None] <= end[:, None], end[:, None] <= end[None])
+    candidates |= ~simultaneous & both_floor & contained
     for i, j in zip(*np.nonzero(np.triu(candidates, 1))):
         feasible[i, j] = feasible[j, i] = pair_feasible(tracklets[i], tracklets[j], config)
     np.fill_diagonal(feasible, True)
@@ -192,18 +199,20 @@ def handoff_feasible(prev: Tracklet, nxt: Tracklet, config: ReidConfig) -> bool:
 def sequence_feasible(tracklets: Sequence[Tracklet], config: ReidConfig) -> bool:
     """Whether every direct hand-off of one shopper's tracklets passes :func:`handoff_feasible`.
 
-    The tracklets are ordered by start time; consecutive ones that overlap (overlapping views) are not
-    hand-offs and are skipped, unless only their ends overlap as when crossing from one camera into
-    another (:func:`crossing`).
+    In start order, each tracklet is a hand-off from the one seen so far that ends last (a glimpse in an
+    overlapping view does not take its place). Ones that overlap it (overlapping views) are not hand-offs
+    and are skipped, unless only their ends overlap as when crossing from one camera into another
+    (:func:`crossing`).
     """
     if not config.adjacency and not config.transit_time:
         return True  # Nothing configured.
-    ordered = sorted(tracklets, key=lambda t: (t.t_start, t.t_end))
-    for prev, nxt in pairwise(ordered):
-        if overlap_seconds(prev, nxt) > TOUCH_S and not crossing(prev, nxt):
-            continue
-        if not handoff_feasible(prev, nxt, config):
+    prev = None  # of the tracklets started so far, the one that ends last: where the shopper last was
+    for nxt in sorted(tracklets, key=lambda t: (t.t_start, t.t_end)):
+        handoff = prev is not None and (overlap_seconds(prev, nxt) <= TOUCH_S or crossing(prev, nxt))
+        if handoff and not handoff_feasible(prev, nxt, config):
             return False
+        if prev is None or nxt.t_end > prev.t_end:
+            prev = nxt
     return True
 
 

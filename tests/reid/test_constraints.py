@@ -169,6 +169,31 @@ def test_sequence_checks_only_direct_handoffs():
     assert sequence_feasible([], config)
 
 
+def test_a_glimpse_in_an_overlapping_view_is_not_the_previous_camera():
+    # A walks on into C; B's overlapping view saw them for a second on the way. The hand-off into C is
+    # from A (adjacent), not from B (not adjacent to C, ended 9 s before).
+    config = ReidConfig(adjacency={"A": frozenset({"B", "C"}), "B": frozenset({"A"}), "C": frozenset({"A"})})
+    a, b, c = tk("A", 0, 10, (0, 0), (5, 0)), tk("B", 1, 2, (0.5, 0), (1, 0)), tk("C", 11, 15, (6, 0), (9, 0))
+    assert sequence_feasible([a, b, c], config)
+    assert not sequence_feasible([b, c], config)
+
+
+@pytest.mark.parametrize(
+    ("glimpse_xy", "feasible"),
+    [
+        ((5.0, 0), True),  # where the long tracklet was at that moment: maybe the same person
+        ((9.5, 0), False),  # 4.5 m from it then, though within reach of where it ends (10 m)
+    ],
+)
+def test_a_glimpse_inside_a_tracklet_is_checked_against_where_it_was_then(glimpse_xy, feasible):
+    long_walk = tk("A", 0, 10, (0, 0), (10, 0))
+    glimpse = tk("B", 5.0, 5.08, glimpse_xy)  # 2 frames: shorter than a simultaneous overlap counts
+    assert pair_feasible(long_walk, glimpse, CFG) is feasible
+    assert pair_feasible(glimpse, long_walk, CFG) is feasible
+    matrix = feasibility_matrix([glimpse, long_walk], CFG)
+    assert matrix[0, 1] == matrix[1, 0] == feasible
+
+
 def test_unique_handoff_is_a_lone_walk_between_two_cameras():
     from pipeline.reid.constraints import unique_handoffs
 

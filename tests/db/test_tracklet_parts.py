@@ -6,8 +6,9 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from pipeline.config import CameraConfig
+from pipeline.config import CameraConfig, StoreConfig
 from pipeline.db import connect
 from pipeline.db import tracks as db
 from pipeline.process import frame_rows
@@ -171,3 +172,51 @@ def test_chunk_contacts_are_boxes_meeting_or_the_border(tmp_path):
     assert contacts(EDGELESS, 300) == [True] + [False] * 6
     assert contacts(EDGELESS, 30) == [True] * 7  # the two boxes overlap by 10 px in every frame
     assert contacts(CUT, 300) == [True] * 7  # cut by the bottom of the image
+
+
+def test_camera_heatmap_leaves_out_the_staff_part_of_a_split_track(tmp_path):
+    """Staff is judged per tracklet part in the camera heatmap too, as in every per-box reader: the part of
+    a switching track that belongs to a staff member is not shopper time."""
+    import zones
+    from pipeline.db.shoppers import set_manual_staff
+
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    add_video(conn, {1: [LOOK_P] * 10 + [LOOK_Q] * 10, 2: [LOOK_P] * 20}, run_id)
+    run_reid(conn, mode="appearance")
+    ((staff,),) = conn.execute("SELECT shopper_id FROM tracklet_parts WHERE part = 0").fetchall()
+    # The staff member's boxes, per point: track 1's first part (and, in mode appearance, which ignores
+    # space and time, track 2, which looks the same).
+    (staff_points,) = conn.execute("SELECT count(*) FROM trajectory WHERE shopper_id = ?", [staff]).fetchone()
+    assert staff_points >= 9
+    config = StoreConfig("Test", (CAM,))
+    zones.analyse(conn, config)
+    everyone = conn.execute("SELECT sum(shopper_seconds) FROM heatmap_camera").fetchone()[0]
+    set_manual_staff(conn, staff, True)
+    zones.analyse(conn, config)
+    shoppers_only = conn.execute("SELECT sum(shopper_seconds) FROM heatmap_camera").fetchone()[0]
+    assert everyone == pytest.approx(40 / FPS)  # 2 tracks x 20 points, each standing for 1 / FPS
+    assert shoppers_only == pytest.approx(everyone - staff_points / FPS)
+    conn.close()
+
+
+def test_camera_heatmap_counts_finished_videos_only(tmp_path):
+    """Boxes of a video still being processed (or interrupted) are not shopper time yet: they have no
+    tracklet to say whether they are a mannequin or staff, and the floor heatmap leaves them out too."""
+    import zones
+
+    conn = connect(tmp_path / "store.duckdb")
+    run_id = db.start_run(conn, "Test", None, {})
+    add_video(conn, {1: [LOOK_P] * 20}, run_id)
+    config = StoreConfig("Test", (CAM,))
+    zones.analyse(conn, config)
+    finished = conn.execute("SELECT sum(shopper_seconds) FROM heatmap_camera").fetchone()[0]
+    video_id = begin_virtual_video(conn, CAM, fps=FPS, n_frames=20, run_id=run_id, path="/virtual/later.mp4")
+    still = Detections(np.array([[300, 200, 340, 300]], np.float32), np.array([0.9], np.float32))
+    frames = [TrackedVideoFrame(f, f / FPS, still.with_track_id(np.array([7]))) for f in range(20)]
+    db.write_batch(conn, video_id, frame_rows(video_id, CAM, frames), 20)  # committed, never finished
+    zones.analyse(conn, config)
+    assert conn.execute("SELECT sum(shopper_seconds) FROM heatmap_camera").fetchone()[0] == pytest.approx(
+        finished
+    )
+    conn.close()

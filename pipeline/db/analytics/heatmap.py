@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.db.analytics.tables import registered
+from pipeline.db.tracks import POINT_PART_JOIN, POINT_SHOPPER
 
 
 def insert_heatmap_floor(conn: duckdb.DuckDBPyConnection, cells: pd.DataFrame, cell_m: float) -> None:
@@ -21,23 +22,26 @@ def insert_heatmap_floor(conn: duckdb.DuckDBPyConnection, cells: pd.DataFrame, c
 def insert_heatmap_camera(
     conn: duckdb.DuckDBPyConnection, cell_px: float, max_step_s: float, fallback_s: float
 ) -> None:
-    """Shopper-seconds per image cell per camera and hour from ``track_points`` (staff and static
-    tracklets, e.g. mannequins, excluded).
+    """Shopper-seconds per image cell per camera and hour from ``track_points`` of finished videos (staff,
+    judged per tracklet part as every per-box reader does, and static tracklets, e.g. mannequins, excluded).
 
     Each point stands for the time to the track's next point (or from its previous one, for the last),
     capped: a step longer than ``max_step_s`` counts as ``fallback_s``.
     """
     conn.execute(
-        """
+        f"""
         INSERT INTO heatmap_camera
         WITH tp AS (
-            SELECT tp.camera, tp.ts, tp.foot_u, tp.foot_v, coalesce(s.is_staff, false) AS is_staff,
-                   coalesce(t.is_static, false) AS is_static,
-                   lead(tp.t_sec) OVER w - tp.t_sec AS next_step, tp.t_sec - lag(tp.t_sec) OVER w AS prev_step
-            FROM track_points tp
-                 LEFT JOIN tracklets t ON t.video_id = tp.video_id AND t.track_id = tp.track_id
-                 LEFT JOIN shoppers s ON s.shopper_id = t.shopper_id
-            WINDOW w AS (PARTITION BY tp.video_id, tp.track_id ORDER BY tp.frame)),
+            SELECT p.camera, p.ts, p.foot_u, p.foot_v, coalesce(s.is_staff, false) AS is_staff,
+                   t.is_static,
+                   lead(p.t_sec) OVER w - p.t_sec AS next_step, p.t_sec - lag(p.t_sec) OVER w AS prev_step
+            FROM track_points p
+                 JOIN tracklets t ON t.video_id = p.video_id AND t.track_id = p.track_id
+                 JOIN videos v ON v.video_id = p.video_id
+                 {POINT_PART_JOIN}
+                 LEFT JOIN shoppers s ON s.shopper_id = {POINT_SHOPPER}
+            WHERE v.status = 'done'
+            WINDOW w AS (PARTITION BY p.video_id, p.track_id ORDER BY p.frame)),
         c AS (
             SELECT camera, date_trunc('hour', ts) AS hour,
                    CAST(floor(foot_u / $cell_px) AS INTEGER) AS iu, CAST(floor(foot_v / $cell_px) AS INTEGER) AS iv,

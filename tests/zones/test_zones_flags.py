@@ -8,6 +8,7 @@ import pytest
 from zones_testkit import make_config, path
 
 import zones
+from pipeline.db.shoppers import set_manual_staff
 from pipeline.errors import UserError
 
 WALK = ("out", 5)
@@ -94,6 +95,11 @@ def test_staff_are_not_flagged_and_zone_rule_marks_staff(store):
     staff = conn.execute("SELECT shopper_id, is_staff, staff_source FROM shoppers ORDER BY 1").fetchall()
     assert staff == [(1, True, "manual"), (2, False, None), (3, False, None)]
     assert (2, "restricted_entry") in _flags(conn)
+    # nor a manual "not staff": someone a manager unmarked stays a shopper whatever the rule says
+    set_manual_staff(conn, 2, False)
+    zones.analyse(conn, make_config())
+    staff = conn.execute("SELECT shopper_id, is_staff, staff_source FROM shoppers ORDER BY 1").fetchall()
+    assert staff == [(1, True, "manual"), (2, False, "manual"), (3, False, None)]
 
 
 def test_flag_evidence_and_reviews_survive_reanalysis(store):

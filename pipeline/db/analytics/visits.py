@@ -50,13 +50,13 @@ def insert_visits(conn: duckdb.DuckDBPyConnection, segments: pd.DataFrame, merge
 
 def apply_staff_zone_rule(conn: duckdb.DuckDBPyConnection, staff_zone_s: float) -> int:
     """Mark shoppers staff (``staff_source='zone_rule'``) who spent more than ``staff_zone_s`` in staff_only
-    zones; undo earlier zone-rule marks first; never touch other staff marks (``manual``). Updates
+    zones; undo earlier zone-rule marks first; never touch a manual mark, "staff" or "not staff". Updates
     ``zone_visits.is_staff``. Returns the number of shoppers the rule marks."""
     conn.execute("UPDATE shoppers SET is_staff = false, staff_source = NULL WHERE staff_source = 'zone_rule'")
     conn.execute(
         """
         UPDATE shoppers SET is_staff = true, staff_source = 'zone_rule'
-        WHERE NOT is_staff AND shopper_id IN (
+        WHERE NOT is_staff AND staff_source IS DISTINCT FROM 'manual' AND shopper_id IN (
             SELECT v.shopper_id FROM zone_visits v JOIN zones z USING (zone)
             WHERE list_contains(z.kinds, 'staff_only')
             GROUP BY v.shopper_id HAVING sum(v.dwell_s) > ?)

@@ -70,6 +70,17 @@ def test_rule(store, rule, steps, flags_cfg, flagged):
     assert ((7, rule) in _flags(conn)) is flagged
 
 
+@pytest.mark.parametrize("rule", ["long_dwell", "loitering"])
+def test_a_zero_threshold_flags_every_visit_with_a_finite_score(store, rule):
+    zone = "HV" if rule == "long_dwell" else "In"
+    conn = store(
+        {7: path((zone, 20), WALK, ("Till", 30))},
+        flags={rule: {"threshold_s": 0, "use_p95": False} if rule == "long_dwell" else {"threshold_s": 0}},
+    )
+    ((score,),) = conn.execute("SELECT score FROM flags WHERE rule = ?", [rule]).fetchall()
+    assert 0 < score < float("inf")
+
+
 def test_long_dwell_uses_zone_p95(store):
     # 25 ordinary visits of 20 s and one of 200 s: p95 is low, so the 200 s visit (>= p95_min_s 180) is flagged
     shoppers = {i: path(("HV", 20), WALK, ("Till", 30)) for i in range(1, 26)}

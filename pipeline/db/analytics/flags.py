@@ -28,7 +28,7 @@ FLAG_RULE_SQL = {
                      CASE WHEN $use_p95 AND p.n >= $p95_min_visits THEN least($threshold_s, greatest(p.p95, $p95_min_s))
                           ELSE $threshold_s END AS limit_s
               FROM hv JOIN p USING (zone))
-        SELECT 'long_dwell', shopper_id, zone, dwell_s / limit_s, start_ts, end_ts, false,
+        SELECT 'long_dwell', shopper_id, zone, dwell_s / greatest(limit_s, 1e-9), start_ts, end_ts, false,
                printf('dwell %.0f s in %s (limit %.0f s; zone p95 %.0f s)', dwell_s, zone, limit_s, p95)
         FROM l WHERE dwell_s > limit_s
     """,

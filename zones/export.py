@@ -47,7 +47,9 @@ REPORTS: dict[str, tuple[str, ...]] = {
         "shopper_id", "is_staff", "staff_source", "first_seen", "last_seen", "time_in_store_s", "path_length_m",
         "moving_s", "walking_speed_mps", "visits", "sequence",
     ),
-    "conversion_hourly": ("hour_start", "visitors", "transactions", "amount", "conversion_per_visitor"),
+    # Conversion is per arrival (visitors whose visit starts in the hour), not per visitor present (as
+    # store_hourly.csv's visitors): the column says which.
+    "conversion_hourly": ("hour_start", "arrivals", "transactions", "amount", "conversion_per_arrival"),
     "heatmap_floor": ("ix", "iy", "x_m", "y_m", "cell_m", "shopper_seconds"),
 }  # fmt: skip
 

@@ -97,8 +97,8 @@ EXPORT_SQL: dict[str, str] = {
     + " ORDER BY p.shopper_id",
     "conversion_hourly": _F
     + f"""
-        SELECT strftime(hour, '{ISO}') AS hour_start, visitors, transactions, amount,
-               conversion AS conversion_per_visitor
+        SELECT strftime(hour, '{ISO}') AS hour_start, visitors AS arrivals, transactions, amount,
+               conversion AS conversion_per_arrival
         FROM conversion_hourly, f"""
     + _where(_OVERLAP.format(col="hour", len="1 HOUR"))
     + " ORDER BY hour",

@@ -58,6 +58,13 @@ def test_queue_wait(day):
     assert (p50, p90) == (40.0, 40.0)
     mx = day.execute("SELECT max(shoppers), sum(mean_length) FROM queue_minute").fetchone()
     assert mx[0] == 1 and mx[1] == pytest.approx(40 / 60)
+    # The hour's mean queue length averages its filmed minutes, as mean occupancy does (not all 60).
+    (hour, mean_length) = day.execute("SELECT hour, mean_length FROM queue_hourly").fetchone()
+    (filmed,) = day.execute(
+        "SELECT count(*) FROM occupancy_minute WHERE date_trunc('hour', minute) = ?", [hour]
+    ).fetchone()
+    assert 0 < filmed < 60
+    assert mean_length == pytest.approx(40 / 60 / filmed)
 
 
 def test_paths_and_transitions(day):

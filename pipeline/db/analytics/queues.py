@@ -57,7 +57,8 @@ def insert_queues(conn: duckdb.DuckDBPyConnection, till_link_s: float) -> None:
                           quantile_cont(wait_s, 0.5) FILTER (WHERE served) AS p50,
                           quantile_cont(wait_s, 0.9) FILTER (WHERE served) AS p90
                    FROM queue_waits GROUP BY ALL),
-             l AS (SELECT checkout, date_trunc('hour', minute) AS hour, sum(mean_length) / 60 AS ml,
+             -- over the hour's filmed minutes (queue_minute's grid), as mean occupancy: the rest is unknown
+             l AS (SELECT checkout, date_trunc('hour', minute) AS hour, avg(mean_length) AS ml,
                           max(shoppers) AS mx FROM queue_minute GROUP BY ALL)
         SELECT coalesce(w.checkout, l.checkout), coalesce(w.hour, l.hour), coalesce(w.waits, 0),
                coalesce(w.served, 0), w.p50, w.p90, coalesce(l.ml, 0), coalesce(l.mx, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pytest
 from zones_testkit import make_config, path
 
@@ -145,3 +146,26 @@ def test_hourly_occupancy_is_averaged_over_the_filmed_minutes(day):
     person_minutes = day.execute("SELECT sum(shoppers) FROM occupancy_minute").fetchone()[0]
     mean, peak = day.execute("SELECT occupancy_mean, occupancy_max FROM store_hourly").fetchone()
     assert mean == pytest.approx(person_minutes / 10) and peak == 3
+
+
+@pytest.mark.parametrize(
+    ("speed_mps", "offset_us"),
+    [(0.0, 0), (0.5, 0), (0.5, 300_000)],  # standing / walking; the second camera's clock in step or not
+)
+def test_path_over_two_overlapping_cameras_counts_the_walk_once(speed_mps, offset_us):
+    """Two cameras see one shopper at the same moments, their floor estimates 0.3 m apart: stepping from
+    one camera's estimate to the other's is not walking (it read 89.7 m for 300 s of standing)."""
+    from zones.paths import shopper_paths
+    from zones.trajectory import Points
+
+    seconds = np.arange(300)
+    t_us = seconds * 1_000_000
+    walk_x = speed_mps * seconds
+    ts = np.r_[t_us, t_us + offset_us]
+    x = np.r_[walk_x, walk_x + speed_mps * offset_us / 1e6 + 0.3]
+    points = Points.from_arrays(np.ones(600), ts, x, np.zeros(600))
+    (row,) = shopper_paths(points, dt_us=1_000_000, max_step_us=3_000_000, walking_min_mps=0.2).itertuples()
+    assert row.path_length_m == pytest.approx(speed_mps * 299, abs=0.01)
+    assert row.n_points == 600
+    if speed_mps:
+        assert row.walking_speed_mps == pytest.approx(speed_mps)

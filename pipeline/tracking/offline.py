@@ -173,11 +173,24 @@ class OfflineTrackRunner:
             if new_id >= 0:
                 if main_id is not None:
                     self._alias[new_id] = main_id
+                    self._fill_alias_gap(main_id, step, row, first_step)
                 else:
                     self._give(faint_id, new_id, until=self._buffer[step - first_step].timestamp)
                 del self._handovers[(step, row)]
             elif self.tracker.step - step >= self.tracker.n_init - 1 or step < first_step:
                 del self._handovers[(step, row)]  # Not confirmed in time: that track never was.
+
+    def _fill_alias_gap(self, main_id: int, step: int, row: int, first_step: int) -> None:
+        """Fill the held frames between ``main_id``'s newest box and box ``row`` of frame ``step``, where
+        the new track that continues it (under its id) starts: the same gap in one person's boxes as any
+        other detector miss."""
+        prev = self._last.get(main_id)
+        if prev is None or step - prev[0] < 2:
+            return
+        p_step, p_t, p_box = prev
+        held = self._buffer[step - first_step]
+        between = [self._buffer[s - first_step] for s in range(max(p_step + 1, first_step), step)]
+        self._interpolate(main_id, between, p_t, p_box, held.timestamp, held.detections.xyxy[row])
 
     def _give(self, faint_id: int, track_id: int, until: float | None = None) -> None:
         """The held boxes of faint track ``faint_id`` become boxes of track ``track_id``.

@@ -121,6 +121,17 @@ def test_a_walker_who_turns_strong_keeps_the_faint_id() -> None:
     assert len(tracks) == 1 and len(next(iter(tracks.values()))) == 80
 
 
+def test_a_miss_just_before_a_promoted_walker_turns_strong_is_filled() -> None:
+    """As above, missed by the detector in the frame before the strong boxes: the main track that starts
+    on it continues its id, and the frame between gets a filled box, as any other miss under 1 s."""
+    boxes = walker(range(80))
+    frames = [
+        make_detections([box] if k != 44 else np.zeros((0, 4)), [0.2 if k < 45 else 0.9] * (k != 44))
+        for k, box in enumerate(boxes)
+    ]
+    assert list(run(frames).values()) == [list(range(80))]
+
+
 def test_a_faint_track_that_has_not_moved_enough_gives_its_boxes_to_the_track_that_starts_on_it() -> None:
     """Weak for 10 steps (a confirmed faint track, not yet moved 1.5 box heights), then strong: one track,
     from the first weak box on (the held weak boxes are the person's first frames; no duplicate)."""

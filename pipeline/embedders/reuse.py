@@ -7,7 +7,8 @@ takes the feature its predecessor had. Appearance matters where people meet, so 
 
 - it overlaps its best predecessor by less than ``min_iou`` (it moved or changed shape: a new person, a
   turn, a low frame rate);
-- any other box of either frame comes near it (IoU above ``max_other_iou``): a group, a crossing, an
+- any other box comes near it (IoU above ``max_other_iou``): of this frame, low scores included, or an
+  embedded one of the previous frame (its low-score boxes are not kept); a group, a crossing, an
   occlusion, where the tracker needs to tell the people apart;
 - it touches the frame's edge: a person walking into or out of view, whose visible part changes from
   frame to frame (and whose first views are the ones another camera's tracklet is compared with);

@@ -69,10 +69,12 @@ class DeepSortTracker:
         confidence_weighted_update: scale the Kalman measurement noise by ``1 - confidence``
             (StrongSORT's NSA Kalman).
         kalman_filter: the motion model (default :class:`KalmanFilter()`).
-        max_low_seconds: a confirmed track kept alive only by low-score boxes for longer than this many
-            seconds is ended (``None`` = ``max_age``). Low-score boxes bridge short occlusions; a track
-            that lives on them for long has usually slid onto a static look-alike (a mannequin, a
-            poster) where its person left.
+        max_low_seconds: a confirmed track with no confident box for longer than this many seconds is
+            ended, whether low-score boxes kept it alive meanwhile or it coasted (``None`` = ``max_age``).
+            Low-score boxes bridge short occlusions; a track that lives on them for long has usually slid
+            onto a static look-alike (a mannequin, a poster) where its person left. Below ``max_age`` it
+            also shortens coasting: a track is remembered ``max_age`` after its last box of any score, but
+            at most ``max_low_seconds`` after its last confident one.
         appearance_veto: in the IoU stage, a confirmed track with an appearance gallery may not take a
             detection whose cosine distance to that gallery exceeds ``appearance_veto * max_cosine_distance``
             (``None`` = IoU alone, as deep_sort). Small, partly occluded people overlap: without the veto a

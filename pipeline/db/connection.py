@@ -106,14 +106,15 @@ OUR_TABLES = ("schema_version", "videos", "track_points")
 
 
 def _check_ours(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Refuse a DuckDB file with tables of its own but no Shopper ReID schema (it would be half-migrated)."""
+    """Refuse a DuckDB file with tables of its own but not a Shopper ReID schema (it would be half-migrated):
+    a store has at least :data:`OUR_TABLES`, a ``schema_version`` table alone is not enough."""
     tables = [
         r[0]
         for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
         ).fetchall()
     ]
-    if tables and "schema_version" not in tables:
+    if tables and not set(OUR_TABLES) <= set(tables):
         raise SchemaError(
             f"{path} is a DuckDB database of another application (tables: {', '.join(tables[:5])}"
             f"{', ...' if len(tables) > 5 else ''}), not a Shopper ReID store; give a new file name"
@@ -148,6 +149,11 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         _check_ours(conn, path)
         if read_only:
             version = current_version(conn)
+            if version > SCHEMA_VERSION:
+                raise SchemaError(
+                    f"{path} has schema version {version}, newer than this Shopper ReID knows "
+                    f"({SCHEMA_VERSION}); upgrade Shopper ReID to open it"
+                )
             if version != SCHEMA_VERSION:
                 raise SchemaError(
                     f"{path} has schema version {version}, this Shopper ReID needs {SCHEMA_VERSION}; "

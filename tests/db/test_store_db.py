@@ -47,6 +47,9 @@ def test_refuses_newer_schema(tmp_path):
     raw.close()
     with pytest.raises(SchemaError, match=f"version {SCHEMA_VERSION + 7} is newer"):
         connect(path)
+    # Read-only (the dashboard's reads): the same advice, not "open it read-write to migrate it".
+    with pytest.raises(SchemaError, match=f"version {SCHEMA_VERSION + 7}, newer .* upgrade Shopper ReID"):
+        connect(path, read_only=True)
 
 
 @pytest.mark.parametrize(
@@ -284,11 +287,24 @@ def _foreign_duckdb(path):
     raw.close()
 
 
+def _foreign_with_schema_version(path):
+    """Another application's database that happens to keep a table called schema_version."""
+    raw = duckdb.connect(str(path))
+    raw.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    raw.execute("INSERT INTO schema_version VALUES (2, now())")
+    raw.execute("CREATE TABLE orders (id INTEGER)")
+    raw.close()
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (_sqlite, "is a SQLite database, not a DuckDB one"),
         (_foreign_duckdb, "DuckDB database of another application \\(tables: videos\\)"),
+        (
+            _foreign_with_schema_version,
+            "DuckDB database of another application \\(tables: orders, schema_version\\)",
+        ),
         (lambda p: p.write_bytes(b"plain text, not a database\n" * 10), "is not a DuckDB database file"),
         (lambda p: p.mkdir(), "is a directory"),
     ],

@@ -26,7 +26,12 @@ def merge_part(conn: duckdb.DuckDBPyConnection, part: Path) -> int:
                 delete_video_rows(conn, video_id)
                 conn.execute("DELETE FROM replaced_tracklets WHERE video_id = ?", [video_id])
                 conn.execute("DELETE FROM videos WHERE video_id = ?", [video_id])
-            conn.execute("INSERT OR REPLACE INTO cameras SELECT * FROM part.cameras")
+            # The part's camera rows, keeping what the part lacks (the still a store keeps to draw zones on).
+            conn.execute(
+                "INSERT INTO cameras SELECT * FROM part.cameras ON CONFLICT (name) DO UPDATE SET "
+                "homography = coalesce(excluded.homography, homography), width = excluded.width, "
+                "height = excluded.height, still_jpeg = coalesce(excluded.still_jpeg, still_jpeg)"
+            )
             conn.execute(
                 "INSERT INTO store_config SELECT * FROM part.store_config "
                 "WHERE NOT EXISTS (SELECT 1 FROM store_config)"

@@ -100,3 +100,24 @@ def test_merge_refits_the_cross_camera_threshold_on_new_footage(tmp_path, parts)
     first = pairs(store)
     assert cli("merge", "--db", str(store), str(parts[1])).returncode == 0
     assert pairs(store) > first
+
+
+def test_merge_keeps_the_store_cameras_still(tmp_path, parts):
+    """The still a camera keeps for drawing zones (set by the dashboard) is not wiped by a part that has none."""
+    from pipeline.db import tracks as db
+
+    store = tmp_path / "store.duckdb"
+    conn = connect(store)
+    db.upsert_camera(conn, "cam1", None, 640, 480)
+    conn.execute("UPDATE cameras SET still_jpeg = ? WHERE name = 'cam1'", [b"\xff\xd8 a blurred still"])
+    conn.close()
+    assert cli("merge", "--db", str(store), str(parts[0])).returncode == 0
+    conn = connect(store, read_only=True)
+    try:
+        (still, homography) = conn.execute(
+            "SELECT still_jpeg, homography FROM cameras WHERE name = 'cam1'"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert still == b"\xff\xd8 a blurred still"
+    assert homography is not None  # the part's calibration comes with it

@@ -12,8 +12,10 @@ from pipeline.db.tracks import delete_video_rows, transaction
 def merge_part(conn: duckdb.DuckDBPyConnection, part: Path) -> int:
     """Copy every finished video of the store database ``part`` into ``conn``; returns videos copied.
 
-    A video already in ``conn`` (same camera and path) is replaced, so merging twice adds nothing.
-    Video ids are renumbered; shopper ids are left for ``run_reid`` to assign. One transaction.
+    A video already in ``conn`` (same camera and path) is replaced, so merging twice adds nothing; its
+    tracks keep the shopper ids they had (by track id and first frame), so ``run_reid`` keeps those ids and
+    with them staff marks and flag reviews. Video ids are renumbered; other tracks' shopper ids are left for
+    ``run_reid`` to assign. One transaction.
     """
     conn.execute("ATTACH ? AS part (READ_ONLY)", [str(part)])
     try:
@@ -22,6 +24,12 @@ def merge_part(conn: duckdb.DuckDBPyConnection, part: Path) -> int:
                 "SELECT v.video_id FROM videos v JOIN part.videos p ON p.camera = v.camera AND p.path = v.path "
                 "WHERE p.status = 'done'"
             ).fetchall()
+            conn.execute(
+                "CREATE TEMP TABLE kept_ids AS SELECT v.camera, v.path, t.track_id, t.first_frame, t.shopper_id "
+                "FROM tracklets t JOIN videos v ON v.video_id = t.video_id "
+                "WHERE t.shopper_id IS NOT NULL AND t.video_id IN (SELECT unnest(?::INTEGER[]))",
+                [[video_id for (video_id,) in stale]],
+            )
             for (video_id,) in stale:
                 delete_video_rows(conn, video_id)
                 conn.execute("DELETE FROM replaced_tracklets WHERE video_id = ?", [video_id])
@@ -51,10 +59,14 @@ def merge_part(conn: duckdb.DuckDBPyConnection, part: Path) -> int:
             conn.execute(
                 "INSERT INTO tracklets (video_id, camera, track_id, shopper_id, first_frame, last_frame, first_ts, "
                 "last_ts, n_points, mean_score, embedder, embedding, is_static) "
-                "SELECT m.new_id, t.camera, t.track_id, NULL, t.first_frame, t.last_frame, t.first_ts, t.last_ts, "
-                "t.n_points, t.mean_score, t.embedder, t.embedding, t.is_static "
-                "FROM part.tracklets t JOIN id_map m ON m.old_id = t.video_id"
+                "SELECT m.new_id, t.camera, t.track_id, k.shopper_id, t.first_frame, t.last_frame, t.first_ts, "
+                "t.last_ts, t.n_points, t.mean_score, t.embedder, t.embedding, t.is_static "
+                "FROM part.tracklets t JOIN id_map m ON m.old_id = t.video_id "
+                "JOIN part.videos pv ON pv.video_id = t.video_id "
+                "LEFT JOIN kept_ids k ON k.camera = pv.camera AND k.path = pv.path AND k.track_id = t.track_id "
+                "AND k.first_frame = t.first_frame"
             )
+            conn.execute("DROP TABLE kept_ids")
             has_chunks = conn.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'part' AND table_name = 'tracklet_chunks'"
             ).fetchone()[0]

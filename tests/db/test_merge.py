@@ -121,3 +121,30 @@ def test_merge_keeps_the_store_cameras_still(tmp_path, parts):
         conn.close()
     assert still == b"\xff\xd8 a blurred still"
     assert homography is not None  # the part's calibration comes with it
+
+
+def test_merging_a_part_again_keeps_its_shoppers_and_their_staff_marks(tmp_path, parts):
+    """A part merged again replaces its videos; its shoppers keep their ids (flag reviews are keyed by them)
+    and the staff marks made by hand (they were renumbered and the marks lost)."""
+    from pipeline.db.shoppers import set_manual_staff
+
+    def shoppers(path):
+        conn = connect(path, read_only=True)
+        try:
+            return conn.execute(
+                "SELECT t.camera, t.track_id, t.shopper_id, s.is_staff, s.staff_source FROM tracklets t "
+                "JOIN shoppers s USING (shopper_id) ORDER BY ALL"
+            ).fetchall()
+        finally:
+            conn.close()
+
+    store = tmp_path / "store.duckdb"
+    assert cli("merge", "--db", str(store), *map(str, parts), "--reid-mode", "independent").returncode == 0
+    before = shoppers(store)
+    conn = connect(store)
+    set_manual_staff(conn, before[0][2], True)
+    conn.close()
+    marked = shoppers(store)
+    assert marked[0][3:] == (True, "manual")
+    assert cli("merge", "--db", str(store), *map(str, parts), "--reid-mode", "independent").returncode == 0
+    assert shoppers(store) == marked

@@ -251,9 +251,10 @@ def finish_video(
 
     Each tracklet gets a provisional ``shopper_id``: the id its track had before the video was
     re-processed (``replaced_tracklets``), else a fresh one. Static tracklets (mannequins, see
-    :func:`mark_static_tracklets`) get none. The ``shoppers`` and ``trajectory`` tables are not touched:
-    cross-camera identity (:func:`pipeline.reid.store.run_reid`, the next step of the job chain) writes
-    them once, keeping the provisional ids where its shoppers overlap them.
+    :func:`mark_static_tracklets`) get none. The ``shoppers`` and ``trajectory`` tables are not touched
+    (but for a hand-set staff mark whose shopper row a re-ID dropped while the re-run was unfinished: it
+    comes back with its id): cross-camera identity (:func:`pipeline.reid.store.run_reid`, the next step of
+    the job chain) writes them once, keeping the provisional ids where its shoppers overlap them.
 
     Args:
         chunks: columns track_id, chunk, t_start, t_end, first_frame, last_frame, n_embedded, embedding
@@ -306,6 +307,19 @@ def finish_video(
         finally:
             conn.unregister("new_shopper_ids")
             conn.unregister("restored_parts")
+        # A staff mark set by hand lives in its shopper's row; a re-ID run while this re-run was unfinished
+        # dropped the row of a shopper seen only here. Give the mark back with the id (the next re-ID keeps it).
+        conn.execute(
+            """
+            INSERT INTO shoppers (shopper_id, first_ts, last_ts, is_staff, staff_source)
+            SELECT r.shopper_id, min(t.first_ts), max(t.last_ts), any_value(r.is_staff), 'manual'
+            FROM replaced_tracklets r JOIN tracklets t ON t.video_id = r.video_id AND t.shopper_id = r.shopper_id
+            WHERE r.video_id = ? AND r.staff_source = 'manual'
+                  AND r.shopper_id NOT IN (SELECT shopper_id FROM shoppers)
+            GROUP BY r.shopper_id
+            """,
+            [video_id],
+        )
         conn.execute("DELETE FROM replaced_tracklets WHERE video_id = ?", [video_id])
         conn.execute(
             "UPDATE videos SET status = 'done', frames_done = ?, error = NULL WHERE video_id = ?",

@@ -19,6 +19,7 @@ import pytest
 from pipeline.config import load_config
 from pipeline.db import SCHEMA_VERSION, SchemaError, connect
 from pipeline.jobs import process_store
+from pipeline.reid.store import run_reid
 from pipeline.track_video import TrackSettings, load_components
 from tests.conftest import REPO, require_shared
 
@@ -375,6 +376,7 @@ def test_reprocessing_keeps_shopper_ids_and_staff_flags(tmp_path, store, compone
             batch_frames=5,
         )
     assert conn.execute("SELECT status FROM videos").fetchone()[0] == "failed"
+    run_reid(conn)  # identities rebuilt meanwhile (`reid`, a dashboard re-analysis): the mark must survive it
     process_store(load_config(store), conn, SETTINGS, components, progress=False, batch_frames=5)
     assert identities(conn) == before and counts(conn) == sizes
     assert conn.execute("SELECT count(*) FROM replaced_tracklets").fetchone()[0] == 0

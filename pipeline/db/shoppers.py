@@ -194,15 +194,25 @@ def write_assignment(
         conn.execute("DELETE FROM tracklet_parts")
         conn.execute("INSERT INTO tracklet_parts SELECT * FROM part_df")
         write_trajectory(conn)
+        # A mark set by hand since ``shoppers`` was read (the dashboard, while identities were computed)
+        # wins for a shopper who keeps its id: it is the newest word on that person.
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE _manual AS "
+            "SELECT shopper_id, is_staff FROM shoppers WHERE staff_source = 'manual'"
+        )
         conn.execute("DELETE FROM shoppers")
         conn.execute(
             """
             INSERT INTO shoppers (shopper_id, first_ts, last_ts, is_staff, staff_source)
-            SELECT s.shopper_id, min(t.ts), max(t.ts), any_value(s.is_staff), any_value(s.staff_source)
+            SELECT s.shopper_id, min(t.ts), max(t.ts),
+                   coalesce(any_value(m.is_staff), any_value(s.is_staff)),
+                   CASE WHEN any_value(m.shopper_id) IS NOT NULL THEN 'manual' ELSE any_value(s.staff_source) END
             FROM shopper_df s JOIN trajectory t ON t.shopper_id = s.shopper_id
+                 LEFT JOIN _manual m ON m.shopper_id = s.shopper_id
             GROUP BY s.shopper_id
             """
         )
+        conn.execute("DROP TABLE _manual")
         conn.execute("DELETE FROM shopper_embeddings")
         conn.execute(
             "INSERT INTO shopper_embeddings SELECT shopper_id, view, weight, embedding::REAL[] FROM view_df"

@@ -228,6 +228,33 @@ def test_manual_staff_flag_survives_reassignment(store_db):
     assert source == "manual"
 
 
+def test_a_staff_mark_made_while_identities_are_computed_is_kept(store_db, monkeypatch):
+    """The dashboard's "Mark as staff" lands (another cursor, committed) after re-ID read the shoppers and
+    before it writes: the mark stays (it was overwritten with the flags read before)."""
+    import pipeline.reid.store as reid_store
+
+    conn = store_db
+    run_reid(conn, mode="full")
+    p = ids(conn)[("A", 1)]
+    dashboard = conn.cursor()
+    read = reid_store.db.current_shoppers
+
+    def read_then_click(cursor):
+        shoppers = read(cursor)
+        sdb.set_manual_staff(dashboard, p, True)
+        return shoppers
+
+    monkeypatch.setattr(reid_store.db, "current_shoppers", read_then_click)
+    run_reid(conn, mode="full")
+    assert ids(conn)[("A", 1)] == p
+    assert conn.execute(
+        "SELECT is_staff, staff_source FROM shoppers WHERE shopper_id = ?", [p]
+    ).fetchone() == (
+        True,
+        "manual",
+    )
+
+
 def test_reid_command(store_db, tmp_path, capsys):
     path = tmp_path / "store.duckdb"
     store_db.close()

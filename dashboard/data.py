@@ -449,7 +449,8 @@ def save_camera_still(db: str, camera: str, jpeg: bytes) -> None:
 
 
 def frame_people(db: str, video_id: int, frame: int) -> pd.DataFrame:
-    """Every tracked person in one frame: ``x1, y1, x2, y2, keypoints`` (for blurring)."""
+    """Every tracked person in one frame: ``x1, y1, x2, y2, keypoints`` (for blurring) and the frame's
+    ``t_sec`` (to find the frame in a variable frame rate file)."""
     return _df(db, dashboard_sql.FRAME_PEOPLE, [video_id, frame])
 
 

@@ -38,13 +38,16 @@ _lock = threading.Lock()  # one privacy pass at a time: bounds the CPU, and the 
 _found: OrderedDict[tuple[str, int, int], tuple[np.ndarray, list[np.ndarray | None]]] = OrderedDict()
 
 
-def read_frame(path: str | Path | None, frame: int) -> npt.NDArray[np.uint8] | None:
-    """Frame ``frame`` (0-based, as the pipeline numbered it) of a video as BGR, or ``None`` when the file
-    or frame is unavailable. (OpenCV's frame seek lands on a wrong frame in MPEG-1 ``.mpg`` clips.)"""
+def read_frame(
+    path: str | Path | None, frame: int, t_sec: float | None = None
+) -> npt.NDArray[np.uint8] | None:
+    """Frame ``frame`` (0-based, as the pipeline numbered it; ``t_sec`` its stored time, which finds it in a
+    variable frame rate file) of a video as BGR, or ``None`` when the file or frame is unavailable.
+    (OpenCV's frame seek lands on a wrong frame in MPEG-1 ``.mpg`` clips.)"""
     if path is None or not Path(path).is_file():
         return None
     try:
-        return frame_at(path, int(frame))
+        return frame_at(path, int(frame), None if t_sec is None else float(t_sec))
     except (VideoError, ValueError):
         return None
 
@@ -90,7 +93,8 @@ def blurred_frame(path: str | Path | None, frame: int, people: pd.DataFrame) -> 
 
     ``None`` when the frame cannot be read or cannot be checked.
     """
-    image = read_frame(path, frame)
+    t_sec = people["t_sec"].iloc[0] if "t_sec" in people.columns and len(people) else None
+    image = read_frame(path, frame, t_sec)
     if image is None:
         return None
     key = (str(Path(path).resolve()), os.stat(path).st_mtime_ns, int(frame)) if path else None

@@ -133,7 +133,7 @@ SET_CAMERA_STILL = "UPDATE cameras SET still_jpeg = ? WHERE name = ?"
 DONE_VIDEO_PATH_OF_CAMERA = "SELECT path FROM videos WHERE camera = ? AND status = 'done' LIMIT 1"
 
 # Every tracked person's box and keypoints in one frame. Params: [video_id, frame].
-FRAME_PEOPLE = "SELECT x1, y1, x2, y2, keypoints FROM track_points WHERE video_id = ? AND frame = ?"
+FRAME_PEOPLE = "SELECT x1, y1, x2, y2, keypoints, t_sec FROM track_points WHERE video_id = ? AND frame = ?"
 
 # -- sections (params: [start, end]) ---------------------------------------------------------------
 

@@ -121,7 +121,8 @@ def probe_frames(info: VideoInfo, fps_override: float | None = None) -> list[np.
             break
         if frame.timestamp + 1e-9 >= next_t:
             images.append(frame.image)
-            next_t += every
+            # The next grid time after this frame: after a gap in the footage, not a run of catch-up frames.
+            next_t = (math.floor(frame.timestamp / every + 1e-9) + 1) * every
     return images
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,35 @@ def test_a_static_box_counts_once_a_walker_at_every_frame():
     assert sorted(heights.tolist()) == [29.0, 240.0, 240.0, 240.0]
     assert place_heights([]).shape == (0,)
     assert place_heights([np.zeros((0, 4)), [static]]).tolist() == [29.0]
+
+
+def test_probe_frames_stay_a_second_apart_after_a_gap_in_the_footage(tmp_path):
+    """Motion-triggered recording: nothing between 0.2 s and 5 s. The probe takes one frame per second of
+    footage after the gap too, not five frames in a row at 5.0-5.16 s."""
+    from fractions import Fraction
+
+    import av
+
+    from pipeline.autosize import PROBE_FRAMES, PROBE_SECONDS, probe_frames
+    from pipeline.video import probe, read_frames
+
+    times_ms = [i * 40 for i in range(5)] + [5000 + i * 40 for i in range(200)]
+    path = tmp_path / "gap.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        rng = np.random.default_rng(0)
+        for t in times_ms:  # noise: every frame decodes to a different image
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 255, (48, 64, 3), np.uint8), format="bgr24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    decoded = list(read_frames(path))
+    picked = [
+        next(f.timestamp for f in decoded if np.array_equal(f.image, image))
+        for image in probe_frames(probe(path))
+    ]
+    every = PROBE_SECONDS / PROBE_FRAMES
+    assert len(picked) >= 3 and picked[0] < 0.2
+    assert all(b - a >= every - 0.2 for a, b in itertools.pairwise(picked)), picked

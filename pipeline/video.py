@@ -538,20 +538,24 @@ def prefetch(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:
     stop = threading.Event()
     done = object()
 
+    def put(item: object) -> bool:
+        """Queue ``item`` unless the consumer stopped first (then ``False``): never block for good."""
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work() -> None:
         try:
             for frame in frames:
-                while not stop.is_set():
-                    try:
-                        buffer.put(frame, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(frame):
                     return
-            buffer.put(done)
+            put(done)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            buffer.put(exc)
+            put(exc)
 
     thread = threading.Thread(target=work, name="video-decode", daemon=True)
     thread.start()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import VideoError
+from pipeline.types import Frame
 from pipeline.video import (
     DecodeStatus,
     _probe_opencv,
@@ -346,3 +347,23 @@ def test_read_frames_rejects_bad_values(tmp_path, stride, sample_fps):
     path = write_video(tmp_path / "clip.mp4")
     with pytest.raises(ValueError):
         list(read_frames(path, stride, sample_fps=sample_fps))
+
+
+def test_prefetch_stops_its_thread_when_the_consumer_stops_after_the_reader_finished():
+    """The reader has read everything (its last put waits on a full queue) when the consumer stops: closing
+    returns at once and the thread ends (it waited 2 s, then stayed blocked for good)."""
+    import threading
+    import time
+
+    def frames():
+        for i in range(5):
+            yield Frame(index=i, timestamp=i / 25, image=np.zeros((2, 2, 3), np.uint8))
+
+    consumer = prefetch(frames(), depth=4)
+    next(consumer)
+    time.sleep(0.3)  # the reader fills the queue and waits to queue its end marker
+    started = time.monotonic()
+    consumer.close()
+    assert time.monotonic() - started < 1.0
+    time.sleep(0.3)
+    assert not [t for t in threading.enumerate() if t.name == "video-decode"]

@@ -89,6 +89,8 @@ class DecodeStatus:
     Attributes:
         frames_decoded: frames the decoder produced, including those skipped by stride or sampling.
         last_timestamp: timestamp of the last decoded frame (seconds), ``None`` before the first.
+        last_file_time: the file's own time of that frame (seconds since its first), ``None`` when the file
+            has no timestamps; differs from ``last_timestamp`` under a frame rate override.
         finished: decoding reached the end of the file (``False`` when the consumer stopped early).
         truncated: decoding stopped with an error or well short (< 90 %) of the frames or duration the
             container states: the file is damaged or cut, frames after that point are missing.
@@ -98,6 +100,7 @@ class DecodeStatus:
 
     frames_decoded: int = 0
     last_timestamp: float | None = None
+    last_file_time: float | None = None
     finished: bool = False
     truncated: bool = False
     decode_errors: int = 0
@@ -217,12 +220,17 @@ def probe(path: str | Path, fps_override: float | None = None) -> VideoInfo:
         if first is None:
             raise VideoError(f"cannot decode any frame of {path}: the file is corrupt or not a video")
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        fps = fps_override or (float(rate) if rate else 0.0)
+        file_fps = float(rate) if rate else 0.0
+        fps = fps_override or file_fps
         if not fps or not math.isfinite(fps) or fps <= 0:
             raise VideoError(f"{path} does not state its frame rate; set `fps` for this camera")
         width, height, duration = first.width, first.height, _stated_duration(container, stream)
+    # The file's frames, counted at its own rate: an override changes their times, not their number.
+    count_fps = file_fps if file_fps > 0 and math.isfinite(file_fps) else fps
     with _open_av(path) as container:  # from the start again: raw streams count their packets
-        n_frames, exact = _estimate_frames(container, container.streams.video[0], fps, path.stat().st_size)
+        n_frames, exact = _estimate_frames(
+            container, container.streams.video[0], count_fps, path.stat().st_size
+        )
     return VideoInfo(path, float(fps), max(n_frames, 1), width, height, exact, duration)
 
 
@@ -376,6 +384,8 @@ def _pick(
         previous = timestamp
         status.frames_decoded = index + 1
         status.last_timestamp = timestamp
+        if stamp is not None:
+            status.last_file_time = stamp
         if index >= start_frame:
             if period:
                 if t_origin is None:
@@ -460,7 +470,9 @@ def _judge(
     if stated_frames and reached < COMPLETE_SHARE * stated_frames:
         reasons.append(f"decoding ended at frame {reached} of the {stated_frames} the file states")
     elif duration and status.last_timestamp is not None:
-        reached_s = status.last_timestamp + 1 / info.fps
+        # The stated duration is in the file's time, not an override's: compare like with like.
+        last = status.last_file_time if status.last_file_time is not None else status.last_timestamp
+        reached_s = last + 1 / info.fps
         if reached_s < COMPLETE_SHARE * duration:
             reasons.append(f"decoding ended at {reached_s:.1f} s of the {duration:.1f} s the file states")
     if reasons:

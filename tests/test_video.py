@@ -367,3 +367,27 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops_after_the_reader_fini
     assert time.monotonic() - started < 1.0
     time.sleep(0.3)
     assert not [t for t in threading.enumerate() if t.name == "video-decode"]
+
+
+@pytest.mark.parametrize("override", [None, 5.0, 10.0, 30.0])
+def test_a_frame_rate_override_changes_times_not_the_frame_count_or_the_truncation_check(tmp_path, override):
+    """A camera's `fps:` (the file's rate is wrong) retimes the frames; the file still has its frames, a
+    whole file is not "truncated" and a cut one still is (both judged in the file's own time)."""
+    source = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    images = [f.image for f in read_frames(source)]
+    full = tmp_path / "full.mkv"
+    with av.open(str(full), "w") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for image in images:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode())
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    for path, whole in ((full, True), (source, True), (cut, False)):
+        info = probe(path, override)
+        status = DecodeStatus()
+        n = sum(1 for _ in read_frames(path, fps_override=override, info=info, status=status))
+        assert status.truncated is not whole, (path.name, status.problem)
+        if whole:
+            assert n == len(images) and abs(info.n_frames - len(images)) <= 1, (path.name, info.n_frames)

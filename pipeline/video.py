@@ -225,6 +225,8 @@ def probe(path: str | Path, fps_override: float | None = None) -> VideoInfo:
         if not fps or not math.isfinite(fps) or fps <= 0:
             raise VideoError(f"{path} does not state its frame rate; set `fps` for this camera")
         width, height, duration = first.width, first.height, _stated_duration(container, stream)
+        if _quarter_turns(first) % 2:  # shown turned by a quarter: upright frames are the other way round
+            width, height = height, width
     # The file's frames, counted at its own rate: an override changes their times, not their number.
     count_fps = file_fps if file_fps > 0 and math.isfinite(file_fps) else fps
     with _open_av(path) as container:  # from the start again: raw streams count their packets
@@ -291,7 +293,7 @@ def _seek_frame(
     reformatter = VideoReformatter()
     for frame in container.decode(stream):
         if frame.pts is not None and float((frame.pts - first_pts) * frame.time_base) >= target - tolerance:
-            return reformatter.reformat(frame, format="bgr24").to_ndarray()
+            return _upright(frame, reformatter.reformat(frame, format="bgr24").to_ndarray())
     raise VideoError(f"{info.path} ends before {target:.3f} s")
 
 
@@ -447,7 +449,19 @@ def _decode_av(info: VideoInfo, status: DecodeStatus) -> Iterator[_Decoded]:
 
 def _bgr(frame: av.VideoFrame, reformatter: VideoReformatter) -> Callable[[], npt.NDArray[np.uint8]]:
     # FFmpeg's swscale to bgr24, as OpenCV's FFmpeg backend does: TUD-Campus frames are pixel-identical.
-    return lambda: reformatter.reformat(frame, format="bgr24").to_ndarray()
+    return lambda: _upright(frame, reformatter.reformat(frame, format="bgr24").to_ndarray())
+
+
+def _quarter_turns(frame: av.VideoFrame) -> int:
+    """Counter-clockwise quarter turns that show ``frame`` as meant: phones store pixels sideways and say
+    how to turn them (the display matrix); OpenCV applies it, and so do we."""
+    rotation = getattr(frame, "rotation", 0) or 0
+    return round(rotation / 90) % 4
+
+
+def _upright(frame: av.VideoFrame, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    turns = _quarter_turns(frame)
+    return image if turns == 0 else np.ascontiguousarray(np.rot90(image, turns))
 
 
 def _judge(

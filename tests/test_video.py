@@ -391,3 +391,32 @@ def test_a_frame_rate_override_changes_times_not_the_frame_count_or_the_truncati
         assert status.truncated is not whole, (path.name, status.problem)
         if whole:
             assert n == len(images) and abs(info.n_frames - len(images)) <= 1, (path.name, info.n_frames)
+
+
+def test_a_phone_clip_stored_sideways_is_read_upright_as_opencv_shows_it(tmp_path):
+    """Phones store the pixels sideways and a display matrix saying to turn them: the frames (and the size
+    probe reports) are upright, pixel-identical to OpenCV's, which applies the matrix."""
+    import struct
+
+    source = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    images = [f.image for f in read_frames(source)][:6]
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 480, 640, "yuv420p"
+        for image in images:
+            sideways = np.ascontiguousarray(np.rot90(image, -1))
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(sideways, format="bgr24")))
+        out.mux(stream.encode())
+    data = bytearray(path.read_bytes())
+    tkhd = data.find(b"tkhd")
+    matrix_at = tkhd + 8 + (32 if data[tkhd + 4] == 1 else 20) + 16
+    data[matrix_at : matrix_at + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+    ok, upright = cv2.VideoCapture(str(path)).read()
+    assert ok and upright.shape == images[0].shape  # OpenCV turns it: the test clip is what phones write
+    info = probe(path)
+    assert (info.width, info.height) == (640, 480)
+    frames = list(read_frames(path, info=info))
+    assert np.array_equal(frames[0].image, upright)
+    assert np.array_equal(frame_at(path, 3, info=info), frames[3].image)

@@ -183,6 +183,8 @@ def _estimate_frames(container: _Container, stream: _Stream, fps: float, size: i
         # MP4/MOV count the entries of their per-frame sample table; AVI and others copy a header field.
         exact = any(name in container.format.name.split(",") for name in ("mov", "mp4"))
         return stated, exact
+    if not from_duration:  # states neither (an MKV written live): count its packets as for a raw stream
+        return _count_packets(container, stream, size)
     return from_duration, False
 
 

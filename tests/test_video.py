@@ -420,3 +420,19 @@ def test_a_phone_clip_stored_sideways_is_read_upright_as_opencv_shows_it(tmp_pat
     frames = list(read_frames(path, info=info))
     assert np.array_equal(frames[0].image, upright)
     assert np.array_equal(frame_at(path, 3, info=info), frames[3].image)
+
+
+def test_a_file_that_states_no_duration_has_its_frames_counted(tmp_path):
+    """An MKV written live states neither a frame count nor a duration: its frames are counted (it read
+    as 1 frame, so the dashboard showed 100 % from the first frame and Ray planned one segment)."""
+    path = tmp_path / "live.mkv"
+    with av.open(str(path), "w", format="matroska", options={"live": "1"}) as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(30):
+            image = np.full((48, 64, 3), 8 * i, np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode())
+    info = probe(path)
+    assert info.duration is None  # the case at hand
+    assert info.n_frames == sum(1 for _ in read_frames(path, info=info)) == 30

@@ -293,9 +293,20 @@ def _seek_frame(
     tolerance = min(1e-3, 0.25 / info.fps)
     container.seek(first_pts + int(target / stream.time_base), stream=stream, backward=True)
     reformatter = VideoReformatter()
-    for frame in container.decode(stream):
-        if frame.pts is not None and float((frame.pts - first_pts) * frame.time_base) >= target - tolerance:
-            return _upright(frame, reformatter.reformat(frame, format="bgr24").to_ndarray())
+    try:
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:  # a damaged packet: skipped, as read_frames skips it
+                continue
+            for frame in frames:
+                if (
+                    frame.pts is not None
+                    and float((frame.pts - first_pts) * frame.time_base) >= target - tolerance
+                ):
+                    return _upright(frame, reformatter.reformat(frame, format="bgr24").to_ndarray())
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"cannot read {info.path} at {target:.3f} s: {exc}") from exc
     raise VideoError(f"{info.path} ends before {target:.3f} s")
 
 

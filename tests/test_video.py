@@ -436,3 +436,21 @@ def test_a_file_that_states_no_duration_has_its_frames_counted(tmp_path):
     info = probe(path)
     assert info.duration is None  # the case at hand
     assert info.n_frames == sum(1 for _ in read_frames(path, info=info)) == 30
+
+
+def test_frame_at_skips_damaged_packets_as_read_frames_does(tmp_path):
+    """Damaged sectors in the middle of an MP4: read_frames skips the bad packets; frame_at, which seeks,
+    skips them too instead of failing with FFmpeg's own error (thumbnails read "unavailable")."""
+    source = require_shared("data", "mot15", "TUD-Campus", "TUD-Campus.mp4")
+    data = bytearray(source.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 50_000] = np.random.default_rng(0).bytes(50_000)
+    path = tmp_path / "damaged.mp4"
+    path.write_bytes(bytes(data))
+    info = probe(path)
+    status = DecodeStatus()
+    frames = list(read_frames(path, info=info, status=status))
+    assert status.decode_errors > 0  # the case at hand
+    for frame in frames:
+        image = frame_at(path, frame.index, frame.timestamp, info=info)
+        assert image.shape == frame.image.shape

@@ -9,6 +9,11 @@ import numpy.typing as npt
 
 from pipeline.tracking.kalman import FloatArray, KalmanFilter, xyah_to_xyxy
 
+# Outward speed (box heights per second) from which a track at the frame's edge is walking out of view: a
+# tenth of a slow walk (about 1 box height a second). A standing person's box jitters by 1-3 px, which the
+# filter turns into velocities of a few px/s either way, a few hundredths of a 100 px box a second.
+MIN_OUT_SPEED = 0.1
+
 
 class TrackState(IntEnum):
     """Life cycle: a track is *tentative* until ``n_init`` hits, then *confirmed*, finally *deleted*."""
@@ -80,8 +85,10 @@ class Track:
 
     def moving_out(self) -> bool:
         """Whether its last box touched a side of the frame and the filter's velocity points out through
-        that side (walking out of view, not standing or walking along the border)."""
-        return bool(np.any(self.border_normals @ self.mean[4:6] > 0))
+        that side at walking pace, at least :data:`MIN_OUT_SPEED` box heights a second (walking out of view,
+        not standing or walking along the border: a standing person's box jitters by a pixel or two, which
+        gives the velocity a random sign at a few pixels a second)."""
+        return bool(np.any(self.border_normals @ self.mean[4:6] > MIN_OUT_SPEED * self.mean[3]))
 
     def is_tentative(self) -> bool:
         return self.state == TrackState.TENTATIVE

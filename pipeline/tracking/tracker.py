@@ -15,7 +15,8 @@ One call of :meth:`DeepSortTracker.update` per processed frame:
 6. update matched tracks, age the others, start tentative tracks from unmatched high detections.
 
 Given ``frame_size``, a confirmed track whose last box touched the frame's border, whose velocity points out
-through that side, and that finds no box on the next step has walked out of view, and ends there: coasting
+through that side at walking pace (``track.MIN_OUT_SPEED``), and that finds no box on the next step has walked
+out of view, and ends there: coasting
 on, its prediction would wait at the border and take the next person who comes in there, one shopper's track
 carrying on as another's. A person standing or walking along the border (a high camera's bottom edge cutting
 the shoppers below it) coasts through a missed detection as anywhere else.
